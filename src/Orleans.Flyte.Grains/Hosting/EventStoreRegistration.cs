@@ -1,0 +1,66 @@
+using System.Text.Json;
+using JasperFx;
+using JasperFx.Events;
+using Marten;
+using JasperFx.Events.Projections;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Flyte.Domain.EventSourcing;
+using Orleans.Flyte.Grains.EventSourcing;
+using Orleans.Flyte.Grains.Registry;
+using Orleans.Hosting;
+
+namespace Orleans.Flyte.Grains.Hosting;
+
+public static class EventStoreRegistration
+{
+    /// <summary>Every concrete event type, registered up front so a fresh process can read old streams.</summary>
+    public static IReadOnlyList<Type> EventTypes { get; } =
+    [
+        .. typeof(DomainEvent).Assembly.GetTypes()
+            .Where(t => t is { IsAbstract: false, IsClass: true } && typeof(DomainEvent).IsAssignableFrom(t))
+            .OrderBy(t => t.FullName, StringComparer.Ordinal),
+    ];
+
+    /// <summary>
+    /// Marten as the event store: string-keyed streams, one tenant per project/domain (conjoined), headers for
+    /// the hash chain, inline read models; the schema is created or updated at start-up.
+    /// </summary>
+    public static IServiceCollection AddOrleansFlyteEventStore(this IServiceCollection services, string connectionString, string schema = "flyte")
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        services.AddMarten(options => ConfigureMarten(options, connectionString, schema))
+            .UseLightweightSessions()
+            .ApplyAllDatabaseChangesOnStartup();
+        services.AddSingleton<IEventStreamStore, MartenEventStreamStore>();
+        services.AddSingleton(TimeProvider.System);
+        return services;
+    }
+
+    public static void ConfigureMarten(StoreOptions options, string connectionString, string schema)
+    {
+        options.Connection(connectionString);
+        options.DatabaseSchemaName = schema;
+        options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+        options.UseSystemTextJsonForSerialization(new JsonSerializerOptions(JsonSerializerDefaults.Web));
+        options.Events.StreamIdentity = StreamIdentity.AsString;
+        options.Events.TenancyStyle = JasperFx.MultiTenancy.TenancyStyle.Conjoined;
+        options.Events.MetadataConfig.HeadersEnabled = true;
+        foreach (var type in EventTypes)
+        {
+            options.Events.AddEventType(type);
+        }
+
+        options.Schema.For<ProjectDocument>();
+        options.Schema.For<DefinitionVersionDocument>()
+            .Index(d => d.Project)
+            .Index(d => d.Domain);
+        options.Projections.Add(new RegistryCatalogProjection(), ProjectionLifecycle.Inline);
+    }
+
+    /// <summary>Journaled grains keep their logs in Marten through <see cref="EventSourcedGrain{TState,TEvent}"/>.</summary>
+    public static ISiloBuilder AddOrleansFlyteGrains(this ISiloBuilder silo)
+    {
+        silo.AddCustomStorageBasedLogConsistencyProvider(MartenLogConsistency.ProviderName);
+        return silo;
+    }
+}

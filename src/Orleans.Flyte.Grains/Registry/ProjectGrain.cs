@@ -1,0 +1,30 @@
+using Orleans.Flyte.Domain.EventSourcing;
+using Orleans.Flyte.Domain.Registry;
+using Orleans.Flyte.Grains.EventSourcing;
+
+namespace Orleans.Flyte.Grains.Registry;
+
+public sealed class ProjectGrain(IEventStreamStore store, TimeProvider clock)
+    : EventSourcedGrain<ProjectState, ProjectEvent>(store, clock), IProjectGrain
+{
+    protected override StreamAddress Stream => StreamAddress.Cluster($"project/{this.GetPrimaryKeyString()}");
+
+    public Task<ProjectView?> Get() => Task.FromResult(View());
+
+    public async Task<ProjectCreation> Create(CreateProject command)
+    {
+        while (View() is null)
+        {
+            if (await RecordIfUnchanged(new ProjectCreated(this.GetPrimaryKeyString(), command.DisplayName, command.Description)))
+            {
+                return new ProjectCreation(true, View()!);
+            }
+        }
+
+        return new ProjectCreation(false, View()!);
+    }
+
+    private ProjectView? View() => State.Exists
+        ? new ProjectView(State.Name!, State.DisplayName, State.Description, State.CreatedAt, State.CreatedBy ?? CallContext.SystemPrincipal)
+        : null;
+}

@@ -1,0 +1,48 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Flyte.Grains.Hosting;
+using Orleans.TestingHost;
+
+namespace Orleans.Flyte.Testing;
+
+/// <summary>
+/// A real Orleans cluster (in-process silos) whose grains keep their events in a real PostgreSQL database.
+/// Restarting means disposing every silo and deploying new ones against the same database.
+/// </summary>
+public sealed class FlyteCluster : IAsyncDisposable
+{
+    private readonly InProcessTestCluster _cluster;
+
+    private FlyteCluster(InProcessTestCluster cluster) => _cluster = cluster;
+
+    public IGrainFactory Grains => _cluster.Client;
+
+    public IClusterClient Client => _cluster.Client;
+
+    public InProcessTestCluster Cluster => _cluster;
+
+    /// <summary>Services of the first silo (e.g. the Marten document store, to inspect what was stored).</summary>
+    public IServiceProvider SiloServices => _cluster.Silos[0].ServiceProvider;
+
+    public static async Task<FlyteCluster> StartAsync(
+        string connectionString,
+        int silos = 1,
+        Action<IServiceCollection>? configureServices = null)
+    {
+        var builder = new InProcessTestClusterBuilder((short)silos);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.Services.AddOrleansFlyteEventStore(connectionString);
+            silo.AddOrleansFlyteGrains();
+            configureServices?.Invoke(silo.Services);
+        });
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        return new FlyteCluster(cluster);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _cluster.StopAllSilosAsync();
+        await _cluster.DisposeAsync();
+    }
+}
