@@ -1,0 +1,108 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Orleans.Flyte.Domain.Specs;
+
+/// <summary>
+/// A deterministic JSON text for a JSON tree: object keys sorted ordinally at every level, no whitespace.
+/// Equal trees give equal text, so a hash of it identifies content whatever the source format or key order.
+/// </summary>
+public static class CanonicalJson
+{
+    private static readonly JsonWriterOptions s_writer = new() { Indented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static string Serialize(JsonNode? node)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, s_writer))
+        {
+            Write(writer, node);
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    public static string Sha256(string canonical) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
+
+    private static void Write(Utf8JsonWriter writer, JsonNode? node)
+    {
+        switch (node)
+        {
+            case null:
+                writer.WriteNullValue();
+                break;
+            case JsonObject obj:
+                writer.WriteStartObject();
+                foreach (var (key, value) in obj.OrderBy(p => p.Key, StringComparer.Ordinal))
+                {
+                    writer.WritePropertyName(key);
+                    Write(writer, value);
+                }
+
+                writer.WriteEndObject();
+                break;
+            case JsonArray array:
+                writer.WriteStartArray();
+                foreach (var item in array)
+                {
+                    Write(writer, item);
+                }
+
+                writer.WriteEndArray();
+                break;
+            default:
+                node.WriteTo(writer);
+                break;
+        }
+    }
+}
+
+/// <param name="Existing">The stored value as canonical JSON; null where the stored document has no such field.</param>
+/// <param name="Submitted">The submitted value as canonical JSON; null where the submitted document has no such field.</param>
+public sealed record SpecDifference(string Pointer, string? Existing, string? Submitted);
+
+/// <summary>Leaf-level differences between two JSON trees, for 409 responses that show what changed.</summary>
+public static class SpecDiff
+{
+    public static IReadOnlyList<SpecDifference> Compare(JsonNode? existing, JsonNode? submitted)
+    {
+        var differences = new List<SpecDifference>();
+        Walk(string.Empty, existing, submitted, present: (true, true), differences);
+        return [.. differences.OrderBy(d => d.Pointer, StringComparer.Ordinal)];
+    }
+
+    private static void Walk(string pointer, JsonNode? a, JsonNode? b, (bool A, bool B) present, List<SpecDifference> differences)
+    {
+        if (a is JsonObject oa && b is JsonObject ob)
+        {
+            foreach (var key in oa.Select(p => p.Key).Union(ob.Select(p => p.Key), StringComparer.Ordinal))
+            {
+                var inA = oa.TryGetPropertyValue(key, out var va);
+                var inB = ob.TryGetPropertyValue(key, out var vb);
+                Walk(JsonPointer.Append(pointer, key), va, vb, (inA, inB), differences);
+            }
+
+            return;
+        }
+
+        if (a is JsonArray aa && b is JsonArray ab && aa.Count == ab.Count)
+        {
+            for (var i = 0; i < aa.Count; i++)
+            {
+                Walk(JsonPointer.Append(pointer, i), aa[i], ab[i], (true, true), differences);
+            }
+
+            return;
+        }
+
+        var left = present.A ? CanonicalJson.Serialize(a) : null;
+        var right = present.B ? CanonicalJson.Serialize(b) : null;
+        if (!string.Equals(left, right, StringComparison.Ordinal))
+        {
+            differences.Add(new SpecDifference(pointer, left, right));
+        }
+    }
+}

@@ -1,0 +1,182 @@
+namespace Orleans.Flyte.Domain.Specs;
+
+/// <summary>
+/// Checks a structurally valid workflow against the tasks it uses: references resolve, every required task input
+/// is bound, bound names exist on both ends, types line up, and the graph has no cycle.
+/// </summary>
+public static class WorkflowValidator
+{
+    public static IReadOnlyList<SpecError> Validate(WorkflowSpec workflow, Func<TaskReference, TaskSpec?> resolve)
+    {
+        var errors = new List<SpecError>();
+        var tasks = new Dictionary<string, TaskSpec>(StringComparer.Ordinal);
+        for (var i = 0; i < workflow.Nodes.Count; i++)
+        {
+            var node = workflow.Nodes[i];
+            var task = resolve(node.Task);
+            if (task is null)
+            {
+                errors.Add(new SpecError(
+                    $"/nodes/{i}/task",
+                    node.Task.Version is null
+                        ? $"task '{node.Task.Name}' is not registered in this project/domain"
+                        : $"task '{node.Task}' is not registered in this project/domain"));
+                continue;
+            }
+
+            tasks[node.Id] = task;
+        }
+
+        for (var i = 0; i < workflow.Nodes.Count; i++)
+        {
+            var node = workflow.Nodes[i];
+            if (!tasks.TryGetValue(node.Id, out var task))
+            {
+                continue;
+            }
+
+            var pointer = $"/nodes/{i}/inputs";
+            foreach (var (name, binding) in node.Inputs)
+            {
+                var at = JsonPointer.Append(pointer, name);
+                if (!task.Inputs.TryGetValue(name, out var target))
+                {
+                    errors.Add(new SpecError(at, $"task '{task.Name}@{task.Version}' has no input '{name}'; its inputs are: {WorkflowSpecReader.List(task.Inputs.Keys)}"));
+                    continue;
+                }
+
+                CheckBinding(binding, target.Type, at, workflow, tasks, errors);
+            }
+
+            var missing = task.Inputs.Where(p => p.Value.Required && !node.Inputs.ContainsKey(p.Key)).Select(p => p.Key).ToList();
+            if (missing.Count > 0)
+            {
+                errors.Add(new SpecError(pointer, $"node '{node.Id}' does not bind required input{(missing.Count == 1 ? string.Empty : "s")} {string.Join(", ", missing.Select(m => $"'{m}' ({task.Inputs[m].Type})"))} of task '{task.Name}@{task.Version}'"));
+            }
+        }
+
+        foreach (var (name, binding) in workflow.Outputs)
+        {
+            CheckBinding(binding, new ParameterType(ParameterKind.Json), JsonPointer.Append("/outputs", name), workflow, tasks, errors);
+        }
+
+        if (FindCycle(workflow) is { } cycle)
+        {
+            var index = workflow.Nodes.ToList().FindIndex(n => n.Id == cycle[0]);
+            errors.Add(new SpecError($"/nodes/{index}", $"the workflow has a cycle: {string.Join(" -> ", cycle)}; a node cannot depend on itself, directly or through others"));
+        }
+
+        return errors;
+    }
+
+    private static void CheckBinding(
+        Binding binding, ParameterType target, string at, WorkflowSpec workflow, Dictionary<string, TaskSpec> tasks, List<SpecError> errors)
+    {
+        if (binding.IsLiteral)
+        {
+            if (!target.Accepts(binding.Literal, out var reason))
+            {
+                errors.Add(new SpecError(at, $"the value does not fit the input's type {target}: {reason}"));
+            }
+
+            return;
+        }
+
+        foreach (var reference in binding.References)
+        {
+            var source = SourceType(reference, workflow, tasks, at, errors);
+            if (source is null)
+            {
+                continue;
+            }
+
+            if (binding.IsWholeReference)
+            {
+                if (!target.IsAssignableFrom(source))
+                {
+                    errors.Add(new SpecError(at, $"'{{{{ {reference} }}}}' is a {source}, but the input is a {target}"));
+                }
+            }
+            else if (!source.IsScalar)
+            {
+                errors.Add(new SpecError(at, $"'{{{{ {reference} }}}}' is a {source}; only single values can be put inside text"));
+            }
+        }
+
+        if (binding.IsTemplate && !target.IsAssignableFrom(new ParameterType(ParameterKind.String)))
+        {
+            errors.Add(new SpecError(at, $"text with bindings inside is a string, but the input is a {target}"));
+        }
+    }
+
+    private static ParameterType? SourceType(
+        BindingReference reference, WorkflowSpec workflow, Dictionary<string, TaskSpec> tasks, string at, List<SpecError> errors)
+    {
+        if (reference.Source == BindingSource.Input)
+        {
+            return workflow.Inputs.TryGetValue(reference.Name, out var input) ? input.Type : null; // the reader reported unknown inputs
+        }
+
+        if (!tasks.TryGetValue(reference.NodeId!, out var upstream))
+        {
+            return null; // unknown node (reader) or unresolved task (reported above)
+        }
+
+        if (upstream.Outputs.TryGetValue(reference.Name, out var output))
+        {
+            return output.Type;
+        }
+
+        errors.Add(new SpecError(at, $"node '{reference.NodeId}' (task '{upstream.Name}@{upstream.Version}') has no output '{reference.Name}'; its outputs are: {WorkflowSpecReader.List(upstream.Outputs.Keys)}"));
+        return null;
+    }
+
+    /// <summary>A dependency cycle as a path that starts and ends with the same node, or null.</summary>
+    internal static List<string>? FindCycle(WorkflowSpec workflow)
+    {
+        var upstream = workflow.Nodes.ToDictionary(n => n.Id, n => n.Upstream.ToList(), StringComparer.Ordinal);
+        var state = new Dictionary<string, int>(StringComparer.Ordinal); // 1 = on the stack, 2 = done
+        var stack = new List<string>();
+
+        List<string>? Visit(string id)
+        {
+            state[id] = 1;
+            stack.Add(id);
+            foreach (var next in upstream.GetValueOrDefault(id) ?? [])
+            {
+                if (!upstream.ContainsKey(next))
+                {
+                    continue;
+                }
+
+                if (state.GetValueOrDefault(next) == 1)
+                {
+                    // Report in execution order: the cycle as "a -> b -> a", where b runs after a.
+                    var cycle = stack[stack.IndexOf(next)..];
+                    cycle.Reverse();
+                    cycle.Add(cycle[0]);
+                    return cycle;
+                }
+
+                if (state.GetValueOrDefault(next) == 0 && Visit(next) is { } found)
+                {
+                    return found;
+                }
+            }
+
+            stack.RemoveAt(stack.Count - 1);
+            state[id] = 2;
+            return null;
+        }
+
+        foreach (var node in workflow.Nodes)
+        {
+            if (state.GetValueOrDefault(node.Id) == 0 && Visit(node.Id) is { } cycle)
+            {
+                return cycle;
+            }
+        }
+
+        return null;
+    }
+}
