@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-//TEMP using Orleans.Flyte.Domain.Specs;
+using Orleans.Flyte.Domain.Specs;
 
 namespace Orleans.Flyte.Domain.EventSourcing;
 
@@ -31,7 +31,7 @@ public static class EventHashChain
             streamKey,
             version.ToString(CultureInfo.InvariantCulture),
             EventTypeName(@event),
-            node.ToJsonString()); //TEMP
+            CanonicalJson.Serialize(node));
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(payload)));
     }
 }

@@ -117,7 +117,7 @@ public sealed class MartenEventStreamStoreTests : IAsyncLifetime
         {
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand(
-                "update flyte.mt_events set data = jsonb_set(data, '{spec}', '\"tampered\"') where stream_id = @id and version = 2",
+                "update flyte.mt_events set data = jsonb_set(data, '{Spec}', '\"tampered\"') where stream_id = @id and version = 2",
                 connection);
             command.Parameters.AddWithValue("id", s_stream.Key);
             (await command.ExecuteNonQueryAsync()).Should().Be(1);

@@ -1,0 +1,45 @@
+using Orleans.Configuration;
+using Orleans.Flyte.Grains.Hosting;
+
+namespace Orleans.Flyte.Silo;
+
+/// <summary>The composition root: one process runs an Orleans silo and the HTTP API beside it.</summary>
+public static class SiloHosting
+{
+    public static WebApplicationBuilder AddOrleansFlyteSilo(this WebApplicationBuilder builder)
+    {
+        var connectionString = builder.Configuration.GetConnectionString("Postgres");
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new InvalidOperationException(
+                "ConnectionStrings:Postgres is not set. Start the platform with ./scripts/run (it starts a local PostgreSQL and sets it), " +
+                "or set the environment variable ConnectionStrings__Postgres.");
+        }
+
+        var orleans = builder.Configuration.GetSection("Orleans").Get<OrleansHostingOptions>() ?? new OrleansHostingOptions();
+        builder.Services.AddOrleansFlyteEventStore(connectionString);
+        builder.UseOrleans(silo =>
+        {
+            silo.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = orleans.ClusterId;
+                o.ServiceId = orleans.ServiceId;
+            });
+            silo.UseLocalhostClustering(orleans.SiloPort, orleans.GatewayPort, serviceId: orleans.ServiceId, clusterId: orleans.ClusterId);
+            silo.AddOrleansFlyteGrains();
+        });
+        return builder;
+    }
+}
+
+/// <summary>Bound from the <c>Orleans</c> configuration section.</summary>
+public sealed class OrleansHostingOptions
+{
+    public string ClusterId { get; set; } = "orleans-flyte";
+
+    public string ServiceId { get; set; } = "orleans-flyte";
+
+    public int SiloPort { get; set; } = 11111;
+
+    public int GatewayPort { get; set; } = 30000;
+}

@@ -1,0 +1,61 @@
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Orleans.Flyte.Domain.Specs;
+
+namespace Orleans.Flyte.Api.Http;
+
+/// <summary>Reads a spec document (YAML or JSON) from a request body, bounded in size.</summary>
+public static class SpecBody
+{
+    public static async Task<(string? Text, SpecFormat Format, IResult? Error)> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        var mediaType = request.ContentType?.Split(';')[0].Trim().ToLowerInvariant() ?? string.Empty;
+        SpecFormat? format = mediaType switch
+        {
+            "application/json" or "text/json" => SpecFormat.Json,
+            "application/yaml" or "application/x-yaml" or "text/yaml" or "text/x-yaml" => SpecFormat.Yaml,
+            "" or "text/plain" or "application/octet-stream" => SpecFormat.Auto,
+            _ => null,
+        };
+        if (format is null)
+        {
+            return (null, SpecFormat.Auto, Problems.UnsupportedMediaType(
+                $"Content-Type '{mediaType}' is not accepted; send the spec as application/yaml or application/json."));
+        }
+
+        if (request.ContentLength > SpecDocument.MaxBytes)
+        {
+            return (null, format.Value, TooLarge(request.ContentLength.Value));
+        }
+
+        // Read at most one byte past the limit, whatever Content-Length claimed.
+        var buffer = new byte[SpecDocument.MaxBytes + 1];
+        var read = 0;
+        while (read < buffer.Length)
+        {
+            var n = await request.Body.ReadAsync(buffer.AsMemory(read), cancellationToken);
+            if (n == 0)
+            {
+                break;
+            }
+
+            read += n;
+        }
+
+        if (read > SpecDocument.MaxBytes)
+        {
+            return (null, format.Value, TooLarge(null));
+        }
+
+        if (read == 0)
+        {
+            return (null, format.Value, Problems.BadRequest("The request body is empty; send a task or workflow spec as YAML or JSON."));
+        }
+
+        return (Encoding.UTF8.GetString(buffer, 0, read), format.Value, null);
+    }
+
+    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult TooLarge(long? length) => Problems.TooLarge(
+        $"The spec is {(length is null ? "larger than the limit" : $"{length} bytes")}; specs may be at most {SpecDocument.MaxBytes} bytes. " +
+        "Move large values (data, scripts) into the container image or an input.");
+}

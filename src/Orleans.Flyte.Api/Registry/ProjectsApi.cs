@@ -1,0 +1,87 @@
+using Marten;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
+using Orleans.Flyte.Api.Http;
+using Orleans.Flyte.Domain.Specs;
+using Orleans.Flyte.Grains.Registry;
+
+namespace Orleans.Flyte.Api.Registry;
+
+public static class ProjectsApi
+{
+    public static RouteGroupBuilder MapProjectsApi(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/v1/projects").WithTags("Projects");
+        group.MapPost("/", CreateProject).WithName(nameof(CreateProject)).WithSummary("Create a project (idempotent).");
+        group.MapGet("/", ListProjects).WithName(nameof(ListProjects)).WithSummary("List projects.");
+        group.MapGet("/{project}", GetProject).WithName(nameof(GetProject)).WithSummary("Get a project.");
+        group.MapGet("/{project}/domains", ListDomains).WithName(nameof(ListDomains)).WithSummary("List a project's domains.");
+        return group;
+    }
+
+    public static async Task<Results<Created<ProjectResponse>, Ok<ProjectResponse>, ValidationProblem>> CreateProject(
+        CreateProjectRequest request, IClusterClient grains, IOptions<FlyteOptions> options)
+    {
+        var errors = new List<SpecError>();
+        if (string.IsNullOrEmpty(request.Name))
+        {
+            errors.Add(new SpecError("/name", "a project needs a name (a DNS-1123 label, e.g. 'quant-research')"));
+        }
+        else if (Names.Dns1123LabelError(request.Name) is { } nameError)
+        {
+            errors.Add(new SpecError("/name", nameError));
+        }
+
+        if (request.DisplayName is { Length: > 200 })
+        {
+            errors.Add(new SpecError("/displayName", "the display name may be at most 200 characters"));
+        }
+
+        if (request.Description is { Length: > 4096 })
+        {
+            errors.Add(new SpecError("/description", "the description may be at most 4096 characters"));
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.InvalidSpec(errors, "The project is not valid.");
+        }
+
+        var creation = await grains.GetGrain<IProjectGrain>(request.Name!).Create(
+            new CreateProject(request.Name!, request.DisplayName, request.Description));
+        var response = Response(creation.Project, options.Value);
+        return creation.Created
+            ? TypedResults.Created($"/api/v1/projects/{response.Name}", response)
+            : TypedResults.Ok(response);
+    }
+
+    public static async Task<Ok<ProjectList>> ListProjects(IQuerySession query, IOptions<FlyteOptions> options, CancellationToken cancellationToken)
+    {
+        var projects = await query.Query<ProjectDocument>().OrderBy(p => p.Id).ToListAsync(cancellationToken);
+        return TypedResults.Ok(new ProjectList(
+            [.. projects.Select(p => new ProjectResponse(p.Id, p.DisplayName, p.Description, p.CreatedAt, p.CreatedBy, options.Value.Domains))]));
+    }
+
+    public static async Task<Results<Ok<ProjectResponse>, ProblemHttpResult>> GetProject(
+        string project, IClusterClient grains, IOptions<FlyteOptions> options)
+    {
+        var view = await grains.GetGrain<IProjectGrain>(project).Get();
+        return view is null ? Problems.NotFound(ProjectNotFound(project)) : TypedResults.Ok(Response(view, options.Value));
+    }
+
+    public static async Task<Results<Ok<DomainList>, ProblemHttpResult>> ListDomains(
+        string project, IClusterClient grains, IOptions<FlyteOptions> options)
+    {
+        var view = await grains.GetGrain<IProjectGrain>(project).Get();
+        return view is null ? Problems.NotFound(ProjectNotFound(project)) : TypedResults.Ok(new DomainList(options.Value.Domains));
+    }
+
+    internal static string ProjectNotFound(string project) =>
+        $"Project '{project}' does not exist. Create it first: POST /api/v1/projects with {{\"name\": \"{project}\"}}.";
+
+    private static ProjectResponse Response(ProjectView view, FlyteOptions options) =>
+        new(view.Name, view.DisplayName, view.Description, view.CreatedAt, view.CreatedBy, options.Domains);
+}

@@ -1,0 +1,31 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace Orleans.Flyte.Api.Tests;
+
+/// <summary>
+/// The real silo host (Orleans + API) on a database of its own, with free silo ports so test classes
+/// can run in parallel. Dispose and create another on the same connection string to restart the platform.
+/// </summary>
+public sealed class FlyteApiFactory(string connectionString) : WebApplicationFactory<Program>
+{
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        var clusterId = "test-" + Guid.NewGuid().ToString("N")[..8];
+        builder.UseSetting("ConnectionStrings:Postgres", connectionString);
+        builder.UseSetting("Orleans:ClusterId", clusterId);
+        builder.UseSetting("Orleans:ServiceId", clusterId);
+        builder.UseSetting("Orleans:SiloPort", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        builder.UseSetting("Orleans:GatewayPort", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
