@@ -18,6 +18,7 @@ public static class SiloHosting
 
         var orleans = builder.Configuration.GetSection("Orleans").Get<OrleansHostingOptions>() ?? new OrleansHostingOptions();
         builder.Services.AddOrleansFlyteEventStore(connectionString);
+        builder.Services.AddOrleansFlyteEngine(builder.Configuration);
         builder.UseOrleans(silo =>
         {
             silo.Configure<ClusterOptions>(o =>
@@ -27,6 +28,8 @@ public static class SiloHosting
             });
             silo.UseLocalhostClustering(orleans.SiloPort, orleans.GatewayPort, serviceId: orleans.ServiceId, clusterId: orleans.ClusterId);
             silo.AddOrleansFlyteGrains();
+            silo.UseInMemoryReminderService(); // REMINDERS
+            silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = orleans.MinimumReminderPeriod);
         });
         return builder;
     }
@@ -42,4 +45,7 @@ public sealed class OrleansHostingOptions
     public int SiloPort { get; set; } = 11111;
 
     public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>Orleans refuses reminders with a shorter period; tests lower it to see recovery quickly.</summary>
+    public TimeSpan MinimumReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
 }

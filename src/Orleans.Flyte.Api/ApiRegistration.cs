@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Orleans.Flyte.Api.Health;
 using Orleans.Flyte.Api.Http;
+using Orleans.Flyte.Api.Executions;
 using Orleans.Flyte.Api.Registry;
 using Scalar.AspNetCore;
 
@@ -51,6 +52,7 @@ public static class ApiRegistration
 
         app.MapProjectsApi();
         app.MapDefinitionsApi();
+        app.MapExecutionsApi();
         return app;
     }
 

@@ -9,8 +9,11 @@ namespace Orleans.Flyte.Api.Tests;
 /// The real silo host (Orleans + API) on a database of its own, with free silo ports so test classes
 /// can run in parallel. Dispose and create another on the same connection string to restart the platform.
 /// </summary>
-public sealed class FlyteApiFactory(string connectionString) : WebApplicationFactory<Program>
+public sealed class FlyteApiFactory(string connectionString, IReadOnlyDictionary<string, string>? settings = null) : WebApplicationFactory<Program>
 {
+    /// <summary>Where the local runner puts attempt directories: one folder per platform instance (kept across restarts by passing it in settings).</summary>
+    public string WorkRoot { get; } = settings?.GetValueOrDefault("Flyte:Runners:Local:WorkRoot") ?? Path.Combine(Path.GetTempPath(), "orleans-flyte-tests", Guid.NewGuid().ToString("N"));
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         var clusterId = "test-" + Guid.NewGuid().ToString("N")[..8];
@@ -20,6 +23,14 @@ public sealed class FlyteApiFactory(string connectionString) : WebApplicationFac
         builder.UseSetting("Orleans:SiloPort", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("Orleans:GatewayPort", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        builder.UseSetting("Flyte:Runners:Local:WorkRoot", WorkRoot);
+        builder.UseSetting("Flyte:Engine:RetryBaseDelay", "00:00:00.100");
+        builder.UseSetting("Flyte:Engine:ReminderPeriod", "00:00:05");
+        builder.UseSetting("Orleans:MinimumReminderPeriod", "00:00:05");
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            builder.UseSetting(key, value);
+        }
     }
 
     private static int FreePort()

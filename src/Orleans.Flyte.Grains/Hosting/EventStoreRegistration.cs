@@ -4,8 +4,10 @@ using JasperFx.Events;
 using Marten;
 using JasperFx.Events.Projections;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Flyte.Domain.EventSourcing;
 using Orleans.Flyte.Grains.EventSourcing;
+using Orleans.Flyte.Grains.Executions;
 using Orleans.Flyte.Grains.Registry;
 using Orleans.Hosting;
 
@@ -32,7 +34,7 @@ public static class EventStoreRegistration
             .UseLightweightSessions()
             .ApplyAllDatabaseChangesOnStartup();
         services.AddSingleton<IEventStreamStore, MartenEventStreamStore>();
-        services.AddSingleton(TimeProvider.System);
+        services.TryAddSingleton(TimeProvider.System);
         return services;
     }
 
@@ -54,7 +56,14 @@ public static class EventStoreRegistration
         options.Schema.For<DefinitionVersionDocument>()
             .Index(d => d.Project)
             .Index(d => d.Domain);
+        options.Schema.For<ExecutionSummaryDocument>()
+            .Index(d => d.Project)
+            .Index(d => d.Domain)
+            .Index(d => d.Workflow)
+            .Index(d => d.CreatedAt);
+        options.Schema.For<TaskCacheEntry>();
         options.Projections.Add(new RegistryCatalogProjection(), ProjectionLifecycle.Inline);
+        options.Projections.Add(new ExecutionCatalogProjection(), ProjectionLifecycle.Inline);
     }
 
     /// <summary>Journaled grains keep their logs in Marten through <see cref="EventSourcedGrain{TState,TEvent}"/>.</summary>

@@ -1,0 +1,67 @@
+using System.Text.Json.Nodes;
+
+namespace Orleans.Flyte.Api.Executions;
+
+/// <param name="Workflow"><c>name@version</c>, or <c>name</c> for the latest registered version.</param>
+/// <param name="OverwriteCache">Run cacheable tasks even on a cache hit, and replace the cached outputs.</param>
+public sealed record CreateExecutionRequest(string? Workflow, JsonObject? Inputs, bool OverwriteCache = false);
+
+public sealed record AbortExecutionRequest(string? Reason);
+
+public sealed record AttemptResponse(
+    int Attempt, string AttemptId, string Outcome, DateTimeOffset LaunchedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, string? Error, int? ExitCode);
+
+public sealed record NodeResponse(
+    string Id,
+    string Task,
+    string Phase,
+    JsonNode? Inputs,
+    JsonNode? Outputs,
+    string? Error,
+    bool CacheHit,
+    string? RecoveredFrom,
+    DateTimeOffset? ReadyAt,
+    DateTimeOffset? FinishedAt,
+    IReadOnlyList<AttemptResponse> Attempts);
+
+public sealed record ExecutionResponse(
+    string Id,
+    string Project,
+    string Domain,
+    string Workflow,
+    string Phase,
+    JsonNode? Inputs,
+    JsonNode? Outputs,
+    string? Error,
+    DateTimeOffset CreatedAt,
+    string CreatedBy,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    string? RelaunchOf,
+    string? RecoverOf,
+    string? LaunchPlan,
+    DateTimeOffset? ScheduledAt,
+    IReadOnlyList<NodeResponse> Nodes);
+
+public sealed record ExecutionSummary(
+    string Id,
+    string Workflow,
+    string WorkflowVersion,
+    string Phase,
+    DateTimeOffset CreatedAt,
+    string CreatedBy,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    string? Error,
+    string? LaunchPlan,
+    DateTimeOffset? ScheduledAt);
+
+/// <param name="NextCursor">Pass as <c>cursor</c> to get the next page; null on the last page.</param>
+public sealed record ExecutionList(IReadOnlyList<ExecutionSummary> Items, string? NextCursor);
+
+public sealed record TimelineEvent(
+    long Sequence, string Stream, long Version, string Type, DateTimeOffset At, string Principal, string? CorrelationId, string? Reason, JsonNode? Data);
+
+public sealed record ExecutionTimeline(string ExecutionId, IReadOnlyList<TimelineEvent> Items);
+
+public sealed record AttemptLogsResponse(string AttemptId, string Stdout, string Stderr, bool Truncated);

@@ -1,0 +1,369 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using JasperFx.Events;
+using Marten;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
+using Orleans.Flyte.Api.Http;
+using Orleans.Flyte.Api.Registry;
+using Orleans.Flyte.Domain.EventSourcing;
+using Orleans.Flyte.Domain.Executions;
+using Orleans.Flyte.Domain.Specs;
+using Orleans.Flyte.Grains.Executions;
+using Orleans.Flyte.Grains.Registry;
+
+namespace Orleans.Flyte.Api.Executions;
+
+/// <summary>Submitting, watching, stopping and re-running workflow executions.</summary>
+public static class ExecutionsApi
+{
+    public const string IdempotencyHeader = "Idempotency-Key";
+    private const int DefaultPageSize = 50;
+    private const int MaxPageSize = 500;
+
+    private static readonly JsonSerializerOptions s_eventJson = new(JsonSerializerDefaults.Web);
+
+    public static IEndpointRouteBuilder MapExecutionsApi(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/v1/projects/{project}/domains/{domain}/executions").WithTags("Executions");
+        group.MapPost("/", CreateExecution).WithName(nameof(CreateExecution))
+            .WithSummary("Submit a workflow execution. Returns 202 with the id once the submission is durable; an Idempotency-Key makes retries safe.");
+        group.MapGet("/", ListExecutions).WithName(nameof(ListExecutions))
+            .WithSummary("List executions, newest first, filtered by workflow, phase, launch plan and creation time; cursor paging.");
+        group.MapGet("/{id}", GetExecution).WithName(nameof(GetExecution)).WithSummary("An execution with its nodes, attempts, outputs and errors.");
+        group.MapPost("/{id}/abort", AbortExecution).WithName(nameof(AbortExecution)).WithSummary("Abort: stops every running node and kills its process.");
+        group.MapPost("/{id}/relaunch", RelaunchExecution).WithName(nameof(RelaunchExecution)).WithSummary("A new execution with the same inputs and the same pinned versions.");
+        group.MapPost("/{id}/recover", RecoverExecution).WithName(nameof(RecoverExecution)).WithSummary("A new execution that reuses the outputs of the nodes that succeeded.");
+        group.MapGet("/{id}/events", GetTimeline).WithName("GetExecutionEvents").WithSummary("Every event of the execution and its nodes, in order.");
+        group.MapGet("/{id}/nodes/{node}/attempts/{attempt:int}/logs", GetLogs).WithName("GetAttemptLogs").WithSummary("Captured stdout and stderr of one attempt.");
+        return routes;
+    }
+
+    public static async Task<IResult> CreateExecution(
+        string project, string domain, CreateExecutionRequest request, HttpRequest http, [AsParameters] RegistryServices services)
+    {
+        if (await services.CheckScope(project, domain) is { } scopeError)
+        {
+            return scopeError;
+        }
+
+        var idempotencyKey = http.Headers[IdempotencyHeader].ToString();
+        if (idempotencyKey.Length > 200)
+        {
+            return Problems.BadRequest($"The {IdempotencyHeader} header may be at most 200 characters.");
+        }
+
+        if (string.IsNullOrWhiteSpace(request.Workflow))
+        {
+            return Problems.InvalidSpec([new SpecError("/workflow", "name the workflow to run, e.g. \"train-alpha@v3\" (or \"train-alpha\" for its latest version)")], "The submission is not valid.");
+        }
+
+        var reference = TaskReference.Parse(request.Workflow);
+        var definition = Names.Dns1123LabelError(reference.Name) is null
+            ? await services.Grains.GetGrain<IWorkflowDefinitionGrain>(DefinitionKey.Of(project, domain, reference.Name)).GetVersion(reference.Version)
+            : null;
+        if (definition is null)
+        {
+            return Problems.InvalidSpec([new SpecError("/workflow", $"workflow '{request.Workflow}' is not registered in {project}/{domain}")], "The submission is not valid.");
+        }
+
+        var workflow = WorkflowSpecReader.Read(SpecDocument.Parse(definition.Spec, SpecFormat.Json).Value!).Value!;
+        var inputs = ExecutionInputs.Bind(workflow, request.Inputs);
+        if (!inputs.IsValid)
+        {
+            return Problems.InvalidSpec(inputs.Errors, "The submission is not valid.");
+        }
+
+        var pinned = definition.PinnedTasks.Values.Distinct(StringComparer.Ordinal).ToList();
+        var specs = await Task.WhenAll(pinned.Select(async p =>
+        {
+            var r = TaskReference.Parse(p);
+            var view = await services.Grains.GetGrain<ITaskDefinitionGrain>(DefinitionKey.Of(project, domain, r.Name)).GetVersion(r.Version);
+            return (Pinned: p, Spec: view?.Spec ?? throw new InvalidOperationException($"Pinned task {p} of workflow {definition.Name}@{definition.Version} is missing."));
+        }));
+        var bySpec = specs.ToDictionary(s => s.Pinned, s => s.Spec, StringComparer.Ordinal);
+        var plan = ExecutionPlanCompiler.Compile(workflow, definition.PinnedTasks, p => bySpec[p]);
+        var id = idempotencyKey.Length > 0 ? ExecutionIds.FromIdempotencyKey(project, domain, idempotencyKey) : ExecutionIds.New();
+        var command = new CreateExecution(project, domain, plan, inputs.Value!.ToJsonString(), idempotencyKey.Length > 0 ? idempotencyKey : null,
+            request.OverwriteCache, null, null, new Dictionary<string, string>(), null, null);
+        return await Submit(project, domain, id, command, services.Grains);
+    }
+
+    public static async Task<IResult> ListExecutions(
+        string project,
+        string domain,
+        [AsParameters] RegistryServices services,
+        string? workflow,
+        string? phase,
+        string? launchPlan,
+        DateTimeOffset? createdAfter,
+        DateTimeOffset? createdBefore,
+        int? limit,
+        string? cursor,
+        CancellationToken cancellationToken)
+    {
+        if (await services.CheckScope(project, domain) is { } scopeError)
+        {
+            return scopeError;
+        }
+
+        var errors = new List<SpecError>();
+        WorkflowPhase? phaseFilter = null;
+        if (phase is not null)
+        {
+            if (Enum.TryParse<WorkflowPhase>(phase, ignoreCase: true, out var parsed) && !int.TryParse(phase, out _))
+            {
+                phaseFilter = parsed;
+            }
+            else
+            {
+                errors.Add(new SpecError("phase", $"'{phase}' is not a phase; phases are {string.Join(", ", Enum.GetNames<WorkflowPhase>())}"));
+            }
+        }
+
+        var size = limit ?? DefaultPageSize;
+        if (size is < 1 or > MaxPageSize)
+        {
+            errors.Add(new SpecError("limit", $"limit must be between 1 and {MaxPageSize}"));
+        }
+
+        (DateTimeOffset At, string Id)? before = null;
+        if (cursor is not null)
+        {
+            before = ParseCursor(cursor);
+            if (before is null)
+            {
+                errors.Add(new SpecError("cursor", "the cursor is not one this API returned; start without it"));
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.InvalidSpec(errors, "The query is not valid.");
+        }
+
+        var query = services.Query.Query<ExecutionSummaryDocument>().Where(e => e.Project == project && e.Domain == domain);
+        if (workflow is not null)
+        {
+            query = query.Where(e => e.Workflow == workflow);
+        }
+
+        if (phaseFilter is { } p)
+        {
+            query = query.Where(e => e.Phase == p);
+        }
+
+        if (launchPlan is not null)
+        {
+            query = query.Where(e => e.LaunchPlan == launchPlan);
+        }
+
+        if (createdAfter is { } after)
+        {
+            query = query.Where(e => e.CreatedAt >= after);
+        }
+
+        if (createdBefore is { } until)
+        {
+            query = query.Where(e => e.CreatedAt < until);
+        }
+
+        if (before is { } b)
+        {
+            query = query.Where(e => e.CreatedAt < b.At || (e.CreatedAt == b.At && e.Id.CompareTo(b.Id) < 0));
+        }
+
+        // Newest first; the id breaks ties between executions created in the same instant, so paging never skips one.
+        var page = await query.OrderByDescending(e => e.CreatedAt).ThenByDescending(e => e.Id).Take(size + 1).ToListAsync(cancellationToken);
+        var items = page.Take(size).Select(e => new ExecutionSummary(
+            e.Id, e.Workflow, e.WorkflowVersion, e.Phase.ToString(), e.CreatedAt, e.CreatedBy, e.StartedAt, e.FinishedAt, e.Error, e.LaunchPlan, e.ScheduledAt)).ToList();
+        var next = page.Count > size ? Cursor(page[size - 1]) : null;
+        return TypedResults.Ok(new ExecutionList(items, next));
+    }
+
+    public static async Task<IResult> GetExecution(string project, string domain, string id, [AsParameters] RegistryServices services)
+    {
+        if (await services.CheckScope(project, domain) is { } scopeError)
+        {
+            return scopeError;
+        }
+
+        var view = await Grain(services.Grains, project, domain, id).Get();
+        return view is null ? NotFound(project, domain, id) : TypedResults.Ok(await Response(view, services.Grains));
+    }
+
+    public static async Task<IResult> AbortExecution(
+        string project, string domain, string id, [FromBody] AbortExecutionRequest? request, [AsParameters] RegistryServices services)
+    {
+        if (await services.CheckScope(project, domain) is { } scopeError)
+        {
+            return scopeError;
+        }
+
+        var grain = Grain(services.Grains, project, domain, id);
+        if (await grain.Get() is null)
+        {
+            return NotFound(project, domain, id);
+        }
+
+        var reason = string.IsNullOrWhiteSpace(request?.Reason) ? "aborted by request" : request.Reason!;
+        if (reason.Length > 1000)
+        {
+            return Problems.InvalidSpec([new SpecError("/reason", "the reason may be at most 1000 characters")], "The request is not valid.");
+        }
+
+        return TypedResults.Ok(await Response(await grain.Abort(reason), services.Grains));
+    }
+
+    public static Task<IResult> RelaunchExecution(string project, string domain, string id, HttpRequest http, [AsParameters] RegistryServices services) =>
+        Rerun(project, domain, id, http, services, recover: false);
+
+    public static Task<IResult> RecoverExecution(string project, string domain, string id, HttpRequest http, [AsParameters] RegistryServices services) =>
+        Rerun(project, domain, id, http, services, recover: true);
+
+    public static async Task<IResult> GetTimeline(string project, string domain, string id, [AsParameters] RegistryServices services, IDocumentStore store, CancellationToken cancellationToken)
+    {
+        if (await services.CheckScope(project, domain) is { } scopeError)
+        {
+            return scopeError;
+        }
+
+        if (!ExecutionIds.IsValid(id))
+        {
+            return NotFound(project, domain, id);
+        }
+
+        var stream = $"execution/{id}";
+        await using var session = store.QuerySession(StreamAddress.TenantOf(project, domain));
+        var events = await session.Events.QueryAllRawEvents()
+            .Where(e => e.StreamKey == stream || e.StreamKey!.StartsWith(stream + "/"))
+            .OrderBy(e => e.Sequence)
+            .ToListAsync(cancellationToken);
+        if (events.Count == 0)
+        {
+            return NotFound(project, domain, id);
+        }
+
+        return TypedResults.Ok(new ExecutionTimeline(id, [.. events.Where(e => e.Data is DomainEvent).Select(e =>
+        {
+            var data = (DomainEvent)e.Data;
+            var body = JsonSerializer.SerializeToNode(data, data.GetType(), s_eventJson) as JsonObject;
+            body?.Remove("meta");
+            return new TimelineEvent(e.Sequence, e.StreamKey!, e.Version, e.Data.GetType().Name, data.Meta.At, data.Meta.Principal, data.Meta.CorrelationId, data.Meta.Reason, body);
+        })]));
+    }
+
+    public static async Task<IResult> GetLogs(string project, string domain, string id, string node, int attempt, [AsParameters] RegistryServices services)
+    {
+        if (await services.CheckScope(project, domain) is { } scopeError)
+        {
+            return scopeError;
+        }
+
+        if (!ExecutionIds.IsValid(id) || Names.Dns1123LabelError(node) is not null)
+        {
+            return NotFound(project, domain, id);
+        }
+
+        var logs = await services.Grains.GetGrain<ITaskExecutionGrain>(ExecutionKeys.Task(project, domain, id, node)).GetLogs(attempt);
+        return logs is null
+            ? Problems.NotFound($"No logs for attempt {attempt} of node '{node}' in execution {id}: the attempt does not exist, or ran on a silo whose work directory is gone.")
+            : TypedResults.Ok(new AttemptLogsResponse(logs.AttemptId, logs.Stdout, logs.Stderr, logs.Truncated));
+    }
+
+    private static async Task<IResult> Rerun(string project, string domain, string id, HttpRequest http, RegistryServices services, bool recover)
+    {
+        if (await services.CheckScope(project, domain) is { } scopeError)
+        {
+            return scopeError;
+        }
+
+        var source = Grain(services.Grains, project, domain, id);
+        var submission = await source.GetSubmission();
+        if (submission is null)
+        {
+            return NotFound(project, domain, id);
+        }
+
+        var recovered = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (recover)
+        {
+            var view = (await source.Get())!;
+            if (!view.Phase.IsTerminal())
+            {
+                return Problems.Conflict($"Execution {id} is still {view.Phase}; recover it once it has ended (or abort it first).");
+            }
+
+            foreach (var node in view.Nodes.Where(n => n.Phase == TaskPhase.Succeeded && n.OutputsJson is not null))
+            {
+                recovered[node.NodeId] = node.OutputsJson!;
+            }
+        }
+
+        var key = http.Headers[IdempotencyHeader].ToString();
+        var newId = key.Length > 0 ? ExecutionIds.FromIdempotencyKey(project, domain, key) : ExecutionIds.New();
+        var command = new CreateExecution(project, domain, submission.Plan, submission.InputsJson, key.Length > 0 ? key : null,
+            submission.OverwriteCache, recover ? null : id, recover ? id : null, recovered, null, null);
+        return await Submit(project, domain, newId, command, services.Grains);
+    }
+
+    private static async Task<IResult> Submit(string project, string domain, string id, CreateExecution command, IClusterClient grains)
+    {
+        var outcome = await Grain(grains, project, domain, id).Create(command);
+        var location = $"/api/v1/projects/{project}/domains/{domain}/executions/{id}";
+        return outcome.Status switch
+        {
+            CreateStatus.Conflict => Problems.Conflict(
+                $"The {IdempotencyHeader} was already used for a different submission (execution {id}). Use a new key for a new submission."),
+            _ => TypedResults.Accepted(location, await Response(outcome.Execution, grains, withAttempts: false)),
+        };
+    }
+
+    private static string Cursor(ExecutionSummaryDocument last) =>
+        Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{last.CreatedAt.UtcTicks.ToString(CultureInfo.InvariantCulture)}:{last.Id}"))
+            .TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private static (DateTimeOffset At, string Id)? ParseCursor(string cursor)
+    {
+        try
+        {
+            var padded = cursor.Replace('-', '+').Replace('_', '/');
+            padded += new string('=', (4 - (padded.Length % 4)) % 4);
+            var parts = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(padded)).Split(':');
+            return parts.Length == 2 && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks) && ExecutionIds.IsValid(parts[1])
+                ? (new DateTimeOffset(ticks, TimeSpan.Zero), parts[1])
+                : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+
+    private static IWorkflowExecutionGrain Grain(IClusterClient grains, string project, string domain, string id) =>
+        grains.GetGrain<IWorkflowExecutionGrain>(ExecutionKeys.Workflow(project, domain, id));
+
+    private static ProblemHttpResult NotFound(string project, string domain, string id) =>
+        Problems.NotFound($"Execution '{id}' does not exist in {project}/{domain}.");
+
+    private static async Task<ExecutionResponse> Response(ExecutionView view, IClusterClient grains, bool withAttempts = true)
+    {
+        var attempts = withAttempts
+            ? await Task.WhenAll(view.Nodes.Select(async n => n.Phase is TaskPhase.NotReady or TaskPhase.Skipped || n.CacheHit || n.RecoveredFrom is not null
+                ? []
+                : (await grains.GetGrain<ITaskExecutionGrain>(ExecutionKeys.Task(view.Project, view.Domain, view.ExecutionId, n.NodeId)).Get())?.Attempts ?? []))
+            : [.. view.Nodes.Select(_ => (IReadOnlyList<AttemptView>)[])];
+        return new ExecutionResponse(
+            view.ExecutionId, view.Project, view.Domain, view.Workflow, view.Phase.ToString(), Parse(view.InputsJson), Parse(view.OutputsJson), view.Error,
+            view.CreatedAt, view.CreatedBy, view.StartedAt, view.FinishedAt, view.RelaunchOf, view.RecoverOf, view.LaunchPlan, view.ScheduledAt,
+            [.. view.Nodes.Select((n, i) => new NodeResponse(
+                n.NodeId, n.Task, n.Phase.ToString(), Parse(n.InputsJson), Parse(n.OutputsJson), n.Error, n.CacheHit, n.RecoveredFrom, n.ReadyAt, n.FinishedAt,
+                [.. attempts[i].Select(a => new AttemptResponse(a.Attempt, a.AttemptId, a.Outcome, a.LaunchedAt, a.StartedAt, a.FinishedAt, a.Error, a.ExitCode))]))]);
+    }
+
+    private static JsonNode? Parse(string? json) => json is null ? null : JsonNode.Parse(json);
+}

@@ -1,0 +1,30 @@
+namespace Orleans.Flyte.Domain.Executions;
+
+/// <summary>
+/// What an execution runs, pinned at launch: the workflow version and the exact spec of every task version
+/// it uses. Stored in <see cref="ExecutionAccepted"/>, so an execution never changes when new versions are
+/// registered, and an audit can show exactly what ran.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("flyte.ExecutionPlan")]
+public sealed record ExecutionPlan(
+    [property: Id(0)] string WorkflowName,
+    [property: Id(1)] string WorkflowVersion,
+    [property: Id(2)] bool FinishWhatCanFinish,
+    [property: Id(3)] TimeSpan? Timeout,
+    [property: Id(4)] IReadOnlyList<PlanNode> Nodes,
+    [property: Id(5)] IReadOnlyDictionary<string, string> Outputs)
+{
+    public PlanNode Node(string id) => Nodes.First(n => string.Equals(n.Id, id, StringComparison.Ordinal));
+}
+
+/// <param name="Task">The pinned task, <c>name@version</c>.</param>
+/// <param name="TaskSpec">The task version's normalized spec (canonical JSON).</param>
+/// <param name="Inputs">Input name → binding as written (canonical JSON of the literal or template).</param>
+/// <param name="Upstream">Nodes that must succeed first (from bindings and <c>after</c>).</param>
+[GenerateSerializer, Immutable, Alias("flyte.PlanNode")]
+public sealed record PlanNode(
+    [property: Id(0)] string Id,
+    [property: Id(1)] string Task,
+    [property: Id(2)] string TaskSpec,
+    [property: Id(3)] IReadOnlyDictionary<string, string> Inputs,
+    [property: Id(4)] IReadOnlyList<string> Upstream);

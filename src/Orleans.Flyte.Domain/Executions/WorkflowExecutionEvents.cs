@@ -1,0 +1,75 @@
+using Orleans.Flyte.Domain.EventSourcing;
+
+namespace Orleans.Flyte.Domain.Executions;
+
+[GenerateSerializer, Immutable, Alias("flyte.WorkflowExecutionEvent")]
+public abstract record WorkflowExecutionEvent : DomainEvent;
+
+/// <summary>The submission is durable: from here on the platform owes it a terminal phase.</summary>
+/// <param name="InputsJson">The workflow inputs after defaults were applied (a JSON object).</param>
+/// <param name="SubmissionHash">Hash of (workflow version, inputs, options): a retried submission with the same
+/// idempotency key must match it.</param>
+/// <param name="RelaunchOf">Set when this execution relaunches another with the same inputs and versions.</param>
+/// <param name="RecoverOf">Set when this execution recovers another, reusing its succeeded nodes' outputs.</param>
+/// <param name="RecoveredOutputs">For a recover: node id → the outputs it produced in <paramref name="RecoverOf"/>;
+/// those nodes are not run again.</param>
+[GenerateSerializer, Immutable, Alias("flyte.ExecutionAccepted")]
+public sealed record ExecutionAccepted(
+    [property: Id(0)] string ExecutionId,
+    [property: Id(1)] string Project,
+    [property: Id(2)] string Domain,
+    [property: Id(3)] ExecutionPlan Plan,
+    [property: Id(4)] string InputsJson,
+    [property: Id(5)] string SubmissionHash,
+    [property: Id(6)] string? IdempotencyKey,
+    [property: Id(7)] bool OverwriteCache,
+    [property: Id(8)] string? RelaunchOf,
+    [property: Id(9)] string? RecoverOf,
+    [property: Id(10)] string? LaunchPlan,
+    [property: Id(11)] DateTimeOffset? ScheduledAt,
+    [property: Id(12)] IReadOnlyDictionary<string, string> RecoveredOutputs) : WorkflowExecutionEvent;
+
+[GenerateSerializer, Immutable, Alias("flyte.ExecutionStarted")]
+public sealed record ExecutionStarted : WorkflowExecutionEvent;
+
+/// <summary>A node's upstream nodes succeeded; its inputs are resolved and its task is queued.</summary>
+[GenerateSerializer, Immutable, Alias("flyte.NodeReady")]
+public sealed record NodeReady([property: Id(0)] string NodeId, [property: Id(1)] string InputsJson) : WorkflowExecutionEvent;
+
+/// <param name="CacheHit">The outputs were reused from an earlier run with the same task version and inputs.</param>
+/// <param name="RecoveredFrom">The outputs were reused from this earlier execution (recover).</param>
+[GenerateSerializer, Immutable, Alias("flyte.NodeSucceeded")]
+public sealed record NodeSucceeded(
+    [property: Id(0)] string NodeId,
+    [property: Id(1)] string OutputsJson,
+    [property: Id(2)] bool CacheHit,
+    [property: Id(3)] string? RecoveredFrom) : WorkflowExecutionEvent;
+
+/// <param name="Phase">Failed, TimedOut or Aborted.</param>
+[GenerateSerializer, Immutable, Alias("flyte.NodeFailed")]
+public sealed record NodeFailed(
+    [property: Id(0)] string NodeId,
+    [property: Id(1)] TaskPhase Phase,
+    [property: Id(2)] string Error) : WorkflowExecutionEvent;
+
+[GenerateSerializer, Immutable, Alias("flyte.NodeSkipped")]
+public sealed record NodeSkipped([property: Id(0)] string NodeId, [property: Id(1)] string Reason) : WorkflowExecutionEvent;
+
+/// <summary>A node failed: under fail-fast the running nodes are being stopped; the execution will fail.</summary>
+[GenerateSerializer, Immutable, Alias("flyte.ExecutionFailing")]
+public sealed record ExecutionFailing([property: Id(0)] string Error) : WorkflowExecutionEvent;
+
+[GenerateSerializer, Immutable, Alias("flyte.ExecutionAborting")]
+public sealed record ExecutionAborting([property: Id(0)] string Reason) : WorkflowExecutionEvent;
+
+[GenerateSerializer, Immutable, Alias("flyte.ExecutionSucceeded")]
+public sealed record ExecutionSucceeded([property: Id(0)] string OutputsJson) : WorkflowExecutionEvent;
+
+[GenerateSerializer, Immutable, Alias("flyte.ExecutionFailed")]
+public sealed record ExecutionFailed([property: Id(0)] string Error) : WorkflowExecutionEvent;
+
+[GenerateSerializer, Immutable, Alias("flyte.ExecutionAborted")]
+public sealed record ExecutionAborted([property: Id(0)] string Reason) : WorkflowExecutionEvent;
+
+[GenerateSerializer, Immutable, Alias("flyte.ExecutionTimedOut")]
+public sealed record ExecutionTimedOut([property: Id(0)] TimeSpan Timeout) : WorkflowExecutionEvent;

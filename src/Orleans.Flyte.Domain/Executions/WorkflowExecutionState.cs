@@ -1,0 +1,123 @@
+using Orleans.Flyte.Domain.EventSourcing;
+
+namespace Orleans.Flyte.Domain.Executions;
+
+/// <summary>The fold of one workflow execution's events. No I/O, no clock: replay gives the same state.</summary>
+[GenerateSerializer, Alias("flyte.WorkflowExecutionState")]
+public sealed class WorkflowExecutionState : IEventSourcedState<WorkflowExecutionEvent>
+{
+    [Id(0)] public ExecutionAccepted? Submission { get; private set; }
+    [Id(1)] public WorkflowPhase Phase { get; private set; }
+    [Id(2)] public Dictionary<string, NodeExecutionState> Nodes { get; private set; } = new(StringComparer.Ordinal);
+    [Id(3)] public DateTimeOffset? StartedAt { get; private set; }
+    [Id(4)] public DateTimeOffset? FinishedAt { get; private set; }
+    [Id(5)] public string? Error { get; private set; }
+    [Id(6)] public string? OutputsJson { get; private set; }
+
+    public bool Exists => Submission is not null;
+
+    public ExecutionPlan Plan => Submission?.Plan ?? throw new InvalidOperationException("The execution has not been accepted.");
+
+    public void Apply(WorkflowExecutionEvent @event)
+    {
+        switch (@event)
+        {
+            case ExecutionAccepted e:
+                Submission = e;
+                Phase = WorkflowPhase.Queued;
+                Nodes = e.Plan.Nodes.ToDictionary(n => n.Id, n => new NodeExecutionState { NodeId = n.Id }, StringComparer.Ordinal);
+                break;
+            case ExecutionStarted e:
+                Phase = WorkflowPhase.Running;
+                StartedAt = e.Meta.At;
+                break;
+            case NodeReady e:
+                Nodes[e.NodeId].Ready(e.InputsJson, e.Meta.At);
+                break;
+            case NodeSucceeded e:
+                Nodes[e.NodeId].Succeeded(e.OutputsJson, e.CacheHit, e.RecoveredFrom, e.Meta.At);
+                break;
+            case NodeFailed e:
+                Nodes[e.NodeId].Failed(e.Phase, e.Error, e.Meta.At);
+                break;
+            case NodeSkipped e:
+                Nodes[e.NodeId].Skipped(e.Reason, e.Meta.At);
+                break;
+            case ExecutionFailing e:
+                Phase = WorkflowPhase.Failing;
+                Error = e.Error;
+                break;
+            case ExecutionAborting e:
+                Phase = WorkflowPhase.Aborting;
+                Error = e.Reason;
+                break;
+            case ExecutionSucceeded e:
+                Phase = WorkflowPhase.Succeeded;
+                OutputsJson = e.OutputsJson;
+                FinishedAt = e.Meta.At;
+                break;
+            case ExecutionFailed e:
+                Phase = WorkflowPhase.Failed;
+                Error = e.Error;
+                FinishedAt = e.Meta.At;
+                break;
+            case ExecutionAborted e:
+                Phase = WorkflowPhase.Aborted;
+                Error = e.Reason;
+                FinishedAt = e.Meta.At;
+                break;
+            case ExecutionTimedOut e:
+                Phase = WorkflowPhase.TimedOut;
+                Error = $"the workflow did not finish within its timeout of {e.Timeout}";
+                FinishedAt = e.Meta.At;
+                break;
+        }
+    }
+}
+
+[GenerateSerializer, Alias("flyte.NodeExecutionState")]
+public sealed class NodeExecutionState
+{
+    [Id(0)] public required string NodeId { get; init; }
+    [Id(1)] public TaskPhase Phase { get; private set; } = TaskPhase.NotReady;
+    [Id(2)] public string? InputsJson { get; private set; }
+    [Id(3)] public string? OutputsJson { get; private set; }
+    [Id(4)] public string? Error { get; private set; }
+    [Id(5)] public bool CacheHit { get; private set; }
+    [Id(6)] public string? RecoveredFrom { get; private set; }
+    [Id(7)] public DateTimeOffset? ReadyAt { get; private set; }
+    [Id(8)] public DateTimeOffset? FinishedAt { get; private set; }
+
+    /// <summary>Handed to its task grain and not yet finished.</summary>
+    public bool IsActive => Phase == TaskPhase.Queued;
+
+    internal void Ready(string inputs, DateTimeOffset at)
+    {
+        Phase = TaskPhase.Queued;
+        InputsJson = inputs;
+        ReadyAt = at;
+    }
+
+    internal void Succeeded(string outputs, bool cacheHit, string? recoveredFrom, DateTimeOffset at)
+    {
+        Phase = TaskPhase.Succeeded;
+        OutputsJson = outputs;
+        CacheHit = cacheHit;
+        RecoveredFrom = recoveredFrom;
+        FinishedAt = at;
+    }
+
+    internal void Failed(TaskPhase phase, string error, DateTimeOffset at)
+    {
+        Phase = phase;
+        Error = error;
+        FinishedAt = at;
+    }
+
+    internal void Skipped(string reason, DateTimeOffset at)
+    {
+        Phase = TaskPhase.Skipped;
+        Error = reason;
+        FinishedAt = at;
+    }
+}

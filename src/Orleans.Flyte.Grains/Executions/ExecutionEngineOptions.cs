@@ -1,0 +1,23 @@
+namespace Orleans.Flyte.Grains.Executions;
+
+/// <summary>Bound from <c>Flyte:Engine</c>.</summary>
+public sealed class ExecutionEngineOptions
+{
+    public const string Section = "Flyte:Engine";
+
+    /// <summary>Delay before the second attempt; doubles for each further attempt.</summary>
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How often an active execution's reminder re-checks it (Orleans allows no less than its
+    /// MinimumReminderPeriod). This bounds how long a crash or a lost notification can delay progress.</summary>
+    public TimeSpan ReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
+
+    public TimeSpan RetryDelay(int failedAttempt)
+    {
+        var factor = Math.Pow(2, Math.Clamp(failedAttempt - 1, 0, 20));
+        var delay = TimeSpan.FromTicks((long)Math.Min(RetryBaseDelay.Ticks * factor, RetryMaxDelay.Ticks));
+        return delay;
+    }
+}
