@@ -1,4 +1,5 @@
 using Orleans.Configuration;
+using Orleans.Flyte.Grains.Clustering;
 using Orleans.Flyte.Grains.Hosting;
 
 namespace Orleans.Flyte.Silo;
@@ -26,9 +27,23 @@ public static class SiloHosting
                 o.ClusterId = orleans.ClusterId;
                 o.ServiceId = orleans.ServiceId;
             });
-            silo.UseLocalhostClustering(orleans.SiloPort, orleans.GatewayPort, serviceId: orleans.ServiceId, clusterId: orleans.ClusterId);
+            if (string.Equals(orleans.Clustering, "Postgres", StringComparison.OrdinalIgnoreCase))
+            {
+                // Several silos on one PostgreSQL: each advertises its own address and ports.
+                silo.ConfigureEndpoints(orleans.AdvertisedAddress ?? "127.0.0.1", orleans.SiloPort, orleans.GatewayPort, listenOnAnyHostAddress: orleans.AdvertisedAddress is not null);
+                silo.UsePostgresClustering(connectionString);
+            }
+            else if (string.Equals(orleans.Clustering, "Localhost", StringComparison.OrdinalIgnoreCase))
+            {
+                silo.UseLocalhostClustering(orleans.SiloPort, orleans.GatewayPort, serviceId: orleans.ServiceId, clusterId: orleans.ClusterId);
+            }
+            else
+            {
+                throw new InvalidOperationException($"Orleans:Clustering is '{orleans.Clustering}'; use Localhost (one silo, the embedded default) or Postgres (several silos).");
+            }
+
             silo.AddOrleansFlyteGrains();
-            silo.UseInMemoryReminderService(); // REMINDERS
+            silo.UsePostgresReminders(connectionString);
             silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = orleans.MinimumReminderPeriod);
         });
         return builder;
@@ -41,6 +56,12 @@ public sealed class OrleansHostingOptions
     public string ClusterId { get; set; } = "orleans-flyte";
 
     public string ServiceId { get; set; } = "orleans-flyte";
+
+    /// <summary><c>Localhost</c> (one silo; the embedded default) or <c>Postgres</c> (membership in the platform's database).</summary>
+    public string Clustering { get; set; } = "Localhost";
+
+    /// <summary>With Postgres clustering: the address other silos reach this one on (default 127.0.0.1).</summary>
+    public string? AdvertisedAddress { get; set; }
 
     public int SiloPort { get; set; } = 11111;
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Flyte.Grains.Clustering;
 using Orleans.Flyte.Grains.Hosting;
 using Orleans.TestingHost;
 
@@ -32,7 +33,9 @@ public sealed class FlyteCluster : IAsyncDisposable
         builder.ConfigureSilo((_, silo) =>
         {
             silo.Services.AddOrleansFlyteEventStore(connectionString);
+            silo.Services.AddOrleansFlyteEngine();
             silo.AddOrleansFlyteGrains();
+            silo.UsePostgresReminders(connectionString);
             configureServices?.Invoke(silo.Services);
         });
         var cluster = builder.Build();
