@@ -27,9 +27,17 @@ public sealed class FlyteCluster : IAsyncDisposable
     public static async Task<FlyteCluster> StartAsync(
         string connectionString,
         int silos = 1,
-        Action<IServiceCollection>? configureServices = null)
+        Action<IServiceCollection>? configureServices = null,
+        Action<Orleans.Hosting.ISiloBuilder>? configureSilo = null,
+        string? serviceId = null)
     {
         var builder = new InProcessTestClusterBuilder((short)silos);
+        if (serviceId is not null)
+        {
+            // Reminders belong to a service id: a restarted cluster must keep it to find them.
+            builder.Options.ServiceId = serviceId;
+        }
+
         builder.ConfigureSilo((_, silo) =>
         {
             silo.Services.AddOrleansFlyteEventStore(connectionString);
@@ -37,6 +45,7 @@ public sealed class FlyteCluster : IAsyncDisposable
             silo.AddOrleansFlyteGrains();
             silo.UsePostgresReminders(connectionString);
             configureServices?.Invoke(silo.Services);
+            configureSilo?.Invoke(silo);
         });
         var cluster = builder.Build();
         await cluster.DeployAsync();
