@@ -49,6 +49,7 @@ public sealed class LocalProcessRunner(
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
 
     private readonly ConcurrentDictionary<string, Attempt> _attempts = new(StringComparer.Ordinal);
+    private volatile bool _shuttingDown;
 
     private string WorkRoot => options.Value.WorkRoot;
 
@@ -135,7 +136,9 @@ public sealed class LocalProcessRunner(
 
     public void Dispose()
     {
-        // A local process must not outlive its silo: the attempt is reported lost to the next silo and retried.
+        // A local process must not outlive its silo. Its attempt gets no final status (it did not fail on its own):
+        // the next silo finds it without one, reports it lost, and the engine retries it.
+        _shuttingDown = true;
         foreach (var attempt in _attempts.Values)
         {
             Kill(attempt.Process);
@@ -307,6 +310,12 @@ public sealed class LocalProcessRunner(
         {
             attempt.Status = status;
             attempt.Timer?.Dispose();
+        }
+
+        if (_shuttingDown)
+        {
+            attempt.Exited.TrySetResult();
+            return;
         }
 
         try
