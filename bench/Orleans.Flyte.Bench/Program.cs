@@ -1,0 +1,172 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Orleans.Configuration;
+using Orleans.Flyte.Bench;
+using Orleans.Flyte.Domain.Executions;
+using Orleans.Flyte.Domain.Specs;
+using Orleans.Flyte.Grains.Clustering;
+using Orleans.Flyte.Grains.Executions;
+using Orleans.Flyte.Grains.Hosting;
+using Orleans.Flyte.Grains.Runners;
+
+// Engine throughput: N concurrent executions of an M-node chain of no-op tasks through a real silo and
+// PostgreSQL (fsync on). Usage:
+//   dotnet run -c Release --project bench/Orleans.Flyte.Bench -- [executions] [nodes] [process|instant]
+// 'process' runs every task as a real local process (sh -c 'echo {} > $FLYTE_OUTPUTS');
+// 'instant' completes attempts in-process, so the figure is the engine and the event store alone.
+ThreadPool.SetMinThreads(Environment.GetEnvironmentVariable("BENCH_MIN_THREADS") is { } t ? int.Parse(t, CultureInfo.InvariantCulture) : 2, 2);
+var executions = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 200;
+var nodes = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5;
+var mode = args.Length > 2 ? args[2] : "process";
+var connectionString = Environment.GetEnvironmentVariable("ConnectionStrings__Postgres")
+    ?? throw new InvalidOperationException("Set ConnectionStrings__Postgres (scripts/bench does).");
+
+// A database of its own, so the figures count only this run's events.
+var database = "bench_" + Guid.NewGuid().ToString("N")[..8];
+await using (var admin = new NpgsqlConnection(connectionString))
+{
+    await admin.OpenAsync();
+    await using var create = new NpgsqlCommand($"create database {database}", admin);
+    await create.ExecuteNonQueryAsync();
+}
+
+var benchConnection = new NpgsqlConnectionStringBuilder(connectionString) { Database = database, MaxPoolSize = 200 }.ConnectionString;
+var builder = Host.CreateApplicationBuilder();
+builder.Logging.SetMinimumLevel(LogLevel.Warning);
+builder.Services.AddOrleansFlyteEventStore(benchConnection);
+builder.Services.AddOrleansFlyteEngine();
+builder.Services.Configure<LocalProcessRunnerOptions>(o => o.WorkRoot = Path.Combine(Path.GetTempPath(), "orleans-flyte-bench", database));
+if (mode == "instant")
+{
+    builder.Services.AddSingleton<ITaskRunner, InstantRunner>();
+}
+
+builder.UseOrleans(silo =>
+{
+    silo.UseLocalhostClustering(serviceId: database, clusterId: database);
+    silo.AddOrleansFlyteGrains();
+    silo.UsePostgresReminders(benchConnection);
+});
+using var host = builder.Build();
+await host.StartAsync();
+var grains = host.Services.GetRequiredService<IGrainFactory>();
+
+var task = TaskSpecReader.Read(SpecDocument.Parse("""
+    name: noop
+    version: v1
+    container: { image: local, command: [sh, -c, 'echo {} > "$FLYTE_OUTPUTS"'] }
+    """).Value!).Value!;
+var chain = string.Join('\n', Enumerable.Range(0, nodes).Select(i =>
+    $"  - {{ id: n{i}, task: noop@v1{(i == 0 ? string.Empty : $", after: [n{i - 1}]")} }}"));
+var workflow = WorkflowSpecReader.Read(SpecDocument.Parse($"name: chain\nversion: v1\nnodes:\n{chain}").Value!).Value!;
+var spec = CanonicalJson.Serialize(task.ToJson());
+var plan = ExecutionPlanCompiler.Compile(workflow, new Dictionary<string, string> { ["noop@v1"] = "noop@v1" }, _ => spec);
+
+// Warm-up: Marten generates and compiles its storage code on first use, and the JIT tiers up; neither is steady state.
+var warmup = Enumerable.Range(0, 20).Select(_ => ExecutionIds.New()).ToList();
+await Task.WhenAll(warmup.Select(id => grains.GetGrain<IWorkflowExecutionGrain>(ExecutionKeys.Workflow("warmup", "development", id)).Create(
+    new CreateExecution("warmup", "development", plan, "{}", null, false, null, null, new Dictionary<string, string>(), null, null))));
+foreach (var id in warmup)
+{
+    while (!(await grains.GetGrain<IWorkflowExecutionGrain>(ExecutionKeys.Workflow("warmup", "development", id)).Get())!.Phase.IsTerminal())
+    {
+        await Task.Delay(50);
+    }
+}
+
+long warmupEvents;
+await using (var counter = new NpgsqlConnection(benchConnection))
+{
+    await counter.OpenAsync();
+    await using var count = new NpgsqlCommand("select count(*) from flyte.mt_events", counter);
+    warmupEvents = (long)(await count.ExecuteScalarAsync())!;
+}
+
+Console.WriteLine($"Orleans.Flyte engine benchmark: {executions} executions x {nodes} nodes, runner={mode}, {Environment.ProcessorCount} cores, PostgreSQL fsync on");
+var ids = Enumerable.Range(0, executions).Select(_ => ExecutionIds.New()).ToList();
+var clock = Stopwatch.StartNew();
+await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (id, _) =>
+    await grains.GetGrain<IWorkflowExecutionGrain>(ExecutionKeys.Workflow("bench", "development", id)).Create(
+        new CreateExecution("bench", "development", plan, "{}", null, false, null, null, new Dictionary<string, string>(), null, null)));
+var accepted = clock.Elapsed;
+
+// Completion is watched through the read model (one query), not by calling every grain, so watching costs the silo nothing.
+await using (var watch = new NpgsqlConnection(benchConnection))
+{
+    await watch.OpenAsync();
+    while (true)
+    {
+        await using var query = new NpgsqlCommand("select count(*) filter (where (data->>'Phase')::int = 3), count(*) filter (where (data->>'Phase')::int in (5, 7, 8)) from flyte.mt_doc_executionsummarydocument where data->>'Project' = 'bench'", watch);
+        await using var reader = await query.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        var (succeeded, failed) = (reader.GetInt64(0), reader.GetInt64(1));
+        if (failed > 0)
+        {
+            throw new InvalidOperationException($"{failed} executions did not succeed.");
+        }
+
+        if (succeeded == executions)
+        {
+            break;
+        }
+
+        await Task.Delay(50);
+    }
+}
+
+var elapsed = clock.Elapsed;
+await host.StopAsync();
+
+// Latency "node ready" → "attempt launched", and event counts, from the stored events themselves.
+await using var connection = new NpgsqlConnection(benchConnection);
+await connection.OpenAsync();
+long events;
+await using (var count = new NpgsqlCommand("select count(*) from flyte.mt_events", connection))
+{
+    events = (long)(await count.ExecuteScalarAsync())! - warmupEvents;
+}
+
+var ready = new Dictionary<string, DateTimeOffset>();
+var launched = new Dictionary<string, DateTimeOffset>();
+await using (var query = new NpgsqlCommand("""
+    select stream_id, type, data->'Meta'->>'At', coalesce(data->>'NodeId', '') from flyte.mt_events
+    where type in ('node_ready', 'attempt_launched') and tenant_id = 'bench/development'
+
+    """, connection))
+await using (var reader = await query.ExecuteReaderAsync())
+{
+    while (await reader.ReadAsync())
+    {
+        var at = DateTimeOffset.Parse(reader.GetString(2), CultureInfo.InvariantCulture);
+        if (reader.GetString(1) == "node_ready")
+        {
+            ready[$"{reader.GetString(0)}/{reader.GetString(3)}"] = at;
+        }
+        else if (!launched.ContainsKey(reader.GetString(0)))
+        {
+            launched[reader.GetString(0)] = at;
+        }
+    }
+}
+
+var latencies = ready.Where(r => launched.ContainsKey(r.Key)).Select(r => (launched[r.Key] - r.Value).TotalMilliseconds).Order().ToList();
+double Percentile(double p) => latencies.Count == 0 ? double.NaN : latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(p * latencies.Count) - 1)];
+var tasks = executions * nodes;
+Console.WriteLine($"submissions accepted: {executions} in {accepted.TotalSeconds:F2} s ({executions / accepted.TotalSeconds:F0}/s)");
+Console.WriteLine($"all succeeded in     : {elapsed.TotalSeconds:F2} s");
+Console.WriteLine($"tasks/s              : {tasks / elapsed.TotalSeconds:F1}");
+Console.WriteLine($"events/s             : {events / elapsed.TotalSeconds:F1} ({events} events)");
+Console.WriteLine($"ready->launched ms   : p50 {Percentile(0.50):F1}, p99 {Percentile(0.99):F1} (n={latencies.Count})");
+
+await using (var admin = new NpgsqlConnection(connectionString))
+{
+    await admin.OpenAsync();
+    NpgsqlConnection.ClearAllPools();
+    await using var drop = new NpgsqlCommand($"drop database if exists {database} with (force)", admin);
+    await drop.ExecuteNonQueryAsync();
+}
