@@ -56,6 +56,31 @@ using var host = builder.Build();
 await host.StartAsync();
 var grains = host.Services.GetRequiredService<IGrainFactory>();
 
+if (mode == "store")
+{
+    // The event store alone: concurrent writers each appending one event per transaction to their own stream.
+    var store = host.Services.GetRequiredService<Orleans.Flyte.Grains.EventSourcing.IEventStreamStore>();
+    foreach (var writers in new[] { 1, 8, 32, 64 })
+    {
+        var per = 200;
+        var watch = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, writers).Select(async w =>
+        {
+            var stream = new Orleans.Flyte.Domain.EventSourcing.StreamAddress("bench/development", $"store/{writers}/{w}");
+            var hash = Orleans.Flyte.Domain.EventSourcing.EventHashChain.Genesis;
+            for (var i = 0; i < per; i++)
+            {
+                var result = await store.AppendAsync(stream, i, hash, [new ExecutionStarted()]);
+                hash = result.LastHash;
+            }
+        }));
+        Console.WriteLine($"store appends, {writers,2} writers: {writers * per / watch.Elapsed.TotalSeconds,7:F0}/s");
+    }
+
+    await host.StopAsync();
+    return;
+}
+
 var task = TaskSpecReader.Read(SpecDocument.Parse("""
     name: noop
     version: v1

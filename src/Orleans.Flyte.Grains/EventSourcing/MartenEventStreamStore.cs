@@ -52,33 +52,47 @@ public sealed class MartenEventStreamStore(IDocumentStore store) : IEventStreamS
             return new AppendResult(true, expectedVersion, previousHash);
         }
 
-        await using var session = store.LightweightSession(stream.Tenant);
+        var request = new PendingAppend(stream, expectedVersion, previousHash, events);
+        return await AppendBatchAsync([request], cancellationToken) ? request.Result! : AppendResult.Conflict(expectedVersion, previousHash);
+    }
 
-        var action = expectedVersion == 0
-            ? session.Events.StartStream(stream.Key, events)
-            : session.Events.Append(stream.Key, expectedVersion + events.Count, events);
-
-        var version = expectedVersion;
-        var link = previousHash;
-        foreach (var e in action.Events)
+    /// <summary>
+    /// Appends to several streams in one transaction (group commit): all succeed, or none does. On false, some
+    /// stream had moved on; the caller retries the requests one by one to find out which.
+    /// </summary>
+    internal async Task<bool> AppendBatchAsync(IReadOnlyList<PendingAppend> batch, CancellationToken cancellationToken = default)
+    {
+        await using var session = store.LightweightSession();
+        foreach (var request in batch)
         {
-            version++;
-            var hash = EventHashChain.Link(link, stream.Key, version, (DomainEvent)e.Data);
-            e.SetHeader(PreviousHashHeader, link);
-            e.SetHeader(HashHeader, hash);
-            link = hash;
+            var events = session.ForTenant(request.Stream.Tenant).Events;
+            var action = request.ExpectedVersion == 0
+                ? events.StartStream(request.Stream.Key, request.Events)
+                : events.Append(request.Stream.Key, request.ExpectedVersion + request.Events.Count, request.Events);
+
+            var version = request.ExpectedVersion;
+            var link = request.PreviousHash;
+            foreach (var e in action.Events)
+            {
+                version++;
+                var hash = EventHashChain.Link(link, request.Stream.Key, version, (DomainEvent)e.Data);
+                e.SetHeader(PreviousHashHeader, link);
+                e.SetHeader(HashHeader, hash);
+                link = hash;
+            }
+
+            request.Result = new AppendResult(true, version, link);
         }
 
         try
         {
             await session.SaveChangesAsync(cancellationToken);
+            return true;
         }
         catch (Exception ex) when (IsVersionConflict(ex))
         {
-            return AppendResult.Conflict(expectedVersion, previousHash);
+            return false;
         }
-
-        return new AppendResult(true, version, link);
     }
 
     private static bool IsVersionConflict(Exception ex) => ex
@@ -91,4 +105,21 @@ public sealed class MartenEventStreamStore(IDocumentStore store) : IEventStreamS
         e.Headers is not null && e.Headers.TryGetValue(name, out var value) && value is not null
             ? value.ToString() ?? string.Empty
             : string.Empty;
+}
+
+/// <summary>One stream's share of a (possibly grouped) append.</summary>
+internal sealed class PendingAppend(StreamAddress stream, long expectedVersion, string previousHash, IReadOnlyList<DomainEvent> events)
+{
+    public StreamAddress Stream { get; } = stream;
+
+    public long ExpectedVersion { get; } = expectedVersion;
+
+    public string PreviousHash { get; } = previousHash;
+
+    public IReadOnlyList<DomainEvent> Events { get; } = events;
+
+    /// <summary>Set when the batch it was part of committed.</summary>
+    public AppendResult? Result { get; set; }
+
+    public TaskCompletionSource<AppendResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

@@ -33,7 +33,10 @@ public static class EventStoreRegistration
         services.AddMarten(options => ConfigureMarten(options, connectionString, schema))
             .UseLightweightSessions()
             .ApplyAllDatabaseChangesOnStartup();
-        services.AddSingleton<IEventStreamStore, MartenEventStreamStore>();
+        services.AddSingleton<MartenEventStreamStore>();
+        services.AddSingleton<GroupCommitEventStreamStore>();
+        services.AddSingleton<IEventStreamStore>(sp => sp.GetRequiredService<GroupCommitEventStreamStore>());
+        services.AddHostedService(sp => sp.GetRequiredService<GroupCommitEventStreamStore>());
         services.TryAddSingleton(TimeProvider.System);
         return services;
     }

@@ -1,0 +1,135 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Flyte.Domain.EventSourcing;
+
+namespace Orleans.Flyte.Grains.EventSourcing;
+
+/// <summary>
+/// Group commit: appends from many grains that arrive while a transaction is in flight are written together in
+/// the next one. Each append still carries its own expected version; a batch whose transaction fails a version
+/// check is replayed one append at a time, so exactly the stale writers get a conflict and everyone else commits.
+/// With one commit per event the platform tops out near 1,000 events/s on two cores; grouping lifts that ceiling.
+/// </summary>
+public sealed class GroupCommitEventStreamStore(MartenEventStreamStore inner, ILogger<GroupCommitEventStreamStore> log)
+    : IEventStreamStore, IHostedService, IAsyncDisposable
+{
+    private const int MaxBatch = 256;
+    private const int Writers = 4;
+
+    private readonly Channel<PendingAppend> _queue = Channel.CreateUnbounded<PendingAppend>(new UnboundedChannelOptions { SingleReader = false });
+    private Task[] _writers = [];
+
+    public Task<StreamSlice> ReadAsync(StreamAddress stream, CancellationToken cancellationToken = default) =>
+        inner.ReadAsync(stream, cancellationToken);
+
+    public Task<AppendResult> AppendAsync(
+        StreamAddress stream, long expectedVersion, string previousHash, IReadOnlyList<DomainEvent> events, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(expectedVersion);
+        if (events.Count == 0)
+        {
+            return Task.FromResult(new AppendResult(true, expectedVersion, previousHash));
+        }
+
+        EnsureStarted();
+        var request = new PendingAppend(stream, expectedVersion, previousHash, events);
+        if (!_queue.Writer.TryWrite(request))
+        {
+            return inner.AppendAsync(stream, expectedVersion, previousHash, events, cancellationToken);
+        }
+
+        return request.Completion.Task.WaitAsync(cancellationToken);
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        EnsureStarted();
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _queue.Writer.TryComplete();
+        await Task.WhenAll(_writers).WaitAsync(cancellationToken);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        return ValueTask.CompletedTask;
+    }
+
+    private void EnsureStarted()
+    {
+        if (_writers.Length > 0)
+        {
+            return;
+        }
+
+        lock (_queue)
+        {
+            if (_writers.Length == 0)
+            {
+                _writers = [.. Enumerable.Range(0, Writers).Select(_ => Task.Run(Write))];
+            }
+        }
+    }
+
+    private async Task Write()
+    {
+        var batch = new List<PendingAppend>(MaxBatch);
+        var carried = new Queue<PendingAppend>();
+        while (carried.Count > 0 || await _queue.Reader.WaitToReadAsync())
+        {
+            batch.Clear();
+            var streams = new HashSet<StreamAddress>();
+            var later = new Queue<PendingAppend>();
+            while (batch.Count < MaxBatch && (carried.TryDequeue(out var next) || _queue.Reader.TryRead(out next)))
+            {
+                // One append per stream per transaction: a second one for the same stream waits for the next batch.
+                if (streams.Add(next.Stream))
+                {
+                    batch.Add(next);
+                }
+                else
+                {
+                    later.Enqueue(next);
+                }
+            }
+
+            carried = later;
+            if (batch.Count == 0)
+            {
+                continue;
+            }
+
+            try
+            {
+                if (await inner.AppendBatchAsync(batch))
+                {
+                    batch.ForEach(r => r.Completion.TrySetResult(r.Result!));
+                    continue;
+                }
+
+                // Someone in the batch was stale: find out who, one at a time.
+                foreach (var request in batch)
+                {
+                    try
+                    {
+                        request.Completion.TrySetResult(await inner.AppendAsync(request.Stream, request.ExpectedVersion, request.PreviousHash, request.Events));
+                    }
+                    catch (Exception ex)
+                    {
+                        request.Completion.TrySetException(ex);
+                    }
+                }
+            }
+            catch (Exception ex)
+            {
+                log.LogWarning(ex, "A group commit of {Count} appends failed; each caller retries", batch.Count);
+                batch.ForEach(r => r.Completion.TrySetException(ex));
+            }
+        }
+    }
+}
