@@ -13,6 +13,7 @@ using Orleans.Flyte.Grains.Clustering;
 using Orleans.Flyte.Grains.Executions;
 using Orleans.Flyte.Grains.Hosting;
 using Orleans.Flyte.Grains.Runners;
+using Orleans.Flyte.Grains.Runners.Local;
 
 // Engine throughput: N concurrent executions of an M-node chain of no-op tasks through a real silo and
 // PostgreSQL (fsync on). Usage:

@@ -1,29 +1,45 @@
-using System.Globalization;
-using System.Net;
-using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using NpgsqlTypes;
 using Orleans.Configuration;
 using Orleans.Runtime;
 
 namespace Orleans.Flyte.Grains.Clustering;
 
 /// <summary>
-/// Orleans cluster membership in PostgreSQL: one version row per cluster and one row per silo. Inserts and updates
-/// are conditional on the table version's etag (and the row's etag), in one transaction that locks the version row,
-/// which is exactly the optimistic protocol Orleans' membership oracle expects. A conflict returns false; it never throws.
+/// Orleans cluster membership in PostgreSQL, keyed by <see cref="ClusterOptions.ClusterId"/>: one version row per
+/// cluster and one row per silo. A write runs in one transaction that first locks the cluster's version row and checks
+/// its etag (and, for an update, the silo row's etag), then writes the row and bumps the version: the optimistic
+/// protocol Orleans' membership oracle relies on. Concurrent writers queue on the version row lock and all but the
+/// first see a changed etag. A conflict returns false; it never throws.
 /// </summary>
-internal sealed class PostgresMembershipTable(PostgresSchema schema, IOptions<ClusterOptions> cluster) : IMembershipTable
+internal sealed class PostgresMembershipTable(
+    OrleansDatabases databases,
+    IOptions<PostgresClusteringOptions> options,
+    IOptions<ClusterOptions> cluster) : IMembershipTable
 {
+    /// <summary>Returned while a cluster has no version row yet: no etag from the sequence can equal it.</summary>
+    private const string NoVersionEtag = "0";
+
+    private const string Columns = """
+        s.silo_address, s.status, s.suspect_silos, s.suspect_times, s.proxy_port, s.host_name, s.silo_name,
+        s.role_name, s.update_zone, s.fault_zone, s.start_time, s.i_am_alive_time, s.etag
+        """;
+
     private string ClusterId => cluster.Value.ClusterId;
+
+    // Resolved per call, not in the constructor: a missing connection string is reported by the options validator.
+    private OrleansDatabase Database => databases.For(options.Value.ConnectionString);
 
     public async Task InitializeMembershipTable(bool tryInitTableVersion)
     {
-        await schema.EnsureCreated();
+        await Database.EnsureCreated();
         if (tryInitTableVersion)
         {
-            await using var command = schema.DataSource.CreateCommand(
-                "insert into orleans.membership_version (cluster_id, version, etag) values ($1, 0, 0) on conflict do nothing");
+            await using var command = Database.DataSource.CreateCommand("""
+                insert into orleans.membership_versions (cluster_id, version, etag)
+                values ($1, 0, nextval('orleans.etags')) on conflict (cluster_id) do nothing
+                """);
             command.Parameters.AddWithValue(ClusterId);
             await command.ExecuteNonQueryAsync();
         }
@@ -31,20 +47,24 @@ internal sealed class PostgresMembershipTable(PostgresSchema schema, IOptions<Cl
 
     public async Task DeleteMembershipTableEntries(string clusterId)
     {
-        await schema.EnsureCreated();
-        await using var command = schema.DataSource.CreateCommand(
-            "delete from orleans.membership where cluster_id = $1; delete from orleans.membership_version where cluster_id = $1");
+        await Database.EnsureCreated();
+
+        // Silo rows go with their version row (on delete cascade).
+        await using var command = Database.DataSource.CreateCommand("delete from orleans.membership_versions where cluster_id = $1");
         command.Parameters.AddWithValue(clusterId);
         await command.ExecuteNonQueryAsync();
     }
 
+    /// <summary>Removes silos that are not active and gave no sign of life (start or I-am-alive) since <paramref name="beforeDate"/>.</summary>
     public async Task CleanupDefunctSiloEntries(DateTimeOffset beforeDate)
     {
-        await schema.EnsureCreated();
-        await using var command = schema.DataSource.CreateCommand(
-            "delete from orleans.membership where cluster_id = $1 and status = $2 and i_am_alive < $3");
+        await Database.EnsureCreated();
+        await using var command = Database.DataSource.CreateCommand("""
+            delete from orleans.membership_silos
+            where cluster_id = $1 and status <> $2 and greatest(start_time, i_am_alive_time) < $3
+            """);
         command.Parameters.AddWithValue(ClusterId);
-        command.Parameters.AddWithValue((int)SiloStatus.Dead);
+        command.Parameters.AddWithValue((int)SiloStatus.Active);
         command.Parameters.AddWithValue(beforeDate.UtcDateTime);
         await command.ExecuteNonQueryAsync();
     }
@@ -54,68 +74,69 @@ internal sealed class PostgresMembershipTable(PostgresSchema schema, IOptions<Cl
     public Task<MembershipTableData> ReadAll() => Read(null);
 
     public Task<bool> InsertRow(MembershipEntry entry, TableVersion tableVersion) =>
-        Write(entry, tableVersion, rowEtag: null);
+        Write(entry, rowEtag: null, tableVersion);
 
     public Task<bool> UpdateRow(MembershipEntry entry, string etag, TableVersion tableVersion) =>
-        Write(entry, tableVersion, etag);
+        Write(entry, etag, tableVersion);
 
+    /// <summary>Only the I-am-alive time: neither the row's etag nor the table version changes (a heartbeat is no membership change).</summary>
     public async Task UpdateIAmAlive(MembershipEntry entry)
     {
-        await using var command = schema.DataSource.CreateCommand(
-            "update orleans.membership set i_am_alive = $3 where cluster_id = $1 and address = $2");
+        await Database.EnsureCreated();
+        await using var command = Database.DataSource.CreateCommand(
+            "update orleans.membership_silos set i_am_alive_time = $3 where cluster_id = $1 and silo_address = $2");
         command.Parameters.AddWithValue(ClusterId);
         command.Parameters.AddWithValue(entry.SiloAddress.ToParsableString());
-        command.Parameters.AddWithValue(DateTime.SpecifyKind(entry.IAmAliveTime, DateTimeKind.Utc));
+        command.Parameters.AddWithValue(OrleansDatabase.Utc(entry.IAmAliveTime));
         await command.ExecuteNonQueryAsync();
     }
 
-    private async Task<bool> Write(MembershipEntry entry, TableVersion tableVersion, string? rowEtag)
+    private async Task<bool> Write(MembershipEntry entry, string? rowEtag, TableVersion tableVersion)
     {
-        await schema.EnsureCreated();
-        await using var connection = await schema.DataSource.OpenConnectionAsync();
-        await using var transaction = await connection.BeginTransactionAsync();
-        await using (var version = new NpgsqlCommand("select etag from orleans.membership_version where cluster_id = $1 for update", connection, transaction))
-        {
-            version.Parameters.AddWithValue(ClusterId);
-            if (await version.ExecuteScalarAsync() is not long currentEtag || currentEtag.ToString(CultureInfo.InvariantCulture) != tableVersion.VersionEtag)
-            {
-                return false;
-            }
-        }
-
-        var address = entry.SiloAddress.ToParsableString();
-        int changed;
-        if (rowEtag is null)
-        {
-            await using var insert = new NpgsqlCommand("""
-                insert into orleans.membership (cluster_id, address, entry, i_am_alive, status, etag)
-                values ($1, $2, $3::jsonb, $4, $5, 0) on conflict do nothing
-                """, connection, transaction);
-            Parameters(insert, address, entry);
-            changed = await insert.ExecuteNonQueryAsync();
-        }
-        else
-        {
-            if (!long.TryParse(rowEtag, NumberStyles.None, CultureInfo.InvariantCulture, out var expected))
-            {
-                return false;
-            }
-
-            await using var update = new NpgsqlCommand("""
-                update orleans.membership set entry = $3::jsonb, i_am_alive = $4, status = $5, etag = etag + 1
-                where cluster_id = $1 and address = $2 and etag = $6
-                """, connection, transaction);
-            Parameters(update, address, entry);
-            update.Parameters.AddWithValue(expected);
-            changed = await update.ExecuteNonQueryAsync();
-        }
-
-        if (changed != 1)
+        if (!Etag.TryParse(tableVersion.VersionEtag, out var expectedVersionEtag))
         {
             return false;
         }
 
-        await using (var bump = new NpgsqlCommand("update orleans.membership_version set version = $2, etag = etag + 1 where cluster_id = $1", connection, transaction))
+        long expectedRowEtag = 0;
+        if (rowEtag is not null && !Etag.TryParse(rowEtag, out expectedRowEtag))
+        {
+            return false;
+        }
+
+        await Database.EnsureCreated();
+        await using var connection = await Database.DataSource.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+
+        // The lock makes concurrent writers of one cluster take turns; each then compares the etag it read.
+        await using (var version = new NpgsqlCommand(
+            "select etag from orleans.membership_versions where cluster_id = $1 for update", connection, transaction))
+        {
+            version.Parameters.AddWithValue(ClusterId);
+            if (await version.ExecuteScalarAsync() is not long currentEtag || currentEtag != expectedVersionEtag)
+            {
+                return false;
+            }
+        }
+
+        await using (var write = new NpgsqlCommand(rowEtag is null ? InsertSql : UpdateSql, connection, transaction))
+        {
+            AddRowParameters(write, entry);
+            if (rowEtag is not null)
+            {
+                write.Parameters.AddWithValue(expectedRowEtag);
+            }
+
+            if (await write.ExecuteNonQueryAsync() != 1)
+            {
+                return false;
+            }
+        }
+
+        await using (var bump = new NpgsqlCommand(
+            "update orleans.membership_versions set version = $2, etag = nextval('orleans.etags') where cluster_id = $1",
+            connection,
+            transaction))
         {
             bump.Parameters.AddWithValue(ClusterId);
             bump.Parameters.AddWithValue(tableVersion.Version);
@@ -126,118 +147,89 @@ internal sealed class PostgresMembershipTable(PostgresSchema schema, IOptions<Cl
         return true;
     }
 
-    /// <summary>$1 cluster, $2 address, $3 entry, $4 i-am-alive, $5 status.</summary>
-    private void Parameters(NpgsqlCommand command, string address, MembershipEntry entry)
+    private const string InsertSql = """
+        insert into orleans.membership_silos (
+            cluster_id, silo_address, status, suspect_silos, suspect_times, proxy_port, host_name, silo_name,
+            role_name, update_zone, fault_zone, start_time, i_am_alive_time, etag)
+        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, nextval('orleans.etags'))
+        on conflict (cluster_id, silo_address) do nothing
+        """;
+
+    private const string UpdateSql = """
+        update orleans.membership_silos set
+            status = $3, suspect_silos = $4, suspect_times = $5, proxy_port = $6, host_name = $7, silo_name = $8,
+            role_name = $9, update_zone = $10, fault_zone = $11, start_time = $12, i_am_alive_time = $13,
+            etag = nextval('orleans.etags')
+        where cluster_id = $1 and silo_address = $2 and etag = $14
+        """;
+
+    /// <summary>$1 cluster … $13 I-am-alive time, in the order of <see cref="InsertSql"/>.</summary>
+    private void AddRowParameters(NpgsqlCommand command, MembershipEntry entry)
     {
+        var suspicions = entry.SuspectTimes ?? [];
         command.Parameters.AddWithValue(ClusterId);
-        command.Parameters.AddWithValue(address);
-        command.Parameters.AddWithValue(JsonSerializer.Serialize(MembershipRow.From(entry)));
-        command.Parameters.AddWithValue(DateTime.SpecifyKind(entry.IAmAliveTime, DateTimeKind.Utc));
+        command.Parameters.AddWithValue(entry.SiloAddress.ToParsableString());
         command.Parameters.AddWithValue((int)entry.Status);
+        command.Parameters.AddWithValue(NpgsqlDbType.Array | NpgsqlDbType.Text, suspicions.Select(s => s.Item1.ToParsableString()).ToArray());
+        command.Parameters.AddWithValue(NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, suspicions.Select(s => OrleansDatabase.Utc(s.Item2)).ToArray());
+        command.Parameters.AddWithValue(entry.ProxyPort);
+        command.Parameters.AddWithValue(entry.HostName ?? string.Empty);
+        command.Parameters.AddWithValue(entry.SiloName ?? string.Empty);
+        command.Parameters.AddWithValue(NpgsqlDbType.Text, (object?)entry.RoleName ?? DBNull.Value);
+        command.Parameters.AddWithValue(entry.UpdateZone);
+        command.Parameters.AddWithValue(entry.FaultZone);
+        command.Parameters.AddWithValue(OrleansDatabase.Utc(entry.StartTime));
+        command.Parameters.AddWithValue(OrleansDatabase.Utc(entry.IAmAliveTime));
     }
 
+    /// <summary>One statement, so the version and the rows come from one snapshot.</summary>
     private async Task<MembershipTableData> Read(SiloAddress? key)
     {
-        await schema.EnsureCreated();
-        await using var connection = await schema.DataSource.OpenConnectionAsync();
-        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead);
-        TableVersion version;
-        await using (var command = new NpgsqlCommand("select version, etag from orleans.membership_version where cluster_id = $1", connection, transaction))
+        await Database.EnsureCreated();
+        await using var command = Database.DataSource.CreateCommand($"""
+            select v.version, v.etag, {Columns}
+            from orleans.membership_versions v
+            left join orleans.membership_silos s on s.cluster_id = v.cluster_id {(key is null ? string.Empty : "and s.silo_address = $2")}
+            where v.cluster_id = $1
+            """);
+        command.Parameters.AddWithValue(ClusterId);
+        if (key is not null)
         {
-            command.Parameters.AddWithValue(ClusterId);
-            await using var reader = await command.ExecuteReaderAsync();
-            version = await reader.ReadAsync()
-                ? new TableVersion(reader.GetInt32(0), reader.GetInt64(1).ToString(CultureInfo.InvariantCulture))
-                : new TableVersion(0, "0");
+            command.Parameters.AddWithValue(key.ToParsableString());
         }
 
         var rows = new List<Tuple<MembershipEntry, string>>();
-        await using (var command = new NpgsqlCommand(
-            key is null
-                ? "select entry, i_am_alive, etag from orleans.membership where cluster_id = $1"
-                : "select entry, i_am_alive, etag from orleans.membership where cluster_id = $1 and address = $2",
-            connection,
-            transaction))
+        var version = new TableVersion(0, NoVersionEtag);
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
         {
-            command.Parameters.AddWithValue(ClusterId);
-            if (key is not null)
+            version = new TableVersion(reader.GetInt32(0), Etag.Format(reader.GetInt64(1)));
+            if (!await reader.IsDBNullAsync(2))
             {
-                command.Parameters.AddWithValue(key.ToParsableString());
-            }
-
-            await using var reader = await command.ExecuteReaderAsync();
-            while (await reader.ReadAsync())
-            {
-                var entry = MembershipRow.ToEntry(JsonSerializer.Deserialize<MembershipRow>(reader.GetString(0))!);
-                entry.IAmAliveTime = reader.GetFieldValue<DateTime>(1);
-                rows.Add(Tuple.Create(entry, reader.GetInt64(2).ToString(CultureInfo.InvariantCulture)));
+                rows.Add(Tuple.Create(ReadEntry(reader, offset: 2), Etag.Format(reader.GetInt64(14))));
             }
         }
 
-        await transaction.CommitAsync();
         return new MembershipTableData(rows, version);
     }
-}
 
-/// <summary>The stored form of a <see cref="MembershipEntry"/>.</summary>
-internal sealed record MembershipRow(
-    string SiloAddress,
-    int Status,
-    List<MembershipSuspicion>? SuspectTimes,
-    int ProxyPort,
-    string? HostName,
-    string? SiloName,
-    string? RoleName,
-    int UpdateZone,
-    int FaultZone,
-    DateTime StartTime,
-    DateTime IAmAliveTime)
-{
-    public static MembershipRow From(MembershipEntry e) => new(
-        e.SiloAddress.ToParsableString(),
-        (int)e.Status,
-        e.SuspectTimes?.Select(s => new MembershipSuspicion(s.Item1.ToParsableString(), s.Item2)).ToList(),
-        e.ProxyPort,
-        e.HostName,
-        e.SiloName,
-        e.RoleName,
-        e.UpdateZone,
-        e.FaultZone,
-        e.StartTime,
-        e.IAmAliveTime);
-
-    public static MembershipEntry ToEntry(MembershipRow r) => new()
+    private static MembershipEntry ReadEntry(NpgsqlDataReader reader, int offset)
     {
-        SiloAddress = Runtime.SiloAddress.FromParsableString(r.SiloAddress),
-        Status = (SiloStatus)r.Status,
-        SuspectTimes = r.SuspectTimes?.Select(s => Tuple.Create(Runtime.SiloAddress.FromParsableString(s.Silo), s.At)).ToList() ?? [],
-        ProxyPort = r.ProxyPort,
-        HostName = r.HostName ?? string.Empty,
-        SiloName = r.SiloName ?? string.Empty,
-        RoleName = r.RoleName,
-        UpdateZone = r.UpdateZone,
-        FaultZone = r.FaultZone,
-        StartTime = r.StartTime,
-        IAmAliveTime = r.IAmAliveTime,
-    };
-}
-
-internal sealed record MembershipSuspicion(string Silo, DateTime At);
-
-/// <summary>Gateways for external clients: the proxy endpoints of active silos.</summary>
-internal sealed class PostgresGatewayListProvider(PostgresMembershipTable table, IOptions<GatewayOptions> gateway) : Orleans.Messaging.IGatewayListProvider
-{
-    public TimeSpan MaxStaleness => gateway.Value.GatewayListRefreshPeriod;
-
-    public bool IsUpdatable => true;
-
-    public Task InitializeGatewayListProvider() => table.InitializeMembershipTable(false);
-
-    public async Task<IList<Uri>> GetGateways()
-    {
-        var all = await table.ReadAll();
-        return [.. all.Members
-            .Where(m => m.Item1.Status == SiloStatus.Active && m.Item1.ProxyPort != 0)
-            .Select(m => Runtime.SiloAddress.New(new IPEndPoint(m.Item1.SiloAddress.Endpoint.Address, m.Item1.ProxyPort), m.Item1.SiloAddress.Generation).ToGatewayUri())];
+        var suspectSilos = reader.GetFieldValue<string[]>(offset + 2);
+        var suspectTimes = reader.GetFieldValue<DateTime[]>(offset + 3);
+        return new MembershipEntry
+        {
+            SiloAddress = SiloAddress.FromParsableString(reader.GetString(offset)),
+            Status = (SiloStatus)reader.GetInt32(offset + 1),
+            SuspectTimes = [.. suspectSilos.Zip(suspectTimes, (silo, at) => Tuple.Create(SiloAddress.FromParsableString(silo), at))],
+            ProxyPort = reader.GetInt32(offset + 4),
+            HostName = reader.GetString(offset + 5),
+            SiloName = reader.GetString(offset + 6),
+            RoleName = reader.IsDBNull(offset + 7) ? null : reader.GetString(offset + 7),
+            UpdateZone = reader.GetInt32(offset + 8),
+            FaultZone = reader.GetInt32(offset + 9),
+            StartTime = reader.GetFieldValue<DateTime>(offset + 10),
+            IAmAliveTime = reader.GetFieldValue<DateTime>(offset + 11),
+        };
     }
 }

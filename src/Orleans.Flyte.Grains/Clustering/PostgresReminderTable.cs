@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans.Configuration;
@@ -6,33 +7,38 @@ using Orleans.Runtime;
 namespace Orleans.Flyte.Grains.Clustering;
 
 /// <summary>
-/// Durable Orleans reminders in PostgreSQL, so active executions are carried on after any silo dies.
-/// Rows are keyed by service id, grain and name; the grain's uniform hash is stored for the range reads that
-/// spread reminders over the silos of the ring.
+/// Durable Orleans reminders in PostgreSQL, keyed by <see cref="ClusterOptions.ServiceId"/> so they outlive every
+/// silo and every cluster of the service. Each row stores the grain's uniform hash: the reminder service of each silo
+/// reads the reminders of its own range of the hash ring.
 /// </summary>
-internal sealed class PostgresReminderTable(PostgresSchema schema, IOptions<ClusterOptions> cluster) : IReminderTable
+internal sealed class PostgresReminderTable(OrleansDatabase database, IOptions<ClusterOptions> cluster) : IReminderTable
 {
+    private const string Columns = "grain_id, reminder_name, start_at, period, etag";
+
     private string ServiceId => cluster.Value.ServiceId;
+
+    public Task StartAsync(CancellationToken cancellationToken = default) => database.EnsureCreated();
 
     public async Task<ReminderTableData> ReadRows(GrainId grainId)
     {
-        await schema.EnsureCreated();
-        await using var command = schema.DataSource.CreateCommand(
-            "select grain_id, reminder_name, start_at, period_ms, etag from orleans.reminders where service_id = $1 and grain_id = $2");
+        await database.EnsureCreated();
+        await using var command = database.DataSource.CreateCommand(
+            $"select {Columns} from orleans.reminders where service_id = $1 and grain_id = $2");
         command.Parameters.AddWithValue(ServiceId);
         command.Parameters.AddWithValue(grainId.ToString());
         return new ReminderTableData(await Read(command));
     }
 
+    /// <summary>
+    /// Orleans ring ranges: (begin, end] when begin &lt; end; otherwise the range wraps past the top of the ring,
+    /// (begin, max] ∪ [0, end], which is the whole ring when begin == end.
+    /// </summary>
     public async Task<ReminderTableData> ReadRows(uint begin, uint end)
     {
-        await schema.EnsureCreated();
-
-        // Orleans' ring ranges are (begin, end]; when begin >= end the range wraps around zero.
-        var sql = begin < end
-            ? "select grain_id, reminder_name, start_at, period_ms, etag from orleans.reminders where service_id = $1 and grain_hash > $2 and grain_hash <= $3"
-            : "select grain_id, reminder_name, start_at, period_ms, etag from orleans.reminders where service_id = $1 and (grain_hash > $2 or grain_hash <= $3)";
-        await using var command = schema.DataSource.CreateCommand(sql);
+        await database.EnsureCreated();
+        await using var command = database.DataSource.CreateCommand(begin < end
+            ? $"select {Columns} from orleans.reminders where service_id = $1 and grain_hash > $2 and grain_hash <= $3"
+            : $"select {Columns} from orleans.reminders where service_id = $1 and (grain_hash > $2 or grain_hash <= $3)");
         command.Parameters.AddWithValue(ServiceId);
         command.Parameters.AddWithValue((long)begin);
         command.Parameters.AddWithValue((long)end);
@@ -41,44 +47,47 @@ internal sealed class PostgresReminderTable(PostgresSchema schema, IOptions<Clus
 
     public async Task<ReminderEntry?> ReadRow(GrainId grainId, string reminderName)
     {
-        await schema.EnsureCreated();
-        await using var command = schema.DataSource.CreateCommand(
-            "select grain_id, reminder_name, start_at, period_ms, etag from orleans.reminders where service_id = $1 and grain_id = $2 and reminder_name = $3");
+        await database.EnsureCreated();
+        await using var command = database.DataSource.CreateCommand(
+            $"select {Columns} from orleans.reminders where service_id = $1 and grain_id = $2 and reminder_name = $3");
         command.Parameters.AddWithValue(ServiceId);
         command.Parameters.AddWithValue(grainId.ToString());
         command.Parameters.AddWithValue(reminderName);
         return (await Read(command)).FirstOrDefault();
     }
 
+    /// <summary>Insert or replace, unconditionally (as Orleans expects); every write gets a fresh etag.</summary>
     public async Task<string?> UpsertRow(ReminderEntry entry)
     {
-        await schema.EnsureCreated();
-        await using var command = schema.DataSource.CreateCommand("""
-            insert into orleans.reminders (service_id, grain_id, reminder_name, grain_hash, start_at, period_ms, etag)
-            values ($1, $2, $3, $4, $5, $6, 1)
+        await database.EnsureCreated();
+        await using var command = database.DataSource.CreateCommand("""
+            insert into orleans.reminders (service_id, grain_id, reminder_name, grain_hash, start_at, period, etag)
+            values ($1, $2, $3, $4, $5, $6, nextval('orleans.etags'))
             on conflict (service_id, grain_id, reminder_name)
-            do update set start_at = excluded.start_at, period_ms = excluded.period_ms, etag = orleans.reminders.etag + 1
+            do update set start_at = excluded.start_at, period = excluded.period, etag = excluded.etag
             returning etag
             """);
         command.Parameters.AddWithValue(ServiceId);
         command.Parameters.AddWithValue(entry.GrainId.ToString());
         command.Parameters.AddWithValue(entry.ReminderName);
         command.Parameters.AddWithValue((long)entry.GrainId.GetUniformHashCode());
-        command.Parameters.AddWithValue(DateTime.SpecifyKind(entry.StartAt, DateTimeKind.Utc));
-        command.Parameters.AddWithValue((long)entry.Period.TotalMilliseconds);
-        var etag = (long)(await command.ExecuteScalarAsync())!;
-        return etag.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        command.Parameters.AddWithValue(OrleansDatabase.Utc(entry.StartAt));
+        command.Parameters.AddWithValue(entry.Period);
+        var etag = await command.ExecuteScalarAsync() as long?
+            ?? throw new InvalidOperationException($"Upserting reminder {entry} returned no etag.");
+        return Etag.Format(etag);
     }
 
+    /// <summary>False when the reminder is gone or was written since <paramref name="eTag"/> was read.</summary>
     public async Task<bool> RemoveRow(GrainId grainId, string reminderName, string eTag)
     {
-        await schema.EnsureCreated();
-        if (!long.TryParse(eTag, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var etag))
+        if (!Etag.TryParse(eTag, out var etag))
         {
             return false;
         }
 
-        await using var command = schema.DataSource.CreateCommand(
+        await database.EnsureCreated();
+        await using var command = database.DataSource.CreateCommand(
             "delete from orleans.reminders where service_id = $1 and grain_id = $2 and reminder_name = $3 and etag = $4");
         command.Parameters.AddWithValue(ServiceId);
         command.Parameters.AddWithValue(grainId.ToString());
@@ -87,10 +96,11 @@ internal sealed class PostgresReminderTable(PostgresSchema schema, IOptions<Clus
         return await command.ExecuteNonQueryAsync() == 1;
     }
 
+    /// <summary>Clears this service's reminders only: other services may share the database.</summary>
     public async Task TestOnlyClearTable()
     {
-        await schema.EnsureCreated();
-        await using var command = schema.DataSource.CreateCommand("delete from orleans.reminders where service_id = $1");
+        await database.EnsureCreated();
+        await using var command = database.DataSource.CreateCommand("delete from orleans.reminders where service_id = $1");
         command.Parameters.AddWithValue(ServiceId);
         await command.ExecuteNonQueryAsync();
     }
@@ -103,11 +113,11 @@ internal sealed class PostgresReminderTable(PostgresSchema schema, IOptions<Clus
         {
             entries.Add(new ReminderEntry
             {
-                GrainId = GrainId.Parse(reader.GetString(0), System.Globalization.CultureInfo.InvariantCulture),
+                GrainId = GrainId.Parse(reader.GetString(0), CultureInfo.InvariantCulture),
                 ReminderName = reader.GetString(1),
                 StartAt = reader.GetFieldValue<DateTime>(2),
-                Period = TimeSpan.FromMilliseconds(reader.GetInt64(3)),
-                ETag = reader.GetInt64(4).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Period = reader.GetFieldValue<TimeSpan>(3),
+                ETag = Etag.Format(reader.GetInt64(4)),
             });
         }
 

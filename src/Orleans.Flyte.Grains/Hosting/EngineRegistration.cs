@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Flyte.Grains.Executions;
 using Orleans.Flyte.Grains.Runners;
+using Orleans.Flyte.Grains.Runners.Local;
 
 namespace Orleans.Flyte.Grains.Hosting;
 

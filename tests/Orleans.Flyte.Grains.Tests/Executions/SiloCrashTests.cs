@@ -11,6 +11,7 @@ using Orleans.Flyte.Grains.Clustering;
 using Orleans.Flyte.Grains.Executions;
 using Orleans.Flyte.Grains.Hosting;
 using Orleans.Flyte.Grains.Runners;
+using Orleans.Flyte.Grains.Runners.Local;
 using Orleans.Flyte.Grains.Tests.Clustering;
 using Orleans.Flyte.Testing;
 

@@ -1,0 +1,137 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Logging;
+
+namespace Orleans.Flyte.Grains.Runners.Local;
+
+/// <summary>
+/// The work directory of one attempt, <c>{WorkRoot}/{AttemptId}</c>: what the task reads and writes, and what outlives
+/// the runner (the pid of its process and its final status), so a restarted silo can tell a finished attempt from a
+/// lost one.
+/// </summary>
+internal sealed class AttemptDirectory
+{
+    private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter() },
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public AttemptDirectory(string workRoot, string attemptId)
+    {
+        // The id names a directory: it must not climb out of the work root or hide as a dot file.
+        if (string.IsNullOrWhiteSpace(attemptId) || attemptId.StartsWith('.')
+            || attemptId.IndexOfAny([.. Path.GetInvalidFileNameChars(), '/', '\\']) >= 0)
+        {
+            throw new ArgumentException($"'{attemptId}' cannot name an attempt directory.", nameof(attemptId));
+        }
+
+        FullPath = Path.GetFullPath(Path.Combine(workRoot, attemptId));
+    }
+
+    public string FullPath { get; }
+
+    public string Inputs => Path.Combine(FullPath, "inputs.json");
+
+    public string Outputs => Path.Combine(FullPath, "outputs.json");
+
+    public BoundedLog Stdout(int maxBytes) => new(Path.Combine(FullPath, "stdout.log"), maxBytes);
+
+    public BoundedLog Stderr(int maxBytes) => new(Path.Combine(FullPath, "stderr.log"), maxBytes);
+
+    public bool Exists => Directory.Exists(FullPath);
+
+    private string StatusFile => Path.Combine(FullPath, "status.json");
+
+    private string PidFile => Path.Combine(FullPath, "pid");
+
+    public void Create() => Directory.CreateDirectory(FullPath);
+
+    public Task WritePidAsync(ProcessIdentity process) => WriteAtomicallyAsync(PidFile, process.ToString(), overwrite: true);
+
+    public async Task<ProcessIdentity?> ReadPidAsync()
+    {
+        try
+        {
+            return ProcessIdentity.Parse(await File.ReadAllTextAsync(PidFile));
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Records the final status once: temp file then rename, so a reader never sees half of it, and never over an
+    /// existing one, so the first final status stands for good. Returns the status that stands.
+    /// </summary>
+    public async Task<AttemptStatus> WriteFinalStatusAsync(AttemptStatus status)
+    {
+        if (await WriteAtomicallyAsync(StatusFile, JsonSerializer.Serialize(status, s_json), overwrite: false))
+        {
+            return status;
+        }
+
+        return await ReadFinalStatusAsync() ?? status;
+    }
+
+    /// <summary>The recorded final status; null when there is none (or it cannot be read, which counts as none).</summary>
+    public async Task<AttemptStatus?> ReadFinalStatusAsync()
+    {
+        try
+        {
+            var status = JsonSerializer.Deserialize<AttemptStatus>(await File.ReadAllTextAsync(StatusFile), s_json);
+            return status is { IsTerminal: true } ? status : null;
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Removes what the task read and wrote, keeping the final status and the logs. Best effort: what cannot
+    /// be removed (a file still open elsewhere) is left and logged.</summary>
+    public void DeleteAllButStatusAndLogs(ILogger log)
+    {
+        try
+        {
+            foreach (var entry in new DirectoryInfo(FullPath).EnumerateFileSystemInfos())
+            {
+                if (entry.Name == Path.GetFileName(StatusFile) || entry.Name.StartsWith("stdout.log", StringComparison.Ordinal)
+                    || entry.Name.StartsWith("stderr.log", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                if (entry is DirectoryInfo folder)
+                {
+                    folder.Delete(recursive: true);
+                }
+                else
+                {
+                    entry.Delete();
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            log.LogWarning(ex, "Could not clean up the work directory {Directory}", FullPath);
+        }
+    }
+
+    private static async Task<bool> WriteAtomicallyAsync(string path, string content, bool overwrite)
+    {
+        var temp = $"{path}.{Guid.NewGuid():N}.tmp";
+        await File.WriteAllTextAsync(temp, content);
+        try
+        {
+            File.Move(temp, path, overwrite);
+            return true;
+        }
+        catch (IOException) when (!overwrite && File.Exists(path))
+        {
+            File.Delete(temp);
+            return false;
+        }
+    }
+}
