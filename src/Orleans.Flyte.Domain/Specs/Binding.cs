@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -24,15 +25,17 @@ public sealed record BindingReference(BindingSource Source, string? NodeId, stri
 /// reference (<c>"{{ inputs.epochs }}"</c>, which keeps the referenced value's type), or a text template mixing text and
 /// references (<c>"s3://bucket/{{ inputs.date }}/x"</c>, whose result is a string).
 /// </summary>
-public sealed partial class Binding
+public sealed partial class Binding : IEquatable<Binding>
 {
-    private readonly JsonNode? _value;
+    private readonly JsonNode? _literal;
+    private readonly IReadOnlyList<Segment> _segments;
 
-    private Binding(JsonNode? value, IReadOnlyList<BindingReference> references, bool isWholeReference)
+    private Binding(JsonNode? literal, IReadOnlyList<Segment> segments)
     {
-        _value = value;
-        References = references;
-        IsWholeReference = isWholeReference;
+        _literal = literal;
+        _segments = segments;
+        References = [.. segments.Select(s => s.Reference).OfType<BindingReference>()];
+        IsWholeReference = segments is [{ Reference: not null }];
     }
 
     public IReadOnlyList<BindingReference> References { get; }
@@ -45,32 +48,33 @@ public sealed partial class Binding
     public bool IsLiteral => References.Count == 0;
 
     /// <summary>The literal value (for literals only).</summary>
-    public JsonNode? Literal => IsLiteral ? _value?.DeepClone() : null;
+    public JsonNode? Literal => IsLiteral ? _literal?.DeepClone() : null;
 
-    public static bool TryParse(JsonNode? value, out Binding binding, out string error)
+    /// <summary>A literal binding of <paramref name="value"/> (text is taken as is, never as a template).</summary>
+    public static Binding FromLiteral(JsonNode? value) =>
+        new(value?.DeepClone(), value is JsonValue v && v.GetValueKind() == JsonValueKind.String ? [new Segment(v.GetValue<string>(), null)] : []);
+
+    public static bool TryParse(JsonNode? value, [NotNullWhen(true)] out Binding? binding, [NotNullWhen(false)] out string? error)
     {
-        binding = null!;
-        error = string.Empty;
+        binding = null;
+        error = null;
         if (value is not JsonValue v || v.GetValueKind() != JsonValueKind.String)
         {
-            binding = new Binding(value?.DeepClone(), [], false);
+            binding = new Binding(value?.DeepClone(), []);
             return true;
         }
 
         var text = v.GetValue<string>();
-        var references = new List<BindingReference>();
-        var whole = false;
+        var segments = new List<Segment>();
         var position = 0;
         while (true)
         {
             var open = text.IndexOf("{{", position, StringComparison.Ordinal);
-            var strayClose = text.IndexOf("}}", position, StringComparison.Ordinal);
             if (open < 0)
             {
-                if (strayClose >= 0)
+                if (position < text.Length)
                 {
-                    error = $"'{SpecDocument.Truncate(text)}' has '}}}}' without a matching '{{{{'";
-                    return false;
+                    segments.Add(new Segment(text[position..], null));
                 }
 
                 break;
@@ -79,7 +83,7 @@ public sealed partial class Binding
             var close = text.IndexOf("}}", open + 2, StringComparison.Ordinal);
             if (close < 0)
             {
-                error = $"'{SpecDocument.Truncate(text)}' opens '{{{{' without closing it with '}}}}'";
+                error = $"'{SpecDocument.Truncate(text)}' opens '{{{{' without closing it with '}}}}'; write e.g. '{{{{ inputs.date }}}}'";
                 return false;
             }
 
@@ -91,27 +95,33 @@ public sealed partial class Binding
                 return false;
             }
 
-            references.Add(match.Groups["input"].Success
+            if (open > position)
+            {
+                segments.Add(new Segment(text[position..open], null));
+            }
+
+            segments.Add(new Segment(null, match.Groups["input"].Success
                 ? new BindingReference(BindingSource.Input, null, match.Groups["input"].Value)
-                : new BindingReference(BindingSource.NodeOutput, match.Groups["node"].Value, match.Groups["output"].Value));
-            whole = open == 0 && close + 2 == text.Length && references.Count == 1;
+                : new BindingReference(BindingSource.NodeOutput, match.Groups["node"].Value, match.Groups["output"].Value)));
             position = close + 2;
         }
 
-        whole = whole && references.Count == 1 && text.TrimStart().StartsWith("{{", StringComparison.Ordinal);
-        binding = new Binding(JsonValue.Create(text), references, whole);
+        binding = segments.Any(s => s.Reference is not null)
+            ? new Binding(null, segments)
+            : new Binding(JsonValue.Create(text), segments);
         return true;
     }
 
-    /// <summary>The binding as written (literal value or the template text): its normalized stored form.</summary>
-    public JsonNode? ToJson() => _value?.DeepClone();
+    /// <summary>The normalized stored form: a literal with numbers in one spelling, or the text with each reference written <c>{{ ... }}</c>.</summary>
+    public JsonNode? ToJson() => IsLiteral ? JsonLiterals.Normalize(_literal) : JsonValue.Create(Text(r => $"{{{{ {r} }}}}"));
 
     /// <summary>The bound value, given the value of each reference.</summary>
     public JsonNode? Evaluate(Func<BindingReference, JsonNode?> resolve)
     {
+        ArgumentNullException.ThrowIfNull(resolve);
         if (IsLiteral)
         {
-            return _value?.DeepClone();
+            return _literal?.DeepClone();
         }
 
         if (IsWholeReference)
@@ -119,28 +129,35 @@ public sealed partial class Binding
             return resolve(References[0])?.DeepClone();
         }
 
-        var text = _value!.GetValue<string>();
-        var result = new StringBuilder();
-        var position = 0;
-        var index = 0;
-        while (true)
+        return JsonValue.Create(Text(r => resolve(r) switch
         {
-            var open = text.IndexOf("{{", position, StringComparison.Ordinal);
-            if (open < 0)
-            {
-                result.Append(text, position, text.Length - position);
-                break;
-            }
+            JsonValue s when s.GetValueKind() == JsonValueKind.String => s.GetValue<string>(),
+            null => string.Empty,
+            var other => other.ToJsonString(),
+        }));
+    }
 
-            var close = text.IndexOf("}}", open + 2, StringComparison.Ordinal);
-            result.Append(text, position, open - position);
-            var value = resolve(References[index++]);
-            result.Append(value is JsonValue s && s.GetValueKind() == JsonValueKind.String ? s.GetValue<string>() : value?.ToJsonString() ?? string.Empty);
-            position = close + 2;
+    public bool Equals(Binding? other) =>
+        other is not null && string.Equals(CanonicalJson.Serialize(ToJson()), CanonicalJson.Serialize(other.ToJson()), StringComparison.Ordinal);
+
+    public override bool Equals(object? obj) => Equals(obj as Binding);
+
+    public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(CanonicalJson.Serialize(ToJson()));
+
+    public override string ToString() => CanonicalJson.Serialize(ToJson());
+
+    private string Text(Func<BindingReference, string> reference)
+    {
+        var result = new StringBuilder();
+        foreach (var segment in _segments)
+        {
+            result.Append(segment.Reference is { } r ? reference(r) : segment.Text);
         }
 
-        return JsonValue.Create(result.ToString());
+        return result.ToString();
     }
+
+    private sealed record Segment(string? Text, BindingReference? Reference);
 
     [GeneratedRegex("^(?:inputs\\.(?<input>[a-z_][a-z0-9_]*)|nodes\\.(?<node>[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)\\.outputs\\.(?<output>[a-z_][a-z0-9_]*))$")]
     private static partial Regex Reference();

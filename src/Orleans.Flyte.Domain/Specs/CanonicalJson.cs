@@ -67,39 +67,43 @@ public sealed record SpecDifference(string Pointer, string? Existing, string? Su
 /// <summary>Leaf-level differences between two JSON trees, for 409 responses that show what changed.</summary>
 public static class SpecDiff
 {
+    /// <remarks>
+    /// Objects present on both sides are compared field by field and lists item by item; a field or item present on
+    /// one side only is one difference holding its whole value. A null argument means "no document".
+    /// </remarks>
     public static IReadOnlyList<SpecDifference> Compare(JsonNode? existing, JsonNode? submitted)
     {
         var differences = new List<SpecDifference>();
-        Walk(string.Empty, existing, submitted, present: (true, true), differences);
+        Walk(string.Empty, (existing, existing is not null), (submitted, submitted is not null), differences);
         return [.. differences.OrderBy(d => d.Pointer, StringComparer.Ordinal)];
     }
 
-    private static void Walk(string pointer, JsonNode? a, JsonNode? b, (bool A, bool B) present, List<SpecDifference> differences)
+    private static void Walk(string pointer, (JsonNode? Node, bool Present) a, (JsonNode? Node, bool Present) b, List<SpecDifference> differences)
     {
-        if (a is JsonObject oa && b is JsonObject ob)
+        if (a.Node is JsonObject oa && b.Node is JsonObject ob)
         {
             foreach (var key in oa.Select(p => p.Key).Union(ob.Select(p => p.Key), StringComparer.Ordinal))
             {
                 var inA = oa.TryGetPropertyValue(key, out var va);
                 var inB = ob.TryGetPropertyValue(key, out var vb);
-                Walk(JsonPointer.Append(pointer, key), va, vb, (inA, inB), differences);
+                Walk(JsonPointer.Append(pointer, key), (va, inA), (vb, inB), differences);
             }
 
             return;
         }
 
-        if (a is JsonArray aa && b is JsonArray ab && aa.Count == ab.Count)
+        if (a.Node is JsonArray la && b.Node is JsonArray lb)
         {
-            for (var i = 0; i < aa.Count; i++)
+            for (var i = 0; i < Math.Max(la.Count, lb.Count); i++)
             {
-                Walk(JsonPointer.Append(pointer, i), aa[i], ab[i], (true, true), differences);
+                Walk(JsonPointer.Append(pointer, i), (i < la.Count ? la[i] : null, i < la.Count), (i < lb.Count ? lb[i] : null, i < lb.Count), differences);
             }
 
             return;
         }
 
-        var left = present.A ? CanonicalJson.Serialize(a) : null;
-        var right = present.B ? CanonicalJson.Serialize(b) : null;
+        var left = a.Present ? CanonicalJson.Serialize(a.Node) : null;
+        var right = b.Present ? CanonicalJson.Serialize(b.Node) : null;
         if (!string.Equals(left, right, StringComparison.Ordinal))
         {
             differences.Add(new SpecDifference(pointer, left, right));

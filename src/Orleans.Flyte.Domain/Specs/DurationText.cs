@@ -17,30 +17,38 @@ public static partial class DurationText
             return false;
         }
 
-        if (trimmed.StartsWith('P'))
+        try
         {
-            try
+            if (trimmed.StartsWith('P'))
             {
                 duration = XmlConvert.ToTimeSpan(trimmed);
-                return duration > TimeSpan.Zero;
             }
-            catch (FormatException)
+            else
             {
-                return false;
+                var match = Compact().Match(trimmed);
+                if (!match.Success || match.Length == 0)
+                {
+                    return false;
+                }
+
+                decimal Part(string name) => match.Groups[name].Success ? decimal.Parse(match.Groups[name].Value, CultureInfo.InvariantCulture) : 0;
+                var milliseconds = checked((((((Part("d") * 24) + Part("h")) * 60) + Part("m")) * 60 * 1000) + (Part("s") * 1000) + Part("ms"));
+                if (milliseconds > (decimal)TimeSpan.MaxValue.TotalMilliseconds / 2)
+                {
+                    return false;
+                }
+
+                duration = TimeSpan.FromMilliseconds((long)milliseconds);
             }
         }
-
-        var match = Compact().Match(trimmed);
-        if (!match.Success || match.Length == 0)
+        catch (Exception ex) when (ex is FormatException or OverflowException)
         {
+            duration = TimeSpan.Zero;
             return false;
         }
 
-        double Part(string name) => match.Groups[name].Success ? double.Parse(match.Groups[name].Value, CultureInfo.InvariantCulture) : 0;
-        var total = TimeSpan.FromDays(Part("d")) + TimeSpan.FromHours(Part("h")) + TimeSpan.FromMinutes(Part("m"))
-            + TimeSpan.FromSeconds(Part("s")) + TimeSpan.FromMilliseconds(Part("ms"));
-        duration = total;
-        return true;
+        // Durations are kept to the millisecond, so the normalized text reads back to the same value.
+        return duration >= TimeSpan.Zero && duration.Ticks % TimeSpan.TicksPerMillisecond == 0;
     }
 
     /// <summary>The compact form, e.g. <c>1h30m</c>; the normalized way a duration is stored.</summary>
@@ -68,6 +76,6 @@ public static partial class DurationText
         return builder.ToString();
     }
 
-    [GeneratedRegex("^(?:(?<d>[0-9]+)d)?(?:(?<h>[0-9]+)h)?(?:(?<m>[0-9]+)m(?!s))?(?:(?<s>[0-9]+(?:\\.[0-9]+)?)s)?(?:(?<ms>[0-9]+)ms)?$")]
+    [GeneratedRegex("^(?:(?<d>[0-9]+)d)?(?:(?<h>[0-9]+)h)?(?:(?<m>[0-9]+)m(?!s))?(?:(?<s>[0-9]+(?:\\.[0-9]{1,3})?)s)?(?:(?<ms>[0-9]+)ms)?$")]
     private static partial Regex Compact();
 }

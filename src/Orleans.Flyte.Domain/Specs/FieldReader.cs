@@ -62,13 +62,8 @@ internal sealed class FieldReader
             return null;
         }
 
-        if (text.Length > MaxStringLength)
-        {
-            Error(field, $"'{field}' is {text.Length} characters; values may be at most {MaxStringLength}");
-            return null;
-        }
-
-        return text;
+        // Over-long text was reported once for the whole document (JsonLiterals.CheckStringLengths).
+        return text.Length > MaxStringLength ? null : text;
     }
 
     /// <summary>Text, or the text of a number or boolean (YAML turns <c>cpu: 4</c> and <c>SEED: 7</c> into numbers).</summary>

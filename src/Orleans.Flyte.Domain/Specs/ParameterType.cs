@@ -1,6 +1,8 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 
 namespace Orleans.Flyte.Domain.Specs;
 
@@ -21,13 +23,13 @@ public enum ParameterKind
 /// The type of a task or workflow input/output: <c>string</c>, <c>int</c>, <c>float</c>, <c>bool</c>,
 /// <c>datetime</c> (ISO 8601), <c>duration</c>, <c>json</c> (anything), <c>list&lt;T&gt;</c>, <c>map&lt;T&gt;</c> (string keys).
 /// </summary>
-public sealed record ParameterType(ParameterKind Kind, ParameterType? Element = null)
+public sealed partial record ParameterType(ParameterKind Kind, ParameterType? Element = null)
 {
     public const string Grammar = "string, int, float, bool, datetime, duration, json, list<T> or map<T>";
 
-    public static bool TryParse(string? text, out ParameterType type)
+    public static bool TryParse(string? text, [NotNullWhen(true)] out ParameterType? type)
     {
-        type = null!;
+        type = null;
         var t = text?.Trim() ?? string.Empty;
         if (t.StartsWith("list<", StringComparison.Ordinal) && t.EndsWith('>'))
         {
@@ -74,15 +76,50 @@ public sealed record ParameterType(ParameterKind Kind, ParameterType? Element = 
     public bool IsScalar => Kind is not (ParameterKind.List or ParameterKind.Map or ParameterKind.Json);
 
     /// <summary>Whether a value of <paramref name="source"/> may be bound to a parameter of this type.</summary>
-    public bool IsAssignableFrom(ParameterType source) =>
-        Kind == ParameterKind.Json
-        || (Kind == source.Kind && (Element is null || Element.IsAssignableFrom(source.Element!)))
-        || (Kind == ParameterKind.Float && source.Kind == ParameterKind.Int);
+    public bool IsAssignableFrom(ParameterType source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (Kind == ParameterKind.Json || (Kind == ParameterKind.Float && source.Kind == ParameterKind.Int))
+        {
+            return true;
+        }
 
-    /// <summary>Whether a literal value is of this type; <paramref name="reason"/> says why not.</summary>
+        return Kind == source.Kind && (Element is null || (source.Element is { } element && Element.IsAssignableFrom(element)));
+    }
+
+    /// <summary>Whether a literal value is of this type; <paramref name="reason"/> says why not, naming the value.</summary>
     public bool Accepts(JsonNode? literal, out string reason)
     {
-        reason = string.Empty;
+        reason = Reject(literal, string.Empty) ?? string.Empty;
+        return reason.Length == 0;
+    }
+
+    private string? Reject(JsonNode? literal, string where)
+    {
+        switch (Kind)
+        {
+            case ParameterKind.List when literal is JsonArray array && Element is { } item:
+                for (var i = 0; i < array.Count; i++)
+                {
+                    if (item.Reject(array[i], $"{where}[{i}]") is { } inner)
+                    {
+                        return inner;
+                    }
+                }
+
+                return null;
+            case ParameterKind.Map when literal is JsonObject obj && Element is { } entry:
+                foreach (var (key, value) in obj)
+                {
+                    if (entry.Reject(value, $"{where}[\"{key}\"]") is { } inner)
+                    {
+                        return inner;
+                    }
+                }
+
+                return null;
+        }
+
         var ok = Kind switch
         {
             ParameterKind.Json => true,
@@ -90,20 +127,32 @@ public sealed record ParameterType(ParameterKind Kind, ParameterType? Element = 
             ParameterKind.Bool => IsKind(literal, JsonValueKind.True) || IsKind(literal, JsonValueKind.False),
             ParameterKind.Int => IsWholeNumber(literal),
             ParameterKind.Float => IsKind(literal, JsonValueKind.Number),
-            ParameterKind.Datetime => literal is JsonValue s && s.TryGetValue<string>(out var text)
-                && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out _),
-            ParameterKind.Duration => literal is JsonValue s && s.TryGetValue<string>(out var text) && DurationText.TryParse(text, out _),
-            ParameterKind.List => literal is JsonArray array && array.All(item => Element!.Accepts(item, out _)),
-            ParameterKind.Map => literal is JsonObject obj && obj.All(p => Element!.Accepts(p.Value, out _)),
+            ParameterKind.Datetime => IsKind(literal, JsonValueKind.String) && IsIsoDateTime(literal.GetValue<string>()),
+            ParameterKind.Duration => IsKind(literal, JsonValueKind.String) && DurationText.TryParse(literal.GetValue<string>(), out _),
             _ => false,
         };
-        if (!ok)
+        if (ok)
         {
-            reason = $"{SpecDocument.Describe(literal)} is not a {this}";
+            return null;
         }
 
-        return ok;
+        var hint = Kind switch
+        {
+            ParameterKind.Datetime => " (write ISO 8601, e.g. 2024-05-01 or 2024-05-01T02:00:00Z)",
+            ParameterKind.Duration => " (write e.g. 90s, 30m, 2h, 1h30m or PT2H)",
+            ParameterKind.Int when IsKind(literal, JsonValueKind.String) => " (write the number without quotes)",
+            _ => string.Empty,
+        };
+        return where.Length == 0
+            ? $"{SpecDocument.Describe(literal)} is not {Article(this)}{hint}"
+            : $"item {where} is {SpecDocument.Describe(literal)}, not {Article(Element ?? this)}{hint}";
     }
+
+    internal static string Article(ParameterType type) => type.Kind is ParameterKind.Int ? $"an {type}" : $"a {type}";
+
+    private static bool IsIsoDateTime(string text) =>
+        IsoDateTime().IsMatch(text)
+        && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind | DateTimeStyles.AssumeUniversal, out _);
 
     public override string ToString() => Kind switch
     {
@@ -127,7 +176,10 @@ public sealed record ParameterType(ParameterKind Kind, ParameterType? Element = 
         return decimal.TryParse(v.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d == decimal.Truncate(d);
     }
 
-    private static bool IsKind(JsonNode? node, JsonValueKind kind) => node is JsonValue v && v.GetValueKind() == kind;
+    private static bool IsKind([NotNullWhen(true)] JsonNode? node, JsonValueKind kind) => node is JsonValue v && v.GetValueKind() == kind;
+
+    [GeneratedRegex("^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?)?$")]
+    private static partial Regex IsoDateTime();
 }
 
 /// <summary>One input or output of a task or workflow interface.</summary>
@@ -145,15 +197,10 @@ public sealed record ParameterSpec(ParameterType Type, bool Optional, JsonNode? 
             return JsonValue.Create(type);
         }
 
-        var obj = new JsonObject { ["type"] = Type.ToString() };
-        if (Optional && Default is null)
-        {
-            obj["optional"] = true;
-        }
-
+        var obj = new JsonObject { ["type"] = type };
         if (Default is not null)
         {
-            obj["default"] = Default.DeepClone();
+            obj["default"] = JsonLiterals.Normalize(Default);
         }
 
         if (Description is not null)
@@ -163,4 +210,10 @@ public sealed record ParameterSpec(ParameterType Type, bool Optional, JsonNode? 
 
         return obj;
     }
+
+    // JsonNode compares by reference; compare the normalized form instead, so a spec read back from ToJson is equal.
+    public bool Equals(ParameterSpec? other) =>
+        other is not null && string.Equals(CanonicalJson.Serialize(ToJson()), CanonicalJson.Serialize(other.ToJson()), StringComparison.Ordinal);
+
+    public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(CanonicalJson.Serialize(ToJson()));
 }

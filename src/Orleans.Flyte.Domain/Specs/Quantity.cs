@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text.RegularExpressions;
 
@@ -44,9 +45,9 @@ public sealed partial record Quantity
 
     public string Suffix { get; }
 
-    public static bool TryParse(string? text, out Quantity quantity)
+    public static bool TryParse(string? text, [NotNullWhen(true)] out Quantity? quantity)
     {
-        quantity = null!;
+        quantity = null;
         var trimmed = text?.Trim() ?? string.Empty;
         var match = Grammar().Match(trimmed);
         if (!match.Success)

@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
+using YamlDotNet.Core.Events;
 
 namespace Orleans.Flyte.Domain.Specs;
 
@@ -39,7 +39,19 @@ public static partial class SpecDocument
     {
         try
         {
-            var node = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { MaxDepth = 64 });
+            // JsonObject throws on a repeated key when first touched; find repeats first, with their place.
+            var errors = new List<SpecError>();
+            using (var document = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = MaxDepth }))
+            {
+                FindDuplicateKeys(document.RootElement, string.Empty, errors);
+            }
+
+            if (errors.Count > 0)
+            {
+                return SpecResult<JsonObject>.Fail(errors);
+            }
+
+            var node = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { MaxDepth = MaxDepth });
             return node is JsonObject obj
                 ? SpecResult<JsonObject>.Ok(obj)
                 : SpecResult<JsonObject>.Fail(string.Empty, "the document must be a JSON object (a mapping of fields), not " + Describe(node));
@@ -52,98 +64,186 @@ public static partial class SpecDocument
         }
     }
 
+    private static void FindDuplicateKeys(JsonElement element, string pointer, List<SpecError> errors)
+    {
+        if (element.ValueKind == JsonValueKind.Object)
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var property in element.EnumerateObject())
+            {
+                var child = JsonPointer.Append(pointer, property.Name);
+                if (!seen.Add(property.Name))
+                {
+                    errors.Add(new SpecError(child, $"field '{property.Name}' is given twice"));
+                    continue;
+                }
+
+                FindDuplicateKeys(property.Value, child, errors);
+            }
+        }
+        else if (element.ValueKind == JsonValueKind.Array)
+        {
+            var index = 0;
+            foreach (var item in element.EnumerateArray())
+            {
+                FindDuplicateKeys(item, JsonPointer.Append(pointer, index++), errors);
+            }
+        }
+    }
+
     private static SpecResult<JsonObject> ParseYaml(string text)
     {
-        var stream = new YamlStream();
+        var parser = new Parser(new StringReader(text));
+        var reader = new YamlReader(parser);
         try
         {
-            stream.Load(new StringReader(text));
+            parser.Consume<StreamStart>();
+            if (parser.Accept<StreamEnd>(out _))
+            {
+                return SpecResult<JsonObject>.Fail(string.Empty, "the document is empty");
+            }
+
+            parser.Consume<DocumentStart>();
+            var root = reader.Read(string.Empty, depth: 0);
+            parser.Consume<DocumentEnd>();
+            if (parser.Accept<DocumentStart>(out var next))
+            {
+                return SpecResult<JsonObject>.Fail(string.Empty,
+                    $"a second YAML document starts at line {next.Start.Line} ('---'); send one spec per request");
+            }
+
+            if (reader.Errors.Count > 0)
+            {
+                return SpecResult<JsonObject>.Fail(reader.Errors);
+            }
+
+            return root is JsonObject obj
+                ? SpecResult<JsonObject>.Ok(obj)
+                : SpecResult<JsonObject>.Fail(string.Empty, "the document must be a YAML mapping of fields (name: ..., version: ...), not " + Describe(root));
         }
         catch (YamlException ex)
         {
             var inner = ex.InnerException?.Message ?? ex.Message;
-            return SpecResult<JsonObject>.Fail(
-                string.Empty,
-                $"invalid YAML at line {ex.Start.Line}, column {ex.Start.Column}: {FirstSentence(inner.Contains("): ", StringComparison.Ordinal) ? inner[(inner.IndexOf("): ", StringComparison.Ordinal) + 3)..] : inner)}");
+            var detail = inner.Contains("): ", StringComparison.Ordinal) ? inner[(inner.IndexOf("): ", StringComparison.Ordinal) + 3)..] : inner;
+            return SpecResult<JsonObject>.Fail(string.Empty, $"invalid YAML at line {ex.Start.Line}, column {ex.Start.Column}: {FirstSentence(detail)}");
         }
-
-        if (stream.Documents.Count != 1)
+        catch (InvalidOperationException)
         {
+            // YamlDotNet's parser gives up this way on some unclosed flow collections ("a: [1, 2" then a new line).
             return SpecResult<JsonObject>.Fail(string.Empty,
-                stream.Documents.Count == 0
-                    ? "the document is empty"
-                    : $"the document holds {stream.Documents.Count} YAML documents ('---'); send one spec per request");
+                $"invalid YAML after line {reader.LastLine}, column {reader.LastColumn}: the text is not well formed; look for an unclosed '[', '{{' or quote");
         }
-
-        var errors = new List<SpecError>();
-        var root = Convert(stream.Documents[0].RootNode, string.Empty, errors, depth: 0);
-        if (errors.Count > 0)
+        catch (NestingTooDeepException ex)
         {
-            return SpecResult<JsonObject>.Fail(errors);
+            return SpecResult<JsonObject>.Fail(ex.Pointer, $"the document is nested more than {MaxDepth} levels deep");
         }
-
-        return root is JsonObject obj
-            ? SpecResult<JsonObject>.Ok(obj)
-            : SpecResult<JsonObject>.Fail(string.Empty, "the document must be a YAML mapping of fields (name: ..., version: ...), not " + Describe(root));
     }
 
-    private static JsonNode? Convert(YamlNode node, string pointer, List<SpecError> errors, int depth)
+    private const int MaxDepth = 64;
+
+    private sealed class NestingTooDeepException(string pointer) : Exception
     {
-        if (depth > 64)
+        public string Pointer { get; } = pointer;
+    }
+
+    /// <summary>Builds the JSON tree from parser events, so anchors, aliases and tags are seen as written.</summary>
+    private sealed class YamlReader(IParser parser)
+    {
+        public List<SpecError> Errors { get; } = [];
+
+        public long LastLine { get; private set; } = 1;
+
+        public long LastColumn { get; private set; } = 1;
+
+        public JsonNode? Read(string pointer, int depth)
         {
-            errors.Add(new SpecError(pointer, "the document is nested more than 64 levels deep"));
-            return null;
-        }
+            if (depth > MaxDepth)
+            {
+                throw new NestingTooDeepException(pointer);
+            }
 
-        switch (node)
-        {
-            case YamlMappingNode mapping:
-                var obj = new JsonObject();
-                foreach (var (keyNode, valueNode) in mapping.Children)
-                {
-                    if (keyNode is not YamlScalarNode { Value: { } key })
-                    {
-                        errors.Add(new SpecError(pointer, $"line {keyNode.Start.Line}: keys must be plain text"));
-                        continue;
-                    }
-
-                    var child = JsonPointer.Append(pointer, key);
-                    if (obj.ContainsKey(key))
-                    {
-                        errors.Add(new SpecError(child, $"line {keyNode.Start.Line}: field '{key}' is given twice"));
-                        continue;
-                    }
-
-                    obj[key] = Convert(valueNode, child, errors, depth + 1);
-                }
-
-                return obj;
-            case YamlSequenceNode sequence:
-                var array = new JsonArray();
-                var index = 0;
-                foreach (var item in sequence.Children)
-                {
-                    array.Add(Convert(item, JsonPointer.Append(pointer, index++), errors, depth + 1));
-                }
-
-                return array;
-            case YamlScalarNode scalar:
-                return Scalar(scalar);
-            default:
-                errors.Add(new SpecError(pointer, $"line {node.Start.Line}: unsupported YAML node"));
+            var current = parser.Current ?? throw new InvalidOperationException("no YAML event");
+            LastLine = current.End.Line;
+            LastColumn = current.End.Column;
+            if (current is AnchorAlias alias)
+            {
+                parser.MoveNext();
+                Errors.Add(new SpecError(pointer, $"line {alias.Start.Line}: YAML aliases (*{alias.Value}) are not supported; write the value out in full"));
                 return null;
+            }
+
+            if (current is NodeEvent { Anchor.IsEmpty: false } anchored)
+            {
+                // Aliases can only refer to anchors, so rejecting anchors also rules out alias bombs.
+                Errors.Add(new SpecError(pointer, $"line {anchored.Start.Line}: YAML anchors (&{anchored.Anchor.Value}) are not supported; write the value out in full"));
+            }
+
+            switch (current)
+            {
+                case Scalar scalar:
+                    parser.MoveNext();
+                    return ScalarValue(scalar, pointer);
+                case SequenceStart:
+                    parser.MoveNext();
+                    var array = new JsonArray();
+                    var index = 0;
+                    while (!parser.TryConsume<SequenceEnd>(out _))
+                    {
+                        array.Add(Read(JsonPointer.Append(pointer, index++), depth + 1));
+                    }
+
+                    return array;
+                case MappingStart:
+                    parser.MoveNext();
+                    var obj = new JsonObject();
+                    while (!parser.TryConsume<MappingEnd>(out _))
+                    {
+                        var keyEvent = parser.Current;
+                        if (keyEvent is not Scalar { Anchor.IsEmpty: true } keyScalar)
+                        {
+                            Errors.Add(new SpecError(pointer, $"line {keyEvent?.Start.Line}: keys must be plain text"));
+                            Read(pointer, depth + 1);
+                            Read(pointer, depth + 1);
+                            continue;
+                        }
+
+                        parser.MoveNext();
+                        var keyText = keyScalar.Value;
+                        var child = JsonPointer.Append(pointer, keyText);
+                        var value = Read(child, depth + 1);
+                        if (!obj.TryAdd(keyText, value))
+                        {
+                            Errors.Add(new SpecError(child, $"line {keyScalar.Start.Line}: field '{keyText}' is given twice"));
+                        }
+                    }
+
+                    return obj;
+                default:
+                    throw new InvalidOperationException($"unexpected YAML event {current.GetType().Name}");
+            }
+        }
+
+        private JsonValue? ScalarValue(Scalar scalar, string pointer)
+        {
+            var value = scalar.Value;
+            var tag = scalar.Tag.IsEmpty || scalar.Tag.IsNonSpecific ? null : scalar.Tag.Value;
+            switch (tag)
+            {
+                case null when scalar.Style is not ScalarStyle.Plain:
+                case "tag:yaml.org,2002:str":
+                    return JsonValue.Create(value);
+                case null or "tag:yaml.org,2002:int" or "tag:yaml.org,2002:float" or "tag:yaml.org,2002:bool" or "tag:yaml.org,2002:null":
+                    return Plain(value);
+                default:
+                    Errors.Add(new SpecError(pointer, $"line {scalar.Start.Line}: the YAML tag '{tag}' is not supported; use plain values (quote text)"));
+                    return null;
+            }
         }
     }
 
-    /// <summary>Plain scalars are typed as in YAML 1.2's core schema; quoted scalars are always strings.</summary>
-    private static JsonValue? Scalar(YamlScalarNode scalar)
+    /// <summary>Plain scalars are typed as in YAML 1.2's core schema; numbers keep the digits as written.</summary>
+    private static JsonValue? Plain(string value)
     {
-        var value = scalar.Value ?? string.Empty;
-        if (scalar.Style is not ScalarStyle.Plain)
-        {
-            return JsonValue.Create(value);
-        }
-
         switch (value)
         {
             case "" or "~" or "null" or "Null" or "NULL":
@@ -152,6 +252,12 @@ public static partial class SpecDocument
                 return JsonValue.Create(true);
             case "false" or "False" or "FALSE":
                 return JsonValue.Create(false);
+        }
+
+        if (JsonNumberPattern().IsMatch(value))
+        {
+            // As JSON would read it: 'version: 1.10' stays 1.10 (not 1.1) wherever it is turned into text.
+            return JsonNode.Parse(value) as JsonValue;
         }
 
         if (IntegerPattern().IsMatch(value) && long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var integer))
@@ -185,6 +291,9 @@ public static partial class SpecDocument
         var end = message.IndexOf(". ", StringComparison.Ordinal);
         return end > 0 ? message[..end] : message.TrimEnd('.');
     }
+
+    [GeneratedRegex("^-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][-+]?[0-9]+)?$")]
+    private static partial Regex JsonNumberPattern();
 
     [GeneratedRegex("^[-+]?[0-9]+$")]
     private static partial Regex IntegerPattern();

@@ -2,7 +2,14 @@ using System.Text.Json.Nodes;
 
 namespace Orleans.Flyte.Domain.Specs;
 
-public sealed record ContainerSpec(string Image, IReadOnlyList<string> Command, IReadOnlyList<string> Args, IReadOnlyDictionary<string, string> Env);
+public sealed record ContainerSpec(string Image, IReadOnlyList<string> Command, IReadOnlyList<string> Args, IReadOnlyDictionary<string, string> Env)
+{
+    public bool Equals(ContainerSpec? other) =>
+        other is not null && Image == other.Image && Command.SequenceEqual(other.Command) && Args.SequenceEqual(other.Args)
+        && SpecEquality.Dictionaries(Env, other.Env);
+
+    public override int GetHashCode() => HashCode.Combine(Image, Command.Count, Args.Count, Env.Count);
+}
 
 public sealed record ResourceSpec(Quantity? Cpu, Quantity? Memory, GpuRequest? Gpu)
 {
@@ -32,6 +39,12 @@ public sealed record TaskSpec
     public int Retries { get; init; }
     public TimeSpan? Timeout { get; init; }
     public CacheSpec Cache { get; init; } = CacheSpec.Disabled;
+
+    // Value equality over the normalized form: collections and JSON values inside compare by content.
+    public bool Equals(TaskSpec? other) =>
+        other is not null && string.Equals(CanonicalJson.Serialize(ToJson()), CanonicalJson.Serialize(other.ToJson()), StringComparison.Ordinal);
+
+    public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(CanonicalJson.Serialize(ToJson()));
 
     /// <summary>The normalized form: defaults omitted, shorthand where possible, durations and profiles normalized.</summary>
     public JsonObject ToJson()
@@ -119,7 +132,9 @@ public static class TaskSpecReader
 {
     public static SpecResult<TaskSpec> Read(JsonObject document)
     {
+        ArgumentNullException.ThrowIfNull(document);
         var errors = new List<SpecError>();
+        JsonLiterals.CheckStringLengths(document, string.Empty, errors);
         var fields = new FieldReader(document, string.Empty, errors,
             "name", "version", "description", "container", "resources", "inputs", "outputs", "retries", "timeout", "cache");
 
@@ -215,7 +230,7 @@ public static class TaskSpecReader
                 }
                 else if (FieldReader.Text(value) is { } text)
                 {
-                    env[key] = text;
+                    env[key] = text; // over-long values were reported by the document-wide length check
                 }
                 else
                 {
@@ -240,13 +255,13 @@ public static class TaskSpecReader
         var result = new List<string>(array.Count);
         for (var i = 0; i < array.Count; i++)
         {
-            if (FieldReader.Text(array[i]) is { } text && text.Length <= FieldReader.MaxStringLength)
+            if (FieldReader.Text(array[i]) is not { } text)
+            {
+                fields.Errors.Add(new SpecError(JsonPointer.Append(fields.At(field), i), $"'{field}' items must be text, not {SpecDocument.Describe(array[i])}"));
+            }
+            else if (text.Length <= FieldReader.MaxStringLength)
             {
                 result.Add(text);
-            }
-            else
-            {
-                fields.Errors.Add(new SpecError(JsonPointer.Append(fields.At(field), i), $"must be text of at most {FieldReader.MaxStringLength} characters, not {SpecDocument.Describe(array[i])}"));
             }
         }
 
@@ -311,6 +326,10 @@ public static class TaskSpecReader
         if (enabled && version is null && !fields.Has("version"))
         {
             fields.Error("version", "a cached task needs a cache version (e.g. version: \"1\"); change it to invalidate old results");
+        }
+        else if (version is not null && version.Trim().Length == 0)
+        {
+            fields.Error("version", "the cache version must not be empty (e.g. version: \"1\")");
         }
 
         return enabled ? new CacheSpec(true, version) : CacheSpec.Disabled;

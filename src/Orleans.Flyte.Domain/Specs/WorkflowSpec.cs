@@ -29,8 +29,13 @@ public sealed record NodeSpec(string Id, TaskReference Task, IReadOnlyDictionary
 {
     /// <summary>Nodes this node waits for: those it takes outputs from, and those named in <c>after</c>.</summary>
     public IEnumerable<string> Upstream => Inputs.Values.SelectMany(b => b.References)
-        .Where(r => r.Source == BindingSource.NodeOutput).Select(r => r.NodeId!)
+        .Where(r => r.Source == BindingSource.NodeOutput).Select(r => r.NodeId).OfType<string>()
         .Concat(After).Distinct(StringComparer.Ordinal);
+
+    public bool Equals(NodeSpec? other) =>
+        other is not null && Id == other.Id && Task == other.Task && SpecEquality.Dictionaries(Inputs, other.Inputs) && After.SequenceEqual(other.After);
+
+    public override int GetHashCode() => HashCode.Combine(Id, Task, Inputs.Count, After.Count);
 }
 
 /// <summary>One version of a workflow: a DAG of task nodes wired by data bindings.</summary>
@@ -49,6 +54,13 @@ public sealed record WorkflowSpec
     public FailurePolicy FailurePolicy { get; init; }
     public TimeSpan? Timeout { get; init; }
 
+    // Value equality over the normalized form: collections and JSON values inside compare by content.
+    public bool Equals(WorkflowSpec? other) =>
+        other is not null && string.Equals(CanonicalJson.Serialize(ToJson()), CanonicalJson.Serialize(other.ToJson()), StringComparison.Ordinal);
+
+    public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(CanonicalJson.Serialize(ToJson()));
+
+    /// <summary>The normalized form: defaults omitted, bindings and durations normalized, node order kept.</summary>
     public JsonObject ToJson()
     {
         var obj = new JsonObject { ["name"] = Name, ["version"] = Version };
@@ -115,7 +127,9 @@ public static class WorkflowSpecReader
 {
     public static SpecResult<WorkflowSpec> Read(JsonObject document)
     {
+        ArgumentNullException.ThrowIfNull(document);
         var errors = new List<SpecError>();
+        JsonLiterals.CheckStringLengths(document, string.Empty, errors);
         var fields = new FieldReader(document, string.Empty, errors,
             "name", "version", "description", "inputs", "outputs", "nodes", "failure_policy", "timeout");
 
@@ -301,14 +315,24 @@ public static class WorkflowSpecReader
 
             if (value is JsonValue && FieldReader.Text(value) is { Length: > FieldReader.MaxStringLength })
             {
-                fields.Errors.Add(new SpecError(at, $"the value is longer than {FieldReader.MaxStringLength} characters"));
-                continue;
+                continue; // reported by the document-wide length check
             }
 
             if (!Binding.TryParse(value, out var binding, out var error))
             {
                 fields.Errors.Add(new SpecError(at, error));
                 continue;
+            }
+
+            if (binding.IsLiteral && value is not JsonValue)
+            {
+                var nested = JsonLiterals.NestedTemplates(value, at).ToList();
+                fields.Errors.AddRange(nested.Select(p => new SpecError(p,
+                    "'{{ ... }}' works only as a whole value or inside text, not inside a list or mapping; bind a list-typed input or output instead")));
+                if (nested.Count > 0)
+                {
+                    continue;
+                }
             }
 
             foreach (var reference in binding.References)
