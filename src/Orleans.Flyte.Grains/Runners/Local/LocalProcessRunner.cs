@@ -529,13 +529,15 @@ public sealed class LocalProcessRunner : ITaskRunner, IDisposable, IAsyncDisposa
             _log.LogWarning(ex, "Attempt {AttemptId}: could not record its final status {Phase}", attempt.Id, status.Phase);
         }
 
-        SetFinal(attempt, status);
-        _log.LogInformation("Attempt {AttemptId} {Phase} {Error}", attempt.Id, status.Phase, status.Error);
-        Publish(attempt, status);
+        // Clean up before the status is visible, so whoever sees the attempt finished sees its final directory.
         if (!_options.KeepWorkDirectories)
         {
             attempt.Directory.DeleteAllButStatusAndLogs(_log);
         }
+
+        SetFinal(attempt, status);
+        _log.LogInformation("Attempt {AttemptId} {Phase} {Error}", attempt.Id, status.Phase, status.Error);
+        Publish(attempt, status);
     }
 
     private static void SetFinal(Attempt attempt, AttemptStatus status)
