@@ -78,6 +78,24 @@ internal sealed class FieldReader
         }
         : null;
 
+    /// <summary>The <c>name</c> (a DNS-1123 label) and <c>version</c> every registered document has.</summary>
+    public (string? Name, string? Version) NameAndVersion(string exampleName)
+    {
+        var name = String("name", required: true, example: $"name: {exampleName}");
+        if (name is not null && Names.Dns1123LabelError(name) is { } nameError)
+        {
+            Error("name", nameError);
+        }
+
+        var version = String("version", required: true, example: "version: v1");
+        if (version is not null && Names.VersionError(version) is { } versionError)
+        {
+            Error("version", versionError);
+        }
+
+        return (name, version);
+    }
+
     public int? Int(string field, int min, int max)
     {
         var node = Node(field);

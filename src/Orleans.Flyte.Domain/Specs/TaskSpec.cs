@@ -138,17 +138,7 @@ public static class TaskSpecReader
         var fields = new FieldReader(document, string.Empty, errors,
             "name", "version", "description", "container", "resources", "inputs", "outputs", "retries", "timeout", "cache");
 
-        var name = fields.String("name", required: true, example: "name: train-model");
-        if (name is not null && Names.Dns1123LabelError(name) is { } nameError)
-        {
-            fields.Error("name", nameError);
-        }
-
-        var version = fields.String("version", required: true, example: "version: v1");
-        if (version is not null && Names.VersionError(version) is { } versionError)
-        {
-            fields.Error("version", versionError);
-        }
+        var (name, version) = fields.NameAndVersion("train-model");
 
         var description = fields.String("description");
         var container = ReadContainer(fields);

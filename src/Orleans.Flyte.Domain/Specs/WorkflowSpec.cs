@@ -133,17 +133,7 @@ public static class WorkflowSpecReader
         var fields = new FieldReader(document, string.Empty, errors,
             "name", "version", "description", "inputs", "outputs", "nodes", "failure_policy", "timeout");
 
-        var name = fields.String("name", required: true, example: "name: train-alpha");
-        if (name is not null && Names.Dns1123LabelError(name) is { } nameError)
-        {
-            fields.Error("name", nameError);
-        }
-
-        var version = fields.String("version", required: true, example: "version: v1");
-        if (version is not null && Names.VersionError(version) is { } versionError)
-        {
-            fields.Error("version", versionError);
-        }
+        var (name, version) = fields.NameAndVersion("train-alpha");
 
         var description = fields.String("description");
         var inputs = Interfaces.Read(fields, "inputs", allowDefaults: true);
