@@ -112,6 +112,27 @@ public sealed class TaskFeatureTests : ExecutionTestBase
     }
 
     [Fact]
+    public async Task A_workflow_past_its_own_timeout_ends_TimedOut_and_stops_its_running_nodes()
+    {
+        await RegisterWorkflow("""
+            name: bounded
+            version: v1
+            inputs: { dir: string }
+            timeout: 2s
+            nodes:
+              - { id: only, task: sleeper-long@v1, inputs: { dir: "{{ inputs.dir }}", seconds: 60 } }
+            """);
+        var id = await Submit("bounded@v1", new { dir = Scratch });
+        var pid = await WaitForPidFile(Path.Combine(Scratch, "only.pid"), TimeSpan.FromSeconds(20));
+
+        var done = await WaitForEnd(id, seconds: 30);
+
+        done["phase"]!.GetValue<string>().Should().Be("TimedOut");
+        Node(done, "only")["phase"]!.GetValue<string>().Should().Be("Aborted");
+        await WaitUntil(() => !ProcessAlive(pid), TimeSpan.FromSeconds(10), $"process {pid} to be gone");
+    }
+
+    [Fact]
     public async Task Abort_mid_run_ends_Aborted_and_kills_the_process()
     {
         var id = await Submit("sleeping-long@v1", new { dir = Scratch, seconds = 60 });
