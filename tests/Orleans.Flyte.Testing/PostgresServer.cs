@@ -123,7 +123,23 @@ public sealed class TestDatabase : IAsyncDisposable
             NpgsqlConnection.ClearPool(pooled);
         }
 
-        await ExecuteOnAdminAsync($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)");
+        // Cleanup must never fail a test: retry briefly (a backend may still be leaving), then leave the database.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await ExecuteOnAdminAsync($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)");
+                return;
+            }
+            catch (PostgresException) when (attempt < 5)
+            {
+                await Task.Delay(200 * attempt);
+            }
+            catch (PostgresException)
+            {
+                return;
+            }
+        }
     }
 
     private static async Task ExecuteOnAdminAsync(string sql)
