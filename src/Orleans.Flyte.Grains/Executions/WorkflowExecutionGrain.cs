@@ -149,13 +149,8 @@ public sealed class WorkflowExecutionGrain(
         var views = await Task.WhenAll(active.Select(id => TaskGrain(id).Resume()));
 
         // A crash between storing NodeReady and starting its task leaves a node its task grain never heard of.
-        var submission = State.Submission!;
-        await Task.WhenAll(views.Where(v => v.Phase == TaskPhase.NotReady).Select(v =>
-        {
-            var node = State.Plan.Node(v.NodeId);
-            return TaskGrain(v.NodeId).Start(new StartTask(Key.ExecutionId, node.Id, Key.Project, Key.Domain, node.Task, node.TaskSpec,
-                State.Nodes[node.Id].InputsJson ?? "{}", submission.OverwriteCache));
-        }));
+        await Task.WhenAll(views.Where(v => v.Phase == TaskPhase.NotReady)
+            .Select(v => StartNode(State.Plan.Node(v.NodeId), State.Nodes[v.NodeId].InputsJson ?? "{}")));
 
         foreach (var view in views.Where(v => v.Phase.IsTerminal()))
         {
@@ -201,6 +196,7 @@ public sealed class WorkflowExecutionGrain(
         }
 
         ScheduleTimeout();
+        var values = BindingValues();
         var toStart = new List<(PlanNode Node, string Inputs)>();
         bool progressed;
         do
@@ -230,11 +226,12 @@ public sealed class WorkflowExecutionGrain(
                     continue;
                 }
 
-                var inputs = ResolveInputs(planNode);
+                var inputs = Resolve(planNode.Inputs, values).ToJsonString();
                 RaiseEvent(Stamp(new NodeReady(planNode.Id, inputs)));
                 if (State.Submission!.RecoveredOutputs.TryGetValue(planNode.Id, out var reused))
                 {
                     RaiseEvent(Stamp(new NodeSucceeded(planNode.Id, reused, false, State.Submission.RecoverOf)));
+                    values.Outputs[planNode.Id] = JsonNode.Parse(reused)!.AsObject();
                 }
                 else
                 {
@@ -259,9 +256,7 @@ public sealed class WorkflowExecutionGrain(
             return;
         }
 
-        var submission = State.Submission!;
-        await Task.WhenAll(toStart.Select(s => TaskGrain(s.Node.Id).Start(new StartTask(
-            Key.ExecutionId, s.Node.Id, Key.Project, Key.Domain, s.Node.Task, s.Node.TaskSpec, s.Inputs, submission.OverwriteCache))));
+        await Task.WhenAll(toStart.Select(s => StartNode(s.Node, s.Inputs)));
     }
 
     private void Settle(NodeCompletion completion, bool failFast)
@@ -295,13 +290,7 @@ public sealed class WorkflowExecutionGrain(
             return;
         }
 
-        var outputs = new JsonObject();
-        foreach (var (name, binding) in State.Plan.Outputs)
-        {
-            outputs[name] = BindingEvaluator.Evaluate(binding, Inputs(), NodeOutputs());
-        }
-
-        RaiseEvent(Stamp(new ExecutionSucceeded(outputs.ToJsonString())));
+        RaiseEvent(Stamp(new ExecutionSucceeded(Resolve(State.Plan.Outputs, BindingValues()).ToJsonString())));
     }
 
     /// <summary>Ends the execution in <paramref name="final"/> after stopping every node still active.</summary>
@@ -374,22 +363,27 @@ public sealed class WorkflowExecutionGrain(
         }
     }
 
-    private string ResolveInputs(PlanNode node)
+    private Task StartNode(PlanNode node, string inputs) => TaskGrain(node.Id).Start(new StartTask(
+        Key.ExecutionId, node.Id, Key.Project, Key.Domain, node.Task, node.TaskSpec, inputs, State.Submission!.OverwriteCache));
+
+    /// <summary>Evaluates bindings (a node's inputs, or the workflow's outputs) against already parsed values.</summary>
+    private static JsonObject Resolve(IReadOnlyDictionary<string, string> bindings, (JsonObject Inputs, Dictionary<string, JsonObject> Outputs) values)
     {
-        var inputs = new JsonObject();
-        foreach (var (name, binding) in node.Inputs)
+        var resolved = new JsonObject();
+        foreach (var (name, binding) in bindings)
         {
-            inputs[name] = BindingEvaluator.Evaluate(binding, Inputs(), NodeOutputs());
+            resolved[name] = BindingEvaluator.Evaluate(binding, values.Inputs, values.Outputs);
         }
 
-        return inputs.ToJsonString();
+        return resolved;
     }
 
-    private JsonObject Inputs() => JsonNode.Parse(State.Submission!.InputsJson)!.AsObject();
-
-    private Dictionary<string, JsonObject> NodeOutputs() => State.Nodes.Values
-        .Where(n => n.Phase == TaskPhase.Succeeded && n.OutputsJson is not null)
-        .ToDictionary(n => n.NodeId, n => JsonNode.Parse(n.OutputsJson!)!.AsObject(), StringComparer.Ordinal);
+    /// <summary>The workflow inputs and the outputs of succeeded nodes, parsed once per step rather than once per binding.</summary>
+    private (JsonObject Inputs, Dictionary<string, JsonObject> Outputs) BindingValues() => (
+        JsonNode.Parse(State.Submission!.InputsJson)!.AsObject(),
+        State.Nodes.Values
+            .Where(n => n.Phase == TaskPhase.Succeeded && n.OutputsJson is not null)
+            .ToDictionary(n => n.NodeId, n => JsonNode.Parse(n.OutputsJson!)!.AsObject(), StringComparer.Ordinal));
 
     private ITaskExecutionGrain TaskGrain(string nodeId) =>
         GrainFactory.GetGrain<ITaskExecutionGrain>(ExecutionKeys.Task(Key.Project, Key.Domain, Key.ExecutionId, nodeId));
