@@ -71,7 +71,7 @@ public static class ExecutionsApi
             return Problems.InvalidSpec([new SpecError("/workflow", $"workflow '{request.Workflow}' is not registered in {project}/{domain}")], "The submission is not valid.");
         }
 
-        var workflow = WorkflowSpecReader.Read(SpecDocument.Parse(definition.Spec, SpecFormat.Json).Value!).Value!;
+        var workflow = StoredSpec.Workflow(definition.Spec);
         var inputs = ExecutionInputs.Bind(workflow, request.Inputs);
         if (!inputs.IsValid)
         {

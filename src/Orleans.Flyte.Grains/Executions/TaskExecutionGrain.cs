@@ -37,7 +37,7 @@ public sealed class TaskExecutionGrain(
     protected override StreamAddress Stream =>
         new(StreamAddress.TenantOf(Key.Project, Key.Domain), $"execution/{Key.ExecutionId}/{Key.NodeId}");
 
-    private TaskSpec Spec => _spec ??= ParseSpec(State.Queued!.TaskSpec);
+    private TaskSpec Spec => _spec ??= StoredSpec.Task(State.Queued!.TaskSpec);
 
     public async Task Start(StartTask command)
     {
@@ -46,7 +46,7 @@ public sealed class TaskExecutionGrain(
             return; // already queued, or aborted before it ever started
         }
 
-        var spec = ParseSpec(command.TaskSpec);
+        var spec = StoredSpec.Task(command.TaskSpec);
         var cacheKey = spec.Cache.Enabled
             ? TaskOutputCache.Key(command.Project, command.Domain, command.Task, spec.Cache.Version, command.InputsJson)
             : null;
@@ -264,14 +264,4 @@ public sealed class TaskExecutionGrain(
         [.. State.Attempts.Select(a => new AttemptView(
             a.Attempt, a.AttemptId, a.Outcome?.ToString() ?? (a.StartedAt is null ? "Initializing" : "Running"),
             a.LaunchedAt, a.StartedAt, a.FinishedAt, a.Error, a.ExitCode))]);
-
-    private static TaskSpec ParseSpec(string canonical)
-    {
-        var document = SpecDocument.Parse(canonical, SpecFormat.Json);
-        var spec = document.IsValid ? TaskSpecReader.Read(document.Value!) : null;
-        return spec is { IsValid: true }
-            ? spec.Value!
-            : throw new InvalidOperationException("A pinned task spec no longer reads as valid: " +
-                string.Join("; ", (spec?.Errors ?? document.Errors).Select(e => $"{e.Pointer}: {e.Message}")));
-    }
 }
