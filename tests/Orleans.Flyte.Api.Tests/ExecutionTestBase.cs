@@ -107,18 +107,4 @@ public abstract class ExecutionTestBase : ApiTestBase
 
         throw new TimeoutException($"No pid was written to {path} within {timeout}.");
     }
-
-    protected static async Task WaitUntil(Func<bool> condition, TimeSpan timeout, string what)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (deadline.Elapsed > timeout)
-            {
-                throw new TimeoutException($"Waited {timeout} for {what}.");
-            }
-
-            await Task.Delay(20);
-        }
-    }
 }

@@ -20,8 +20,8 @@ public sealed class FlyteApiFactory(string connectionString, IReadOnlyDictionary
         builder.UseSetting("ConnectionStrings:Postgres", connectionString);
         builder.UseSetting("Orleans:ClusterId", clusterId);
         builder.UseSetting("Orleans:ServiceId", clusterId);
-        builder.UseSetting("Orleans:SiloPort", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture));
-        builder.UseSetting("Orleans:GatewayPort", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        builder.UseSetting("Orleans:SiloPort", Orleans.Flyte.Testing.TestPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        builder.UseSetting("Orleans:GatewayPort", Orleans.Flyte.Testing.TestPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         builder.UseSetting("Flyte:Runners:Local:WorkRoot", WorkRoot);
         builder.UseSetting("Flyte:Engine:RetryBaseDelay", "00:00:00.100");
@@ -31,12 +31,5 @@ public sealed class FlyteApiFactory(string connectionString, IReadOnlyDictionary
         {
             builder.UseSetting(key, value);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

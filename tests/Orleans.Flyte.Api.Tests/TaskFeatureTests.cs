@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
+using Orleans.Flyte.Testing;
 
 namespace Orleans.Flyte.Api.Tests;
 
@@ -108,7 +109,7 @@ public sealed class TaskFeatureTests : ExecutionTestBase
 
         Node(done, "only")["phase"]!.GetValue<string>().Should().Be("TimedOut");
         done["phase"]!.GetValue<string>().Should().Be("Failed");
-        await WaitUntil(() => !ProcessAlive(pid), TimeSpan.FromSeconds(5), $"process {pid} to be gone");
+        await Eventually.Until(() => !ProcessAlive(pid), $"process {pid} to be gone", TimeSpan.FromSeconds(5));
     }
 
     [Fact]
@@ -129,7 +130,7 @@ public sealed class TaskFeatureTests : ExecutionTestBase
 
         done["phase"]!.GetValue<string>().Should().Be("TimedOut");
         Node(done, "only")["phase"]!.GetValue<string>().Should().Be("Aborted");
-        await WaitUntil(() => !ProcessAlive(pid), TimeSpan.FromSeconds(10), $"process {pid} to be gone");
+        await Eventually.Until(() => !ProcessAlive(pid), $"process {pid} to be gone", TimeSpan.FromSeconds(10));
     }
 
     [Fact]
@@ -146,7 +147,7 @@ public sealed class TaskFeatureTests : ExecutionTestBase
         aborted["phase"]!.GetValue<string>().Should().Be("Aborted");
         Node(aborted, "only")["phase"]!.GetValue<string>().Should().Be("Aborted");
         aborted["error"]!.GetValue<string>().Should().Be("wrong dataset");
-        await WaitUntil(() => !ProcessAlive(pid), TimeSpan.FromSeconds(5), $"process {pid} to be gone");
+        await Eventually.Until(() => !ProcessAlive(pid), $"process {pid} to be gone", TimeSpan.FromSeconds(5));
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
@@ -52,17 +51,17 @@ public sealed class SiloCrashTests : IAsyncLifetime
         var grains = survivor.Services.GetRequiredService<IGrainFactory>();
         var ids = Enumerable.Range(0, 8).Select(_ => ExecutionIds.New()).ToList();
         await Task.WhenAll(ids.Select(id => grains.GetGrain<IWorkflowExecutionGrain>(ExecutionKeys.Workflow("lab", "development", id)).Create(Command())));
-        await WaitUntil(() => Task.FromResult(File.Exists(LogPath) && File.ReadAllLines(LogPath).Count(l => l.StartsWith("start", StringComparison.Ordinal)) >= 4),
-            "attempts to be running");
+        await Eventually.Until(() => File.Exists(LogPath) && File.ReadAllLines(LogPath).Count(l => l.StartsWith("start", StringComparison.Ordinal)) >= 4,
+            "attempts to be running", TimeSpan.FromSeconds(60));
 
         var crashedAt = DateTimeOffset.UtcNow;
         doomed.Dispose(); // no graceful shutdown: its grains, timers and processes vanish
         using var replacement = await StartSilo();
 
-        await WaitUntil(
+        await Eventually.Until(
             async () => (await Task.WhenAll(ids.Select(View))).All(v => v.Phase.IsTerminal()),
             "every execution to reach a terminal phase",
-            seconds: 120);
+            TimeSpan.FromSeconds(120));
 
         var views = await Task.WhenAll(ids.Select(View));
         views.Should().OnlyContain(v => v.Phase == WorkflowPhase.Succeeded, string.Join("; ", views.Select(v => $"{v.ExecutionId}: {v.Phase} {v.Error}")));
@@ -73,12 +72,9 @@ public sealed class SiloCrashTests : IAsyncLifetime
 
     private string LogPath => Path.Combine(_scratch, "log");
 
-    private Task<ExecutionView> View(string id) => Task.Run(async () =>
-    {
-        var hosts = new[] { _lastStarted! };
-        return (await hosts[0].Services.GetRequiredService<IGrainFactory>()
+    private async Task<ExecutionView> View(string id) =>
+        (await _lastStarted!.Services.GetRequiredService<IGrainFactory>()
             .GetGrain<IWorkflowExecutionGrain>(ExecutionKeys.Workflow("lab", "development", id)).Get())!;
-    });
 
     /// <summary>
     /// Per node, an attempt starts only after the previous one ended (or was killed with its silo). A node may run more
@@ -148,7 +144,7 @@ public sealed class SiloCrashTests : IAsyncLifetime
                 o.ClusterId = _clusterId;
                 o.ServiceId = _clusterId;
             });
-            silo.ConfigureEndpoints(System.Net.IPAddress.Loopback, FreePort(), FreePort());
+            silo.ConfigureEndpoints(System.Net.IPAddress.Loopback, TestPorts.Free(), TestPorts.Free());
             silo.UsePostgresClustering(_database.ConnectionString);
             silo.UsePostgresReminders(_database.ConnectionString);
             silo.AddOrleansFlyteGrains();
@@ -159,26 +155,5 @@ public sealed class SiloCrashTests : IAsyncLifetime
         await host.StartAsync();
         _lastStarted = host;
         return host;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static async Task WaitUntil(Func<Task<bool>> condition, string what, int seconds = 60)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            if (deadline.Elapsed > TimeSpan.FromSeconds(seconds))
-            {
-                throw new TimeoutException($"Waited {seconds}s for {what}.");
-            }
-
-            await Task.Delay(200);
-        }
     }
 }
