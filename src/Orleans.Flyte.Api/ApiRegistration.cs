@@ -8,6 +8,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Orleans.Flyte.Api.Health;
 using Orleans.Flyte.Api.Http;
 using Orleans.Flyte.Api.Executions;
+using Orleans.Flyte.Api.Gpus;
 using Orleans.Flyte.Api.Registry;
 using Scalar.AspNetCore;
 
@@ -53,6 +54,7 @@ public static class ApiRegistration
         app.MapProjectsApi();
         app.MapDefinitionsApi();
         app.MapExecutionsApi();
+        app.MapGpusApi();
         return app;
     }
 

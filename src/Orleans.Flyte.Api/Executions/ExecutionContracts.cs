@@ -4,12 +4,20 @@ namespace Orleans.Flyte.Api.Executions;
 
 /// <param name="Workflow"><c>name@version</c>, or <c>name</c> for the latest registered version.</param>
 /// <param name="OverwriteCache">Run cacheable tasks even on a cache hit, and replace the cached outputs.</param>
-public sealed record CreateExecutionRequest(string? Workflow, JsonObject? Inputs, bool OverwriteCache = false);
+/// <param name="Priority">-100..100 (default 0): added to the domain's priority when this execution's tasks wait for GPUs.</param>
+public sealed record CreateExecutionRequest(string? Workflow, JsonObject? Inputs, bool OverwriteCache = false, int? Priority = null);
+
+/// <summary>The GPUs an attempt holds: the node, the GPU or MIG instance ids, and the Kubernetes resource.</summary>
+public sealed record GpuGrantResponse(string Node, IReadOnlyList<string> Devices, string Resource);
+
+/// <summary>Why a task waits for GPUs, with figures: <c>no free mig-3g.20gb: 0 of 4 free, position 3 in queue</c>.</summary>
+public sealed record WaitingResponse(string Code, string Reason, int Position, DateTimeOffset? Since);
 
 public sealed record AbortExecutionRequest(string? Reason);
 
 public sealed record AttemptResponse(
-    int Attempt, string AttemptId, string Outcome, DateTimeOffset LaunchedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, string? Error, int? ExitCode);
+    int Attempt, string AttemptId, string Outcome, DateTimeOffset LaunchedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, string? Error, int? ExitCode,
+    GpuGrantResponse? Gpu = null);
 
 public sealed record NodeResponse(
     string Id,
@@ -22,7 +30,8 @@ public sealed record NodeResponse(
     string? RecoveredFrom,
     DateTimeOffset? ReadyAt,
     DateTimeOffset? FinishedAt,
-    IReadOnlyList<AttemptResponse> Attempts);
+    IReadOnlyList<AttemptResponse> Attempts,
+    WaitingResponse? Waiting = null);
 
 public sealed record ExecutionResponse(
     string Id,

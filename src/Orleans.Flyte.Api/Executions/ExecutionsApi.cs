@@ -24,6 +24,8 @@ public static class ExecutionsApi
     public const string IdempotencyHeader = "Idempotency-Key";
     private const int DefaultPageSize = 50;
     private const int MaxPageSize = 500;
+    private const int MinPriority = -100;
+    private const int MaxPriority = 100;
 
     private static readonly JsonSerializerOptions s_eventJson = new(JsonSerializerDefaults.Web);
 
@@ -71,6 +73,11 @@ public static class ExecutionsApi
             return Problems.InvalidSpec([new SpecError("/workflow", $"workflow '{request.Workflow}' is not registered in {project}/{domain}")], "The submission is not valid.");
         }
 
+        if (request.Priority is < MinPriority or > MaxPriority)
+        {
+            return Problems.InvalidSpec([new SpecError("/priority", $"priority must be between {MinPriority} and {MaxPriority}, not {request.Priority}")], "The submission is not valid.");
+        }
+
         var workflow = StoredSpec.Workflow(definition.Spec);
         var inputs = ExecutionInputs.Bind(workflow, request.Inputs);
         if (!inputs.IsValid)
@@ -89,7 +96,7 @@ public static class ExecutionsApi
         var plan = ExecutionPlanCompiler.Compile(workflow, definition.PinnedTasks, p => bySpec[p]);
         var id = idempotencyKey.Length > 0 ? ExecutionIds.FromIdempotencyKey(project, domain, idempotencyKey) : ExecutionIds.New();
         var command = new CreateExecution(project, domain, plan, inputs.Value!.ToJsonString(), idempotencyKey.Length > 0 ? idempotencyKey : null,
-            request.OverwriteCache, null, null, new Dictionary<string, string>(), null, null);
+            request.OverwriteCache, null, null, new Dictionary<string, string>(), null, null, request.Priority ?? 0);
         return await Submit(project, domain, id, command, services.Grains);
     }
 
@@ -307,12 +314,18 @@ public static class ExecutionsApi
         var key = http.Headers[IdempotencyHeader].ToString();
         var newId = key.Length > 0 ? ExecutionIds.FromIdempotencyKey(project, domain, key) : ExecutionIds.New();
         var command = new CreateExecution(project, domain, submission.Plan, submission.InputsJson, key.Length > 0 ? key : null,
-            submission.OverwriteCache, recover ? null : id, recover ? id : null, recovered, null, null);
+            submission.OverwriteCache, recover ? null : id, recover ? id : null, recovered, null, null, submission.Priority);
         return await Submit(project, domain, newId, command, services.Grains);
     }
 
     private static async Task<IResult> Submit(string project, string domain, string id, CreateExecution command, IClusterClient grains)
     {
+        // A task asking for GPUs no node has would wait forever: refuse it now, saying what the cluster has.
+        if (await Gpus.GpusApi.UnsatisfiableGpuRequests(command.Plan, grains) is { Count: > 0 } gpuErrors)
+        {
+            return Problems.InvalidSpec(gpuErrors, "The submission asks for GPUs no node has.");
+        }
+
         var outcome = await Grain(grains, project, domain, id).Create(command);
         var location = $"/api/v1/projects/{project}/domains/{domain}/executions/{id}";
         return outcome.Status switch
@@ -352,18 +365,25 @@ public static class ExecutionsApi
 
     private static async Task<ExecutionResponse> Response(ExecutionView view, IClusterClient grains, bool withAttempts = true)
     {
-        var attempts = withAttempts
+        var tasks = withAttempts
             ? await Task.WhenAll(view.Nodes.Select(async n => n.Phase is TaskPhase.NotReady or TaskPhase.Skipped || n.CacheHit || n.RecoveredFrom is not null
-                ? []
-                : (await grains.GetGrain<ITaskExecutionGrain>(ExecutionKeys.Task(view.Project, view.Domain, view.ExecutionId, n.NodeId)).Get())?.Attempts ?? []))
-            : [.. view.Nodes.Select(_ => (IReadOnlyList<AttemptView>)[])];
+                ? null
+                : await grains.GetGrain<ITaskExecutionGrain>(ExecutionKeys.Task(view.Project, view.Domain, view.ExecutionId, n.NodeId)).Get()))
+            : new TaskExecutionView?[view.Nodes.Count];
         return new ExecutionResponse(
             view.ExecutionId, view.Project, view.Domain, view.Workflow, view.Phase.ToString(), Parse(view.InputsJson), Parse(view.OutputsJson), view.Error,
             view.CreatedAt, view.CreatedBy, view.StartedAt, view.FinishedAt, view.RelaunchOf, view.RecoverOf, view.LaunchPlan, view.ScheduledAt,
             [.. view.Nodes.Select((n, i) => new NodeResponse(
-                n.NodeId, n.Task, n.Phase.ToString(), Parse(n.InputsJson), Parse(n.OutputsJson), n.Error, n.CacheHit, n.RecoveredFrom, n.ReadyAt, n.FinishedAt,
-                [.. attempts[i].Select(a => new AttemptResponse(a.Attempt, a.AttemptId, a.Outcome, a.LaunchedAt, a.StartedAt, a.FinishedAt, a.Error, a.ExitCode))]))]);
+                n.NodeId, n.Task, NodePhase(n, tasks[i]).ToString(), Parse(n.InputsJson), Parse(n.OutputsJson), n.Error, n.CacheHit, n.RecoveredFrom, n.ReadyAt, n.FinishedAt,
+                [.. (tasks[i]?.Attempts ?? []).Select(a => new AttemptResponse(a.Attempt, a.AttemptId, a.Outcome, a.LaunchedAt, a.StartedAt, a.FinishedAt, a.Error, a.ExitCode,
+                    a.Gpu is { IsEmpty: false } g ? new GpuGrantResponse(g.Node!, g.DeviceIds, g.ResourceName!) : null))],
+                tasks[i]?.Waiting is { } w ? new WaitingResponse(w.Code, w.Message, w.Position, tasks[i]!.WaitingSince) : null))]);
     }
+
+    /// <summary>The task's own phase is the more precise one while the workflow still sees the node as running
+    /// (e.g. WaitingForResources); once the workflow has decided, its phase stands.</summary>
+    private static TaskPhase NodePhase(NodeView node, TaskExecutionView? task) =>
+        task is not null && !node.Phase.IsTerminal() && !task.Phase.IsTerminal() ? task.Phase : node.Phase;
 
     private static JsonNode? Parse(string? json) => json is null ? null : JsonNode.Parse(json);
 }

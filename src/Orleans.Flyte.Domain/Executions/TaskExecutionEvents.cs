@@ -17,7 +17,8 @@ public sealed record TaskQueued(
     [property: Id(5)] string TaskSpec,
     [property: Id(6)] string InputsJson,
     [property: Id(7)] string? CacheKey,
-    [property: Id(8)] bool OverwriteCache) : TaskExecutionEvent;
+    [property: Id(8)] bool OverwriteCache,
+    [property: Id(9)] int Priority = 0) : TaskExecutionEvent;
 
 /// <summary>Outputs reused from an earlier successful run with the same cache key; nothing was launched.</summary>
 [GenerateSerializer, Immutable, Alias("flyte.TaskCacheHit")]
@@ -59,3 +60,24 @@ public sealed record RetryScheduled([property: Id(0)] int Attempt, [property: Id
 
 [GenerateSerializer, Immutable, Alias("flyte.TaskAborted")]
 public sealed record TaskAborted([property: Id(0)] string Reason) : TaskExecutionEvent;
+
+/// <summary>The attempt needs GPUs: it waits in the allocator's queue (phase WaitingForResources) until granted.</summary>
+[GenerateSerializer, Immutable, Alias("flyte.ResourcesRequested")]
+public sealed record ResourcesRequested(
+    [property: Id(0)] int Attempt,
+    [property: Id(1)] string AttemptId,
+    [property: Id(2)] string? Profile,
+    [property: Id(3)] string? DeviceClass,
+    [property: Id(4)] int Count) : TaskExecutionEvent;
+
+/// <summary>The allocator's lease for the attempt: these units on this node. Recorded with the attempt's launch.</summary>
+[GenerateSerializer, Immutable, Alias("flyte.ResourcesGranted")]
+public sealed record ResourcesGranted(
+    [property: Id(0)] int Attempt,
+    [property: Id(1)] string Node,
+    [property: Id(2)] IReadOnlyList<string> UnitIds,
+    [property: Id(3)] string ResourceName) : TaskExecutionEvent;
+
+/// <summary>The attempt ended and its lease went back to the allocator.</summary>
+[GenerateSerializer, Immutable, Alias("flyte.ResourcesReleased")]
+public sealed record ResourcesReleased([property: Id(0)] int Attempt) : TaskExecutionEvent;

@@ -16,6 +16,27 @@ public sealed class TaskExecutionState : IEventSourcedState<TaskExecutionEvent>
     [Id(7)] public DateTimeOffset? QueuedAt { get; private set; }
     [Id(8)] public DateTimeOffset? FinishedAt { get; private set; }
 
+    /// <summary>The attempt waiting for its GPUs, if any.</summary>
+    [Id(9)] public ResourcesRequested? PendingGpu { get; private set; }
+
+    /// <summary>GPU leases by attempt number.</summary>
+    [Id(10)] public Dictionary<int, ResourcesGranted> Grants { get; private set; } = [];
+
+    /// <summary>Attempts whose lease went back to the allocator.</summary>
+    [Id(11)] public HashSet<int> ReleasedGrants { get; private set; } = [];
+
+    [Id(12)] public DateTimeOffset? WaitingSince { get; private set; }
+
+    /// <summary>Leases of attempts that have ended but were not yet given back (a crash in between).</summary>
+    public IEnumerable<int> UnreleasedEndedGrants =>
+        Grants.Keys.Where(a => !ReleasedGrants.Contains(a) && (Phase.IsTerminal() || Attempts.Find(x => x.Attempt == a)?.Outcome is not null));
+
+    /// <summary>Whether <paramref name="attemptId"/> still needs its GPUs: waiting for them, or running with them.</summary>
+    public bool Holds(string attemptId) =>
+        !Phase.IsTerminal()
+        && ((PendingGpu is { } pending && pending.AttemptId == attemptId)
+            || Attempts.Exists(a => a.AttemptId == attemptId && a.Outcome is null));
+
     public bool Exists => Queued is not null;
 
     public AttemptState? Current => Attempts.Count == 0 ? null : Attempts[^1];
@@ -35,7 +56,21 @@ public sealed class TaskExecutionState : IEventSourcedState<TaskExecutionEvent>
                 Phase = TaskPhase.Succeeded;
                 FinishedAt = e.Meta.At;
                 break;
+            case ResourcesRequested e:
+                PendingGpu = e;
+                WaitingSince = e.Meta.At;
+                NextAttemptNotBefore = null;
+                Phase = TaskPhase.WaitingForResources;
+                break;
+            case ResourcesGranted e:
+                Grants[e.Attempt] = e;
+                break;
+            case ResourcesReleased e:
+                ReleasedGrants.Add(e.Attempt);
+                break;
             case AttemptLaunched e:
+                PendingGpu = null;
+                WaitingSince = null;
                 Attempts.Add(new AttemptState { Attempt = e.Attempt, AttemptId = e.AttemptId, LaunchedAt = e.Meta.At });
                 NextAttemptNotBefore = null;
                 Phase = TaskPhase.Initializing;
@@ -82,6 +117,7 @@ public sealed class TaskExecutionState : IEventSourcedState<TaskExecutionEvent>
                     running.Finish(AttemptOutcome.Aborted, e.Reason, null, e.Meta.At);
                 }
 
+                PendingGpu = null;
                 Error = e.Reason;
                 Phase = TaskPhase.Aborted;
                 FinishedAt = e.Meta.At;

@@ -27,7 +27,8 @@ public sealed record ExecutionAccepted(
     [property: Id(9)] string? RecoverOf,
     [property: Id(10)] string? LaunchPlan,
     [property: Id(11)] DateTimeOffset? ScheduledAt,
-    [property: Id(12)] IReadOnlyDictionary<string, string> RecoveredOutputs) : WorkflowExecutionEvent;
+    [property: Id(12)] IReadOnlyDictionary<string, string> RecoveredOutputs,
+    [property: Id(13)] int Priority = 0) : WorkflowExecutionEvent;
 
 [GenerateSerializer, Immutable, Alias("flyte.ExecutionStarted")]
 public sealed record ExecutionStarted : WorkflowExecutionEvent;

@@ -1,5 +1,6 @@
 using Orleans.Concurrency;
 using Orleans.Flyte.Domain.Executions;
+using Orleans.Flyte.Domain.Gpus;
 using Orleans.Flyte.Grains.Runners;
 
 namespace Orleans.Flyte.Grains.Executions;
@@ -55,6 +56,15 @@ public interface ITaskExecutionGrain : IGrainWithStringKey
 
     [Alias("GetLogs")]
     Task<AttemptLogs?> GetLogs(int attempt);
+
+    /// <summary>The allocator granted the GPUs of a waiting attempt. One-way: the allocator never waits on a task.</summary>
+    [OneWay, Alias("OnGpuGranted")]
+    Task OnGpuGranted(string attemptId);
+
+    /// <summary>Whether the attempt still needs its GPUs (waiting for them, or running). Interleaves, so the allocator
+    /// can ask while this grain is itself waiting on the allocator.</summary>
+    [AlwaysInterleave, Alias("HoldsAttempt")]
+    Task<bool> HoldsAttempt(string attemptId);
 }
 
 /// <summary>
@@ -118,7 +128,8 @@ public sealed record CreateExecution(
     [property: Id(7)] string? RecoverOf,
     [property: Id(8)] IReadOnlyDictionary<string, string> RecoveredOutputs,
     [property: Id(9)] string? LaunchPlan,
-    [property: Id(10)] DateTimeOffset? ScheduledAt);
+    [property: Id(10)] DateTimeOffset? ScheduledAt,
+    [property: Id(11)] int Priority = 0);
 
 public enum CreateStatus
 {
@@ -149,7 +160,8 @@ public sealed record StartTask(
     [property: Id(4)] string Task,
     [property: Id(5)] string TaskSpec,
     [property: Id(6)] string InputsJson,
-    [property: Id(7)] bool OverwriteCache);
+    [property: Id(7)] bool OverwriteCache,
+    [property: Id(8)] int Priority = 0);
 
 [GenerateSerializer, Immutable, Alias("flyte.ExecutionView")]
 public sealed record ExecutionView(
@@ -192,7 +204,9 @@ public sealed record TaskExecutionView(
     [property: Id(3)] string? OutputsJson,
     [property: Id(4)] string? Error,
     [property: Id(5)] bool CacheHit,
-    [property: Id(6)] IReadOnlyList<AttemptView> Attempts);
+    [property: Id(6)] IReadOnlyList<AttemptView> Attempts,
+    [property: Id(7)] GpuWaitReason? Waiting = null,
+    [property: Id(8)] DateTimeOffset? WaitingSince = null);
 
 [GenerateSerializer, Immutable, Alias("flyte.AttemptView")]
 public sealed record AttemptView(
@@ -203,4 +217,5 @@ public sealed record AttemptView(
     [property: Id(4)] DateTimeOffset? StartedAt,
     [property: Id(5)] DateTimeOffset? FinishedAt,
     [property: Id(6)] string? Error,
-    [property: Id(7)] int? ExitCode);
+    [property: Id(7)] int? ExitCode,
+    [property: Id(8)] GpuGrant? Gpu = null);

@@ -2,8 +2,10 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Flyte.Domain.EventSourcing;
 using Orleans.Flyte.Domain.Executions;
+using Orleans.Flyte.Domain.Gpus;
 using Orleans.Flyte.Domain.Specs;
 using Orleans.Flyte.Grains.EventSourcing;
+using Orleans.Flyte.Grains.Gpus;
 using Orleans.Flyte.Grains.Runners;
 
 namespace Orleans.Flyte.Grains.Executions;
@@ -12,6 +14,8 @@ namespace Orleans.Flyte.Grains.Executions;
 /// One node of one execution. Decides attempts, retries and timeouts; the runner does the work. The attempt
 /// is recorded (<see cref="AttemptLaunched"/>) before the runner is asked, and the runner is idempotent per
 /// attempt id, so replaying after a crash adopts the attempt or reports it lost — it never starts a twin.
+/// An attempt that needs GPUs first waits in the allocator's queue (<see cref="ResourcesRequested"/>); its lease is
+/// recorded with its launch (<see cref="ResourcesGranted"/>) and given back on every way the attempt can end.
 /// </summary>
 public sealed class TaskExecutionGrain(
     IEventStreamStore store,
@@ -31,6 +35,7 @@ public sealed class TaskExecutionGrain(
 
     private IGrainTimer? _progressTimer;
     private TaskSpec? _spec;
+    private GpuLeaseStatus? _lastGpuAnswer;
 
     private (string Project, string Domain, string ExecutionId, string NodeId) Key => ExecutionKeys.ParseTask(this.GetPrimaryKeyString());
 
@@ -51,7 +56,7 @@ public sealed class TaskExecutionGrain(
             ? TaskOutputCache.Key(command.Project, command.Domain, command.Task, spec.Cache.Version, command.InputsJson)
             : null;
         var queued = new TaskQueued(command.ExecutionId, command.NodeId, command.Project, command.Domain, command.Task, command.TaskSpec,
-            command.InputsJson, cacheKey, command.OverwriteCache);
+            command.InputsJson, cacheKey, command.OverwriteCache, command.Priority);
 
         var hit = cacheKey is not null && !command.OverwriteCache ? await cache.FindAsync(cacheKey) : null;
         RaiseEvent(Stamp(queued));
@@ -64,7 +69,7 @@ public sealed class TaskExecutionGrain(
         }
 
         // Queued and the first attempt in one write: one commit instead of two on the hot path.
-        RaiseEvent(Stamp(new AttemptLaunched(1, AttemptId(1))));
+        RaiseEvent(Stamp(NextAttempt(spec, 1)));
         await ConfirmEvents();
         ScheduleProgress(TimeSpan.Zero);
     }
@@ -78,14 +83,26 @@ public sealed class TaskExecutionGrain(
 
         _progressTimer?.Dispose();
         var running = State.Current is { Outcome: null } current ? current.AttemptId : null;
+        var waiting = State.PendingGpu?.AttemptId;
         await Record(new TaskAborted(reason), reason);
         if (running is not null)
         {
             await runner.TerminateAsync(running, reason);
         }
 
+        if (waiting is not null)
+        {
+            await Allocator.Release(waiting, $"aborted: {reason}");
+        }
+
+        await ReleaseEndedLeases(reason);
         return View();
     }
+
+    public Task OnGpuGranted(string attemptId) =>
+        State.PendingGpu?.AttemptId == attemptId ? Progress() : Task.CompletedTask;
+
+    public Task<bool> HoldsAttempt(string attemptId) => Task.FromResult(State.Holds(attemptId));
 
     public Task OnAttemptStatus(AttemptStatus status) => Handle(status);
 
@@ -95,7 +112,21 @@ public sealed class TaskExecutionGrain(
         return View();
     }
 
-    public Task<TaskExecutionView?> Get() => Task.FromResult(State.Exists ? View() : null);
+    public async Task<TaskExecutionView?> Get()
+    {
+        if (!State.Exists)
+        {
+            return null;
+        }
+
+        if (State.PendingGpu is { } pending && State.Phase == TaskPhase.WaitingForResources)
+        {
+            // A read of the allocator's durable state (interleaving), so the reason and queue position are current.
+            _lastGpuAnswer = await Allocator.GetStatus(pending.AttemptId);
+        }
+
+        return View();
+    }
 
     public async Task<AttemptLogs?> GetLogs(int attempt)
     {
@@ -113,12 +144,14 @@ public sealed class TaskExecutionGrain(
 
         if (State.Phase.IsTerminal())
         {
+            await ReleaseEndedLeases("the task has ended");
             NotifyWorkflow();
             return;
         }
 
         if (State.Phase == TaskPhase.RetryableFailed)
         {
+            await ReleaseEndedLeases("the attempt has ended");
             var due = State.NextAttemptNotBefore ?? Clock.GetUtcNow();
             var wait = due - Clock.GetUtcNow();
             if (wait > TimeSpan.Zero)
@@ -127,8 +160,12 @@ public sealed class TaskExecutionGrain(
                 return;
             }
 
-            var next = State.Current!.Attempt + 1;
-            await Record(new AttemptLaunched(next, AttemptId(next)));
+            await Record(NextAttempt(Spec, State.Current!.Attempt + 1));
+        }
+
+        if (State.PendingGpu is { } pending && !await AcquireGpu(pending))
+        {
+            return; // still waiting: the allocator tells us when it grants, and the workflow's reminder re-asks
         }
 
         if (State.Current is { Outcome: null } current)
@@ -166,6 +203,7 @@ public sealed class TaskExecutionGrain(
     private async Task Succeed(AttemptState attempt, string outputsJson)
     {
         await Record(new AttemptSucceeded(attempt.Attempt, outputsJson));
+        await ReleaseEndedLeases("the attempt succeeded");
         if (State.Queued!.CacheKey is { } key)
         {
             try
@@ -204,11 +242,13 @@ public sealed class TaskExecutionGrain(
             var delay = options.Value.RetryDelay(attempt.Attempt);
             RaiseEvent(Stamp(new RetryScheduled(attempt.Attempt + 1, Clock.GetUtcNow() + delay)));
             await ConfirmEvents();
+            await ReleaseEndedLeases($"attempt {attempt.Attempt} {kind.ToString().ToLowerInvariant()}");
             ScheduleProgress(delay);
             return;
         }
 
         await ConfirmEvents();
+        await ReleaseEndedLeases($"attempt {attempt.Attempt} {kind.ToString().ToLowerInvariant()}");
         NotifyWorkflow();
     }
 
@@ -250,8 +290,62 @@ public sealed class TaskExecutionGrain(
             [.. spec.Outputs.Keys],
             spec.Resources.Cpu?.ToString(),
             spec.Resources.Memory?.ToString(),
-            GpuGrant.None,
+            State.Grants.TryGetValue(attempt.Attempt, out var grant) ? new GpuGrant(grant.Node, grant.UnitIds, grant.ResourceName) : GpuGrant.None,
             spec.Timeout);
+    }
+
+    private IGpuAllocatorGrain Allocator => GrainFactory.GetGrain<IGpuAllocatorGrain>(IGpuAllocatorGrain.Key);
+
+    /// <summary>A new attempt: straight to launch, or first to the GPU queue.</summary>
+    private TaskExecutionEvent NextAttempt(TaskSpec spec, int attempt) =>
+        spec.Resources.Gpu is { } gpu
+            ? new ResourcesRequested(attempt, AttemptId(attempt), gpu.Profile, gpu.DeviceClass, gpu.Count)
+            : new AttemptLaunched(attempt, AttemptId(attempt));
+
+    /// <summary>Asks the allocator (idempotent per attempt); on a grant records it with the launch. True when launched.</summary>
+    private async Task<bool> AcquireGpu(ResourcesRequested pending)
+    {
+        var queued = State.Queued!;
+        var answer = await Allocator.Request(new GpuLeaseRequest(
+            pending.AttemptId, queued.Project, queued.Domain, queued.ExecutionId, queued.NodeId, pending.Attempt,
+            pending.Profile, pending.DeviceClass, pending.Count, queued.Priority));
+        _lastGpuAnswer = answer;
+        if (State.PendingGpu?.AttemptId != pending.AttemptId)
+        {
+            return false; // aborted while we asked; Abort withdrew the request
+        }
+
+        switch (answer.State)
+        {
+            case GpuLeaseState.Granted:
+                RaiseEvent(Stamp(new ResourcesGranted(pending.Attempt, answer.Node!, answer.UnitIds ?? [], answer.ResourceName!)));
+                RaiseEvent(Stamp(new AttemptLaunched(pending.Attempt, pending.AttemptId)));
+                await ConfirmEvents();
+                return true;
+            case GpuLeaseState.Waiting:
+                return false;
+            default:
+                // The allocator no longer has the request (withdrawn by reconciliation in a race): this attempt is
+                // lost and a fresh one, with a fresh request, follows if retries allow.
+                log.LogWarning("GPU request {Attempt} was {State} ({How}); failing the attempt as lost", pending.AttemptId, answer.State, answer.Ended);
+                await Record(new AttemptLaunched(pending.Attempt, pending.AttemptId));
+                await Fail(State.Current!, new AttemptStatus(pending.AttemptId, AttemptPhase.Lost,
+                    Error: $"its GPU request was withdrawn before it was granted ({answer.Ended ?? "unknown to the allocator"})"));
+                return false;
+        }
+    }
+
+    /// <summary>Gives back the leases of attempts that have ended. Idempotent; also repairs a crash between an
+    /// attempt's end and its release.</summary>
+    private async Task ReleaseEndedLeases(string reason)
+    {
+        foreach (var attempt in State.UnreleasedEndedGrants.ToList())
+        {
+            await Allocator.Release(AttemptId(attempt), reason);
+            RaiseEvent(Stamp(new ResourcesReleased(attempt), reason));
+        }
+
+        await ConfirmEvents();
     }
 
     private TaskExecutionView View() => new(

@@ -46,7 +46,8 @@ public sealed class WorkflowExecutionGrain(
         command.RelaunchOf ?? string.Empty,
         command.RecoverOf ?? string.Empty,
         command.LaunchPlan ?? string.Empty,
-        command.ScheduledAt?.ToString("O", System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty));
+        command.ScheduledAt?.ToString("O", System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty)
+        + (command.Priority != 0 ? "\npriority:" + command.Priority.ToString(System.Globalization.CultureInfo.InvariantCulture) : string.Empty));
 
     public async Task<CreateOutcome> Create(CreateExecution command)
     {
@@ -55,7 +56,7 @@ public sealed class WorkflowExecutionGrain(
         {
             var accepted = new ExecutionAccepted(Key.ExecutionId, Key.Project, Key.Domain, command.Plan, command.InputsJson, hash,
                 command.IdempotencyKey, command.OverwriteCache, command.RelaunchOf, command.RecoverOf, command.LaunchPlan, command.ScheduledAt,
-                command.RecoveredOutputs);
+                command.RecoveredOutputs, command.Priority);
 
             // The reminder and the acceptance are written concurrently; both must be durable before we answer.
             // If we crash between them, a reminder on an empty stream unregisters itself; an acceptance without
@@ -364,7 +365,7 @@ public sealed class WorkflowExecutionGrain(
     }
 
     private Task StartNode(PlanNode node, string inputs) => TaskGrain(node.Id).Start(new StartTask(
-        Key.ExecutionId, node.Id, Key.Project, Key.Domain, node.Task, node.TaskSpec, inputs, State.Submission!.OverwriteCache));
+        Key.ExecutionId, node.Id, Key.Project, Key.Domain, node.Task, node.TaskSpec, inputs, State.Submission!.OverwriteCache, State.Submission.Priority));
 
     /// <summary>Evaluates bindings (a node's inputs, or the workflow's outputs) against already parsed values.</summary>
     private static JsonObject Resolve(IReadOnlyDictionary<string, string> bindings, (JsonObject Inputs, Dictionary<string, JsonObject> Outputs) values)

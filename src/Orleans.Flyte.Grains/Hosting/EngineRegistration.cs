@@ -2,23 +2,28 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Flyte.Grains.Executions;
+using Orleans.Flyte.Grains.Gpus;
 using Orleans.Flyte.Grains.Runners;
 using Orleans.Flyte.Grains.Runners.Local;
+using Orleans.Runtime;
 
 namespace Orleans.Flyte.Grains.Hosting;
 
 public static class EngineRegistration
 {
     /// <summary>
-    /// The execution engine: options, the output cache, and the runner with the sink that forwards its
-    /// status changes to task grains. The embedded default runner is <see cref="LocalProcessRunner"/>.
+    /// The execution engine: options, the output cache, the runner with the sink that forwards its status changes
+    /// to task grains, and the GPU inventory. The embedded default runner is <see cref="LocalProcessRunner"/>; the
+    /// embedded default inventory is <c>Flyte:Gpus:Nodes</c>.
     /// </summary>
     public static IServiceCollection AddOrleansFlyteEngine(this IServiceCollection services, IConfiguration? configuration = null)
     {
         var engine = services.AddOptions<ExecutionEngineOptions>();
         var local = services.AddOptions<LocalProcessRunnerOptions>();
+        var gpus = services.AddOptions<GpuOptions>();
         if (configuration is not null)
         {
+            gpus.Bind(configuration.GetSection(GpuOptions.Section));
             engine.Bind(configuration.GetSection(ExecutionEngineOptions.Section));
             local.Bind(configuration.GetSection(LocalProcessRunnerOptions.Section));
         }
@@ -27,6 +32,11 @@ public static class EngineRegistration
         services.AddSingleton<TaskOutputCache>();
         services.AddSingleton<IAttemptStatusSink, AttemptStatusForwarder>();
         services.TryAddSingleton<ITaskRunner, LocalProcessRunner>();
+
+        // GPUs: the allocator asks task grains whether a lease is still needed; inventory sources report to node grains.
+        services.TryAddSingleton<IGpuLeaseLiveness, TaskAttemptLiveness>();
+        services.TryAddSingleton<IGpuInventorySink, GrainGpuInventorySink>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, ConfiguredGpuInventory>();
         return services;
     }
 }
