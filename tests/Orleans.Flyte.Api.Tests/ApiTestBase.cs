@@ -27,9 +27,12 @@ public abstract class ApiTestBase : IAsyncLifetime
         await Database.DisposeAsync();
     }
 
+    /// <summary>Configuration the platform of this test class starts with (on top of the silo's appsettings).</summary>
+    protected virtual IReadOnlyDictionary<string, string>? Settings => null;
+
     protected async Task StartPlatform()
     {
-        Factory = new FlyteApiFactory(Database.ConnectionString);
+        Factory = new FlyteApiFactory(Database.ConnectionString, Settings);
         Http = Factory.CreateClient();
         (await Http.GetAsync(new Uri("/readyz", UriKind.Relative))).EnsureSuccessStatusCode();
     }

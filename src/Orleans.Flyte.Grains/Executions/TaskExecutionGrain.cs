@@ -357,5 +357,8 @@ public sealed class TaskExecutionGrain(
         State.CacheHit is not null,
         [.. State.Attempts.Select(a => new AttemptView(
             a.Attempt, a.AttemptId, a.Outcome?.ToString() ?? (a.StartedAt is null ? "Initializing" : "Running"),
-            a.LaunchedAt, a.StartedAt, a.FinishedAt, a.Error, a.ExitCode))]);
+            a.LaunchedAt, a.StartedAt, a.FinishedAt, a.Error, a.ExitCode,
+            State.Grants.TryGetValue(a.Attempt, out var g) ? new GpuGrant(g.Node, g.UnitIds, g.ResourceName) : null))],
+        State.PendingGpu is { } pending && _lastGpuAnswer?.RequestId == pending.AttemptId ? _lastGpuAnswer.Waiting : null,
+        State.WaitingSince);
 }

@@ -59,7 +59,7 @@ public sealed class GpuOptions
     public (IReadOnlyList<GpuNodeInventory> Nodes, IReadOnlyList<string> Errors) ConfiguredNodes()
     {
         var errors = new List<string>();
-        var nodes = Nodes.Select(n => GpuLayout.Parse(n.Name, n.Model, n.MemoryGb, n.Gpus, errors)).ToList();
+        var nodes = Nodes.Where(n => n.Enabled).Select(n => GpuLayout.Parse(n.Name, n.Model, n.MemoryGb, n.Gpus, errors)).ToList();
         foreach (var duplicate in nodes.GroupBy(n => n.Node, StringComparer.Ordinal).Where(g => g.Count() > 1))
         {
             errors.Add($"GPU node '{duplicate.Key}' is listed {duplicate.Count()} times");
@@ -73,6 +73,9 @@ public sealed class GpuOptions
 public sealed class GpuNodeOptions
 {
     public string Name { get; set; } = string.Empty;
+
+    /// <summary>False keeps the node in the file but out of the inventory.</summary>
+    public bool Enabled { get; set; } = true;
 
     /// <summary>Product name, as <c>nvidia-smi</c> shows it.</summary>
     public string Model { get; set; } = "NVIDIA A100-SXM4-40GB";
