@@ -51,7 +51,15 @@ public sealed class GroupCommitEventStreamStore(MartenEventStreamStore inner, IL
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _queue.Writer.TryComplete();
-        await Task.WhenAll(_writers).WaitAsync(cancellationToken);
+        try
+        {
+            await Task.WhenAll(_writers).WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // An ungraceful stop: appends still queued were never acknowledged to their grains, so abandoning them
+            // loses nothing anyone was told is stored (each is one transaction: all or nothing).
+        }
     }
 
     public ValueTask DisposeAsync()
