@@ -20,6 +20,13 @@ using Orleans.Flyte.Grains.Runners.Local;
 //   dotnet run -c Release --project bench/Orleans.Flyte.Bench -- [executions] [nodes] [process|instant]
 // 'process' runs every task as a real local process (sh -c 'echo {} > $FLYTE_OUTPUTS');
 // 'instant' completes attempts in-process, so the figure is the engine and the event store alone.
+// GPU allocator decisions and the best-fit/first-fit trace need no database: scripts/bench gpu [decisions|trace|all] ...
+if (args.Length > 0 && args[0] == "gpu")
+{
+    GpuBench.Run(args[1..]);
+    return;
+}
+
 ThreadPool.SetMinThreads(Environment.GetEnvironmentVariable("BENCH_MIN_THREADS") is { } t ? int.Parse(t, CultureInfo.InvariantCulture) : 2, 2);
 var executions = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 200;
 var nodes = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5;

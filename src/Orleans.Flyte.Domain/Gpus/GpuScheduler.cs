@@ -98,7 +98,10 @@ public static class GpuScheduler
         var heldByProject = new Dictionary<string, int>(state.HeldByProject, StringComparer.Ordinal);
         Reservation? reservation = null;
 
-        foreach (var waiting in Order(state, policy, now, heldByProject))
+        // Only requests for a kind of unit that has something free can be placed or need a reservation in this pass
+        // (a reservation only matters for units that are free): order just those, not the whole queue.
+        var candidates = state.Waiting.Values.Where(w => free.AnyFree(w.Request.Shape));
+        foreach (var waiting in Order(candidates, policy, now, heldByProject))
         {
             if (free.Total == 0)
             {
@@ -109,8 +112,7 @@ public static class GpuScheduler
             var shape = request.Shape;
             if (!free.AnyFree(shape))
             {
-                Reserve(waiting);
-                continue;
+                continue; // taken earlier in this pass
             }
 
             var quotaKey = GpuAllocatorState.QuotaKey(request.Project, request.Domain, shape.QuotaResource);
@@ -294,9 +296,9 @@ public static class GpuScheduler
     /// <summary>Scheduling order: priority buckets; inside one, the project holding fewest units goes next (round robin
     /// as grants are handed out), each project's own requests in arrival order.</summary>
     private static IEnumerable<WaitingRequest> Order(
-        GpuAllocatorState state, GpuAllocatorPolicy policy, DateTimeOffset now, Dictionary<string, int> heldByProject)
+        IEnumerable<WaitingRequest> waiting, GpuAllocatorPolicy policy, DateTimeOffset now, Dictionary<string, int> heldByProject)
     {
-        var buckets = state.Waiting.Values
+        var buckets = waiting
             .GroupBy(w => policy.EffectivePriority(w, now))
             .OrderByDescending(g => g.Key);
         foreach (var bucket in buckets)
