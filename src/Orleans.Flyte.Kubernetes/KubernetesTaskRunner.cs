@@ -232,7 +232,7 @@ public sealed class KubernetesTaskRunner : ITaskRunner, IAsyncDisposable
                 {
                     var created = pod.Metadata.CreationTimestamp is { } c ? new DateTimeOffset(DateTime.SpecifyKind(c, DateTimeKind.Utc)) : _clock.GetUtcNow();
                     var due = created + _options.PendingTimeout - _clock.GetUtcNow();
-                    tracked.PendingTimer = _clock.CreateTimer(_ => PendingTooLong(tracked), null, due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
+                    tracked.PendingTimer = _clock.CreateTimer(_ => _ = PendingTooLongAsync(tracked), null, due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
                 }
             }
         }
@@ -302,21 +302,48 @@ public sealed class KubernetesTaskRunner : ITaskRunner, IAsyncDisposable
         _ => 3,
     };
 
-    private void PendingTooLong(Tracked tracked)
+    /// <summary>The pending timeout fired: the pod is read afresh (the watch may lag) for the latest reason, then the
+    /// attempt fails with it and the pod is deleted.</summary>
+    private async Task PendingTooLongAsync(Tracked tracked)
     {
-        string reason;
         lock (tracked.Gate)
         {
             if (tracked.Current.Phase != AttemptPhase.Pending)
             {
                 return;
             }
+        }
 
-            reason = tracked.PendingReason ?? "the pod never started";
+        string? reason = null;
+        try
+        {
+            if (await ReadAsync(tracked.Namespace, tracked.PodName, _stopping.Token) is { } pod)
+            {
+                if (Observe(pod, deleted: false) is { Phase: not AttemptPhase.Pending })
+                {
+                    return;
+                }
+
+                reason = PodStatusMapper.PendingReason(pod);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _log.LogWarning(ex, "Attempt {AttemptId}: could not read its pending pod", tracked.AttemptId);
+        }
+
+        lock (tracked.Gate)
+        {
+            reason ??= tracked.PendingReason ?? "the pod never started";
         }
 
         var error = $"the pod was still pending after {_options.PendingTimeout}: {reason}";
-        Decide(tracked, new AttemptStatus(tracked.AttemptId, AttemptPhase.Failed, Error: error, FinishedAt: _clock.GetUtcNow()));
+        var status = Decide(tracked, new AttemptStatus(tracked.AttemptId, AttemptPhase.Failed, Error: error, FinishedAt: _clock.GetUtcNow()));
+        if (_options.PodRetention > TimeSpan.Zero && status.Error == error)
+        {
+            // A pod that never started has nothing worth keeping, and left alone it could still start later.
+            await DeletePodAsync(tracked.Namespace, tracked.PodName, tracked.AttemptId, CancellationToken.None);
+        }
     }
 
     private async Task DeletePodAsync(string ns, string name, string attemptId, CancellationToken cancellationToken)

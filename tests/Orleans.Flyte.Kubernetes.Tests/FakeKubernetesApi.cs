@@ -284,8 +284,7 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
             if (from is { } start && start != 0 && start < _oldestWatchable)
             {
                 Interlocked.Increment(ref _goneAnswers);
-                var status = new V1Status { Kind = "Status", ApiVersion = "v1", Status = "Failure", Reason = "Expired", Code = 410, Message = $"too old resource version: {start} ({_oldestWatchable})", Metadata = new V1ListMeta() };
-                watcher.Lines.Writer.TryWrite(Line("ERROR", KubernetesJson.Serialize(status)));
+                watcher.Lines.Writer.TryWrite(Line("ERROR", StatusJson(410, "Expired", $"too old resource version: {start} ({_oldestWatchable})")));
                 watcher.Lines.Writer.TryComplete();
             }
             else
@@ -349,7 +348,11 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
     private static IResult NotFound(string name) => StatusResult(404, "NotFound", $"\"{name}\" not found");
 
     private static IResult StatusResult(int code, string reason, string message) =>
-        Json(new V1Status { Kind = "Status", ApiVersion = "v1", Status = "Failure", Reason = reason, Code = code, Message = message, Metadata = new V1ListMeta() }, code);
+        Results.Text(StatusJson(code, reason, message), "application/json", statusCode: code);
+
+    /// <summary>A metav1.Status, written by hand: KubernetesClient's V1Status converter only reads.</summary>
+    private static string StatusJson(int code, string reason, string message) =>
+        new JsonObject { ["kind"] = "Status", ["apiVersion"] = "v1", ["metadata"] = new JsonObject(), ["status"] = "Failure", ["message"] = message, ["reason"] = reason, ["code"] = code }.ToJsonString();
 
     private static T Clone<T>(T obj) => KubernetesJson.Deserialize<T>(KubernetesJson.Serialize(obj));
 
