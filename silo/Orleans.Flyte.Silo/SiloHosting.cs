@@ -1,6 +1,7 @@
 using Orleans.Configuration;
 using Orleans.Flyte.Grains.Clustering;
 using Orleans.Flyte.Grains.Hosting;
+using Orleans.Flyte.Kubernetes;
 
 namespace Orleans.Flyte.Silo;
 
@@ -46,6 +47,9 @@ public static class SiloHosting
             silo.UsePostgresReminders(connectionString);
             silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = orleans.MinimumReminderPeriod);
         });
+
+        // Flyte:Runner / Flyte:Inventory = kubernetes: pods instead of local processes, nodes as the GPU inventory.
+        builder.Services.AddOrleansFlyteKubernetes(builder.Configuration);
         return builder;
     }
 }

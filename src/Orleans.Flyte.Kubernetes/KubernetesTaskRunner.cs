@@ -1,0 +1,562 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Flyte.Grains.Executions;
+using Orleans.Flyte.Grains.Runners;
+
+namespace Orleans.Flyte.Kubernetes;
+
+/// <summary>
+/// Runs each attempt as one pod (built by <see cref="PodBuilder"/>) named deterministically from its attempt id, in
+/// the namespace of its project/domain.
+/// <para>Idempotent per attempt id: launching creates the pod, and when it exists already (409 Conflict: a replayed step,
+/// another silo, a restarted silo) adopts that pod instead; there is never a twin. Every namespace the runner has used
+/// is watched (list, then watch from the list's resourceVersion; on 410 Gone, list again), and every phase change is
+/// pushed to the <see cref="IAttemptStatusSink"/>. A status only moves forward (Pending, Running, terminal) and the first
+/// terminal verdict stands, so the order in which the watch and a launch see a pod does not matter.</para>
+/// <para>A pod that is gone while its attempt was not finished (deleted by someone, its node removed) reports the
+/// attempt <see cref="AttemptPhase.Lost"/>; an attempt with no pod that this runner never saw is
+/// <see cref="AttemptPhase.Unknown"/>, as with the local runner. Finished pods are deleted after
+/// <see cref="KubernetesOptions.PodRetention"/>; the runner remembers their verdict, so a launch of a finished attempt
+/// returns it instead of running the task again (after a silo restart that memory is gone: keep the retention above the
+/// engine's reminder period, so a restarted engine finds the pod).</para>
+/// </summary>
+public sealed class KubernetesTaskRunner : ITaskRunner, IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<string, Tracked> _attempts = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task> _watches = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly IKubernetes _client;
+    private readonly KubernetesOptions _options;
+    private readonly IAttemptStatusSink _sink;
+    private readonly TimeProvider _clock;
+    private readonly ILogger<KubernetesTaskRunner> _log;
+
+    public KubernetesTaskRunner(IKubernetes client, IOptions<KubernetesOptions> options, IAttemptStatusSink sink, TimeProvider clock, ILogger<KubernetesTaskRunner> log)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _client = client;
+        _options = options.Value;
+        _sink = sink;
+        _clock = clock;
+        _log = log;
+    }
+
+    /// <summary>How many times a watch was answered 410 Gone and the namespace listed again (for tests and metrics).</summary>
+    public int Resyncs => Volatile.Read(ref _resyncs);
+
+    private int _resyncs;
+
+    /// <inheritdoc />
+    public async Task<AttemptStatus> LaunchAsync(AttemptLaunch launch, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(launch);
+        ObjectDisposedException.ThrowIf(_stopping.IsCancellationRequested, this);
+        var ns = PodNames.Namespace(_options.NamespacePattern, launch.Project, launch.Domain);
+        var name = PodNames.Pod(launch.AttemptId, launch.ExecutionId, launch.NodeId, launch.Attempt);
+        EnsureWatch(ns);
+        if (_attempts.TryGetValue(launch.AttemptId, out var known) && known.Current.IsTerminal)
+        {
+            return known.Current;
+        }
+
+        V1Pod pod;
+        try
+        {
+            pod = PodBuilder.Build(launch, ns, name, _options);
+        }
+        catch (ArgumentException ex)
+        {
+            return Decide(Track(launch.AttemptId, ns, name), new AttemptStatus(launch.AttemptId, AttemptPhase.Failed, Error: ex.Message, FinishedAt: _clock.GetUtcNow()));
+        }
+
+        V1Pod actual;
+        try
+        {
+            actual = await _client.CoreV1.CreateNamespacedPodAsync(pod, ns, cancellationToken: cancellationToken);
+            _log.LogInformation("Attempt {AttemptId}: created pod {Namespace}/{Pod}", launch.AttemptId, ns, name);
+        }
+        catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+            actual = await _client.CoreV1.ReadNamespacedPodAsync(name, ns, cancellationToken: cancellationToken);
+            if (PodStatusMapper.AttemptId(actual) != launch.AttemptId)
+            {
+                return Decide(Track(launch.AttemptId, ns, name), new AttemptStatus(launch.AttemptId, AttemptPhase.Failed,
+                    Error: $"pod {ns}/{name} exists but belongs to attempt '{PodStatusMapper.AttemptId(actual)}'", FinishedAt: _clock.GetUtcNow()));
+            }
+
+            _log.LogInformation("Attempt {AttemptId}: adopted existing pod {Namespace}/{Pod}", launch.AttemptId, ns, name);
+        }
+        catch (HttpOperationException ex) when ((int)ex.Response.StatusCode is >= 400 and < 500 and not 429)
+        {
+            // Rejected for good (invalid spec, missing namespace, forbidden by quota or policy): the user must act.
+            var error = $"Kubernetes refused pod {ns}/{name} ({(int)ex.Response.StatusCode}): {ApiMessage(ex)}";
+            return Decide(Track(launch.AttemptId, ns, name), new AttemptStatus(launch.AttemptId, AttemptPhase.Failed, Error: error, FinishedAt: _clock.GetUtcNow()));
+        }
+
+        return Observe(actual, deleted: false) ?? new AttemptStatus(launch.AttemptId, AttemptPhase.Pending);
+    }
+
+    /// <inheritdoc />
+    public async Task<AttemptStatus> GetStatusAsync(string attemptId, CancellationToken cancellationToken = default)
+    {
+        if (_attempts.TryGetValue(attemptId, out var tracked))
+        {
+            return tracked.Current;
+        }
+
+        if (Locate(attemptId) is not var (ns, name))
+        {
+            return new AttemptStatus(attemptId, AttemptPhase.Unknown);
+        }
+
+        EnsureWatch(ns);
+        var pod = await ReadAsync(ns, name, cancellationToken);
+        return pod is not null && PodStatusMapper.AttemptId(pod) == attemptId
+            ? Observe(pod, deleted: false) ?? new AttemptStatus(attemptId, AttemptPhase.Unknown)
+            : new AttemptStatus(attemptId, AttemptPhase.Unknown);
+    }
+
+    /// <summary>Records the attempt as <see cref="AttemptPhase.Terminated"/> with <paramref name="reason"/> (unless it had
+    /// already finished) and deletes its pod. A no-op for attempts without a pod.</summary>
+    public async Task TerminateAsync(string attemptId, string reason, CancellationToken cancellationToken = default)
+    {
+        var tracked = _attempts.TryGetValue(attemptId, out var t) ? t : null;
+        var location = tracked is not null ? (tracked.Namespace, tracked.PodName) : Locate(attemptId);
+        if (location is not var (ns, name))
+        {
+            return;
+        }
+
+        tracked ??= Track(attemptId, ns, name);
+        Decide(tracked, new AttemptStatus(attemptId, AttemptPhase.Terminated, Error: reason, FinishedAt: _clock.GetUtcNow()));
+        await DeletePodAsync(ns, name, attemptId, cancellationToken);
+    }
+
+    /// <summary>The container's log tail (stdout and stderr interleaved, as Kubernetes keeps them) while the pod exists.</summary>
+    public async Task<AttemptLogs?> GetLogsAsync(string attemptId, CancellationToken cancellationToken = default)
+    {
+        var tracked = _attempts.TryGetValue(attemptId, out var t) ? t : null;
+        var location = tracked is not null ? (tracked.Namespace, tracked.PodName) : Locate(attemptId);
+        if (location is not var (ns, name))
+        {
+            return null;
+        }
+
+        try
+        {
+            await using var stream = await _client.CoreV1.ReadNamespacedPodLogAsync(name, ns, container: PodBuilder.ContainerName, limitBytes: _options.MaxLogBytes, cancellationToken: cancellationToken);
+            using var reader = new StreamReader(stream, Encoding.UTF8);
+            var text = await reader.ReadToEndAsync(cancellationToken);
+            return new AttemptLogs(attemptId, text, string.Empty, Encoding.UTF8.GetByteCount(text) >= _options.MaxLogBytes);
+        }
+        catch (HttpOperationException ex) when (ex.Response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.BadRequest)
+        {
+            // 404: no pod (any more); 400: its container has not started yet.
+            return tracked is null ? null : new AttemptLogs(attemptId, string.Empty, $"no logs: {ApiMessage(ex)}", false);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync();
+        foreach (var tracked in _attempts.Values)
+        {
+            lock (tracked.Gate)
+            {
+                tracked.PendingTimer?.Dispose();
+                tracked.RetentionTimer?.Dispose();
+            }
+        }
+
+        try
+        {
+            await Task.WhenAll(_watches.Values);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped.
+        }
+
+        _stopping.Dispose();
+    }
+
+    /// <summary>Namespace and pod name of an attempt of this platform, from its id alone.</summary>
+    private (string Namespace, string Pod)? Locate(string attemptId)
+    {
+        if (!ExecutionKeys.TryParseAttempt(attemptId, out var taskKey, out var attempt))
+        {
+            return null;
+        }
+
+        var (project, domain, executionId, nodeId) = ExecutionKeys.ParseTask(taskKey);
+        return (PodNames.Namespace(_options.NamespacePattern, project, domain), PodNames.Pod(attemptId, executionId, nodeId, attempt));
+    }
+
+    private Tracked Track(string attemptId, string ns, string name) =>
+        _attempts.GetOrAdd(attemptId, id => new Tracked(id, ns, name, _clock.GetUtcNow()));
+
+    /// <summary>Applies what a pod says to its attempt; null when the pod is not one of this platform's attempts.</summary>
+    private AttemptStatus? Observe(V1Pod pod, bool deleted)
+    {
+        if (PodStatusMapper.AttemptId(pod) is not { } id || pod.Metadata?.NamespaceProperty is not { } ns || pod.Metadata.Name is not { } name)
+        {
+            return null;
+        }
+
+        var tracked = Track(id, ns, name);
+        var status = PodStatusMapper.Map(pod);
+        if (deleted && !status.IsTerminal)
+        {
+            status = new AttemptStatus(id, AttemptPhase.Lost, Error: "the pod was deleted before its task finished", StartedAt: status.StartedAt, FinishedAt: _clock.GetUtcNow());
+        }
+
+        lock (tracked.Gate)
+        {
+            tracked.LastSeen = _clock.GetUtcNow();
+            tracked.PodGone |= deleted;
+            if (status.Phase == AttemptPhase.Pending && !tracked.Current.IsTerminal)
+            {
+                tracked.PendingReason = PodStatusMapper.PendingReason(pod);
+                if (tracked.PendingTimer is null && tracked.Current.Phase is AttemptPhase.Pending)
+                {
+                    var created = pod.Metadata.CreationTimestamp is { } c ? new DateTimeOffset(DateTime.SpecifyKind(c, DateTimeKind.Utc)) : _clock.GetUtcNow();
+                    var due = created + _options.PendingTimeout - _clock.GetUtcNow();
+                    tracked.PendingTimer = _clock.CreateTimer(_ => _ = PendingTooLongAsync(tracked), null, due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
+                }
+            }
+        }
+
+        return Decide(tracked, status);
+    }
+
+    /// <summary>Moves the attempt forward to <paramref name="status"/> if that is progress, publishes the change, and
+    /// schedules the pod's deletion once terminal. Returns the attempt's status after it.</summary>
+    private AttemptStatus Decide(Tracked tracked, AttemptStatus status)
+    {
+        bool changed;
+        bool deleteNow = false;
+        lock (tracked.Gate)
+        {
+            var current = tracked.Current;
+            changed = !current.IsTerminal && (Rank(status.Phase) > Rank(current.Phase) || (status.IsTerminal && !current.IsTerminal));
+            if (changed)
+            {
+                tracked.Current = status;
+                if (status.IsTerminal)
+                {
+                    tracked.PendingTimer?.Dispose();
+                    tracked.PendingTimer = null;
+                    if (!tracked.PodGone && tracked.RetentionTimer is null)
+                    {
+                        if (_options.PodRetention <= TimeSpan.Zero)
+                        {
+                            deleteNow = true;
+                        }
+                        else
+                        {
+                            tracked.RetentionTimer = _clock.CreateTimer(_ => _ = DeletePodAsync(tracked.Namespace, tracked.PodName, tracked.AttemptId, CancellationToken.None), null, _options.PodRetention, Timeout.InfiniteTimeSpan);
+                        }
+                    }
+                }
+                else if (status.Phase == AttemptPhase.Running)
+                {
+                    tracked.PendingTimer?.Dispose();
+                    tracked.PendingTimer = null;
+                }
+
+                tracked.Published = PublishAfterAsync(tracked.Published, status);
+            }
+
+            status = tracked.Current;
+        }
+
+        if (changed)
+        {
+            _log.LogInformation("Attempt {AttemptId} {Phase} {Error}", status.AttemptId, status.Phase, status.Error);
+        }
+
+        if (deleteNow && status.Phase != AttemptPhase.Terminated)
+        {
+            _ = DeletePodAsync(tracked.Namespace, tracked.PodName, tracked.AttemptId, CancellationToken.None);
+        }
+
+        return status;
+    }
+
+    private static int Rank(AttemptPhase phase) => phase switch
+    {
+        AttemptPhase.Unknown => 0,
+        AttemptPhase.Pending => 1,
+        AttemptPhase.Running => 2,
+        _ => 3,
+    };
+
+    /// <summary>The pending timeout fired: the pod is read afresh (the watch may lag) for the latest reason, then the
+    /// attempt fails with it and the pod is deleted.</summary>
+    private async Task PendingTooLongAsync(Tracked tracked)
+    {
+        lock (tracked.Gate)
+        {
+            if (tracked.Current.Phase != AttemptPhase.Pending)
+            {
+                return;
+            }
+        }
+
+        string? reason = null;
+        try
+        {
+            if (await ReadAsync(tracked.Namespace, tracked.PodName, _stopping.Token) is { } pod)
+            {
+                if (Observe(pod, deleted: false) is { Phase: not AttemptPhase.Pending })
+                {
+                    return;
+                }
+
+                reason = PodStatusMapper.PendingReason(pod);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _log.LogWarning(ex, "Attempt {AttemptId}: could not read its pending pod", tracked.AttemptId);
+        }
+
+        lock (tracked.Gate)
+        {
+            reason ??= tracked.PendingReason ?? "the pod never started";
+        }
+
+        var error = $"the pod was still pending after {_options.PendingTimeout}: {reason}";
+        var status = Decide(tracked, new AttemptStatus(tracked.AttemptId, AttemptPhase.Failed, Error: error, FinishedAt: _clock.GetUtcNow()));
+        if (_options.PodRetention > TimeSpan.Zero && status.Error == error)
+        {
+            // A pod that never started has nothing worth keeping, and left alone it could still start later.
+            await DeletePodAsync(tracked.Namespace, tracked.PodName, tracked.AttemptId, CancellationToken.None);
+        }
+    }
+
+    private async Task DeletePodAsync(string ns, string name, string attemptId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _client.CoreV1.DeleteNamespacedPodAsync(name, ns, gracePeriodSeconds: _options.DeleteGracePeriodSeconds, cancellationToken: cancellationToken);
+            _log.LogInformation("Attempt {AttemptId}: deleted pod {Namespace}/{Pod}", attemptId, ns, name);
+        }
+        catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            // Gone already.
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            _log.LogWarning(ex, "Attempt {AttemptId}: could not delete pod {Namespace}/{Pod}", attemptId, ns, name);
+        }
+
+        if (_attempts.TryGetValue(attemptId, out var tracked))
+        {
+            lock (tracked.Gate)
+            {
+                tracked.PodGone = true;
+            }
+        }
+    }
+
+    private async Task<V1Pod?> ReadAsync(string ns, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _client.CoreV1.ReadNamespacedPodAsync(name, ns, cancellationToken: cancellationToken);
+        }
+        catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    private void EnsureWatch(string ns)
+    {
+        if (!_watches.ContainsKey(ns))
+        {
+            _watches.GetOrAdd(ns, n => new Lazy<Task>(() => Task.Run(() => WatchNamespaceAsync(n, _stopping.Token))).Value);
+        }
+    }
+
+    /// <summary>List, then watch from the list's resourceVersion until the watch expires; list again on 410 Gone or an
+    /// error. The list is what makes a resync lose nothing: every pod's current state is applied, and an attempt whose pod
+    /// is missing from it is lost.</summary>
+    private async Task WatchNamespaceAsync(string ns, CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                var listedAt = _clock.GetUtcNow();
+                var list = await _client.CoreV1.ListNamespacedPodAsync(ns, labelSelector: PodNames.Selector, cancellationToken: stopping);
+                var present = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var pod in list.Items)
+                {
+                    pod.Metadata.NamespaceProperty ??= ns;
+                    if (Observe(pod, deleted: false) is { } status)
+                    {
+                        present.Add(status.AttemptId);
+                    }
+                }
+
+                VanishedWhileUnwatched(ns, present, listedAt);
+                var resourceVersion = list.Metadata?.ResourceVersion;
+                while (!stopping.IsCancellationRequested)
+                {
+                    var gone = false;
+                    void OnError(Exception ex)
+                    {
+                        if (ex is KubernetesException { Status.Code: 410 })
+                        {
+                            gone = true;
+                        }
+                        else
+                        {
+                            _log.LogWarning(ex, "Pod watch in {Namespace}: error event", ns);
+                        }
+                    }
+
+                    var events = _client.CoreV1.WatchListNamespacedPodAsync(
+                        ns,
+                        labelSelector: PodNames.Selector,
+                        resourceVersion: resourceVersion,
+                        allowWatchBookmarks: true,
+                        timeoutSeconds: _options.WatchTimeoutSeconds,
+                        onError: OnError,
+                        cancellationToken: stopping);
+                    await foreach (var (type, pod) in events.WithCancellation(stopping))
+                    {
+                        resourceVersion = pod.Metadata?.ResourceVersion ?? resourceVersion;
+                        if (type is WatchEventType.Added or WatchEventType.Modified or WatchEventType.Deleted)
+                        {
+                            pod.Metadata!.NamespaceProperty ??= ns;
+                            Observe(pod, deleted: type == WatchEventType.Deleted);
+                        }
+                    }
+
+                    if (gone)
+                    {
+                        break;
+                    }
+                }
+
+                Interlocked.Increment(ref _resyncs);
+                _log.LogInformation("Pod watch in {Namespace} expired (410 Gone): listing again", ns);
+            }
+            catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.Gone)
+            {
+                Interlocked.Increment(ref _resyncs);
+            }
+            catch (Exception ex) when (!stopping.IsCancellationRequested)
+            {
+                _log.LogWarning(ex, "Pod watch in {Namespace} failed; listing again in {Delay}", ns, _options.WatchRetryDelay);
+                try
+                {
+                    await Task.Delay(_options.WatchRetryDelay, _clock, stopping);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Attempts of <paramref name="ns"/> that were running before the list began but have no pod in it: their pod
+    /// was deleted while nobody watched.</summary>
+    private void VanishedWhileUnwatched(string ns, HashSet<string> present, DateTimeOffset listedAt)
+    {
+        foreach (var tracked in _attempts.Values)
+        {
+            bool lost;
+            lock (tracked.Gate)
+            {
+                lost = tracked.Namespace == ns && !present.Contains(tracked.AttemptId) && !tracked.Current.IsTerminal
+                    && tracked.Current.Phase != AttemptPhase.Unknown && tracked.LastSeen < listedAt;
+                if (lost)
+                {
+                    tracked.PodGone = true;
+                }
+            }
+
+            if (lost)
+            {
+                Decide(tracked, new AttemptStatus(tracked.AttemptId, AttemptPhase.Lost, Error: "the pod was deleted before its task finished", FinishedAt: _clock.GetUtcNow()));
+            }
+        }
+    }
+
+    private async Task PublishAfterAsync(Task previous, AttemptStatus status)
+    {
+        await previous.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
+        try
+        {
+            await _sink.OnAttemptChangedAsync(status);
+        }
+        catch (Exception ex)
+        {
+            // The engine also resumes on its reminder and launches again, which adopts the pod: delayed, never lost.
+            _log.LogWarning(ex, "Attempt {AttemptId}: could not report {Phase}", status.AttemptId, status.Phase);
+        }
+    }
+
+    private static string ApiMessage(HttpOperationException ex)
+    {
+        var content = ex.Response.Content;
+        try
+        {
+            if (!string.IsNullOrWhiteSpace(content) && KubernetesJson.Deserialize<V1Status>(content) is { Message: { } message })
+            {
+                return message;
+            }
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            // Not a Status object.
+        }
+
+        return string.IsNullOrWhiteSpace(content) ? ex.Message : content;
+    }
+
+    private sealed class Tracked(string attemptId, string ns, string podName, DateTimeOffset seen)
+    {
+        public Lock Gate { get; } = new();
+
+        public string AttemptId { get; } = attemptId;
+
+        public string Namespace { get; } = ns;
+
+        public string PodName { get; } = podName;
+
+        public AttemptStatus Current { get; set; } = new(attemptId, AttemptPhase.Unknown);
+
+        public DateTimeOffset LastSeen { get; set; } = seen;
+
+        public bool PodGone { get; set; }
+
+        public string? PendingReason { get; set; }
+
+        public ITimer? PendingTimer { get; set; }
+
+        public ITimer? RetentionTimer { get; set; }
+
+        public Task Published { get; set; } = Task.CompletedTask;
+    }
+}

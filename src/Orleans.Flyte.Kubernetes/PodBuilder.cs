@@ -1,0 +1,210 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using k8s.Models;
+using Orleans.Flyte.Grains.Runners;
+
+namespace Orleans.Flyte.Kubernetes;
+
+/// <summary>
+/// Turns one attempt into the pod that runs it. What a task sees inside the pod is the local runner's contract:
+/// <c>FLYTE_INPUTS</c> is the path of a JSON file with its inputs (mounted from a pod annotation through the downward
+/// API), each input also as <c>FLYTE_INPUT_&lt;NAME&gt;</c>; it writes its outputs as one JSON object to the path in
+/// <c>FLYTE_OUTPUTS</c>, which is the container's termination message file <c>/dev/termination-log</c> (so outputs must
+/// stay small: Kubernetes keeps at most 4096 bytes); exit code 0 means success.
+/// </summary>
+public static class PodBuilder
+{
+    public const string ContainerName = "task";
+    public const string TerminationMessagePath = "/dev/termination-log";
+    public const string InputsDirectory = "/etc/flyte";
+    public const string InputsPath = InputsDirectory + "/inputs.json";
+    public const string GpuResource = "nvidia.com/gpu";
+    public const string MigResourcePrefix = "nvidia.com/mig-";
+
+    public static V1Pod Build(AttemptLaunch launch, string podNamespace, string podName, KubernetesOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(launch);
+        ArgumentNullException.ThrowIfNull(options);
+        var inputs = ParseInputs(launch.InputsJson);
+        var gpu = !launch.Gpu.IsEmpty;
+
+        var requests = new Dictionary<string, ResourceQuantity>(StringComparer.Ordinal);
+        var limits = new Dictionary<string, ResourceQuantity>(StringComparer.Ordinal);
+        if (!string.IsNullOrWhiteSpace(launch.Cpu))
+        {
+            requests["cpu"] = limits["cpu"] = new ResourceQuantity(launch.Cpu);
+        }
+
+        if (!string.IsNullOrWhiteSpace(launch.Memory))
+        {
+            requests["memory"] = limits["memory"] = new ResourceQuantity(launch.Memory);
+        }
+
+        if (gpu)
+        {
+            // Extended resources are limits only; Kubernetes sets the request to the same value.
+            limits[GpuResourceName(launch.Gpu, options.MigStrategy)] = new ResourceQuantity(launch.Gpu.DeviceIds.Count.ToString(CultureInfo.InvariantCulture));
+        }
+
+        return new V1Pod
+        {
+            ApiVersion = "v1",
+            Kind = "Pod",
+            Metadata = new V1ObjectMeta
+            {
+                Name = podName,
+                NamespaceProperty = podNamespace,
+                Labels = new Dictionary<string, string>(StringComparer.Ordinal)
+                {
+                    [PodNames.ManagedByLabel] = PodNames.ManagedBy,
+                    [PodNames.ProjectLabel] = PodNames.LabelValue(launch.Project),
+                    [PodNames.DomainLabel] = PodNames.LabelValue(launch.Domain),
+                    [PodNames.ExecutionLabel] = PodNames.LabelValue(launch.ExecutionId),
+                    [PodNames.NodeLabel] = PodNames.LabelValue(launch.NodeId),
+                    [PodNames.AttemptLabel] = launch.Attempt.ToString(CultureInfo.InvariantCulture),
+                },
+                Annotations = new Dictionary<string, string>(StringComparer.Ordinal)
+                {
+                    [PodNames.AttemptIdAnnotation] = launch.AttemptId,
+                    [PodNames.OutputsAnnotation] = JsonSerializer.Serialize(launch.OutputNames),
+                    [PodNames.InputsAnnotation] = inputs.ToJsonString(),
+                },
+            },
+            Spec = new V1PodSpec
+            {
+                RestartPolicy = "Never",
+                ActiveDeadlineSeconds = launch.Timeout is { } timeout ? Math.Max(1L, (long)Math.Ceiling(timeout.TotalSeconds)) : null,
+                ServiceAccountName = options.TaskServiceAccount,
+                AutomountServiceAccountToken = false,
+                EnableServiceLinks = false,
+                ImagePullSecrets = options.ImagePullSecrets.Count == 0 ? null : options.ImagePullSecrets.Select(s => new V1LocalObjectReference { Name = s }).ToList(),
+                Affinity = gpu && launch.Gpu.Node is { } node ? PinTo(node) : null,
+                Tolerations = gpu ? [new V1Toleration { Key = GpuResource, OperatorProperty = "Exists", Effect = "NoSchedule" }] : null,
+                Volumes =
+                [
+                    new V1Volume
+                    {
+                        Name = "flyte-inputs",
+                        DownwardAPI = new V1DownwardAPIVolumeSource
+                        {
+                            Items = [new V1DownwardAPIVolumeFile { Path = "inputs.json", FieldRef = new V1ObjectFieldSelector { FieldPath = $"metadata.annotations['{PodNames.InputsAnnotation}']" } }],
+                        },
+                    },
+                ],
+                Containers =
+                [
+                    new V1Container
+                    {
+                        Name = ContainerName,
+                        Image = launch.Image,
+                        Command = launch.Command.Count == 0 ? null : launch.Command.ToList(),
+                        Args = launch.Args.Count == 0 ? null : launch.Args.ToList(),
+                        Env = Env(launch, inputs),
+                        Resources = requests.Count == 0 && limits.Count == 0 ? null : new V1ResourceRequirements
+                        {
+                            Requests = requests.Count == 0 ? null : requests,
+                            Limits = limits.Count == 0 ? null : limits,
+                        },
+                        VolumeMounts = [new V1VolumeMount { Name = "flyte-inputs", MountPath = InputsDirectory, ReadOnlyProperty = true }],
+                        TerminationMessagePath = TerminationMessagePath,
+                        TerminationMessagePolicy = "FallbackToLogsOnError",
+                    },
+                ],
+            },
+        };
+    }
+
+    /// <summary>The extended resource a grant is requested as (see <see cref="MigStrategy"/>).</summary>
+    public static string GpuResourceName(GpuGrant grant, MigStrategy strategy)
+    {
+        ArgumentNullException.ThrowIfNull(grant);
+        var name = string.IsNullOrWhiteSpace(grant.ResourceName) ? GpuResource : grant.ResourceName;
+        return strategy == MigStrategy.Single && name.StartsWith(MigResourcePrefix, StringComparison.Ordinal) ? GpuResource : name;
+    }
+
+    /// <summary>Input names become env var names: upper-cased, anything but letters, digits and '_' as '_'.</summary>
+    public static string EnvName(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var builder = new StringBuilder(name.Length);
+        foreach (var c in name.ToUpperInvariant())
+        {
+            builder.Append(char.IsAsciiLetterOrDigit(c) || c == '_' ? c : '_');
+        }
+
+        return builder.ToString();
+    }
+
+    internal static JsonObject ParseInputs(string json)
+    {
+        try
+        {
+            return JsonNode.Parse(string.IsNullOrWhiteSpace(json) ? "{}" : json) as JsonObject
+                ?? throw new ArgumentException("The attempt's inputs are not a JSON object.", nameof(json));
+        }
+        catch (JsonException ex)
+        {
+            throw new ArgumentException($"The attempt's inputs are not a JSON object: {ex.Message}", nameof(json), ex);
+        }
+    }
+
+    /// <summary>Pinned by node name (<c>metadata.name</c>), which is what discovery reports and the allocator grants: the
+    /// <c>kubernetes.io/hostname</c> label usually equals it but need not (hostname overrides, cloud node names).</summary>
+    private static V1Affinity PinTo(string node) => new()
+    {
+        NodeAffinity = new V1NodeAffinity
+        {
+            RequiredDuringSchedulingIgnoredDuringExecution = new V1NodeSelector
+            {
+                NodeSelectorTerms =
+                [
+                    new V1NodeSelectorTerm
+                    {
+                        MatchFields = [new V1NodeSelectorRequirement { Key = "metadata.name", OperatorProperty = "In", Values = [node] }],
+                    },
+                ],
+            },
+        },
+    };
+
+    private static List<V1EnvVar> Env(AttemptLaunch launch, JsonObject inputs)
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in launch.Env)
+        {
+            env[key] = value;
+        }
+
+        foreach (var (name, value) in inputs)
+        {
+            env["FLYTE_INPUT_" + EnvName(name)] = value is JsonValue scalar && scalar.GetValueKind() == JsonValueKind.String
+                ? scalar.GetValue<string>()
+                : value?.ToJsonString() ?? "null";
+        }
+
+        env["FLYTE_INPUTS"] = InputsPath;
+        env["FLYTE_OUTPUTS"] = TerminationMessagePath;
+        env["FLYTE_ATTEMPT_ID"] = launch.AttemptId;
+        env["FLYTE_EXECUTION_ID"] = launch.ExecutionId;
+        env["FLYTE_NODE_ID"] = launch.NodeId;
+        env["FLYTE_ATTEMPT"] = launch.Attempt.ToString(CultureInfo.InvariantCulture);
+
+        // Only the grant decides which GPUs a task may use. With a grant the device plugin sets the visible devices of
+        // what the kubelet allocated; without one, "void" stops the NVIDIA runtime from exposing every GPU of the node to
+        // images that default NVIDIA_VISIBLE_DEVICES to "all" (the CUDA base images do).
+        env.Remove("CUDA_VISIBLE_DEVICES");
+        env.Remove("NVIDIA_VISIBLE_DEVICES");
+        if (launch.Gpu.IsEmpty)
+        {
+            env["NVIDIA_VISIBLE_DEVICES"] = "void";
+        }
+        else
+        {
+            env["FLYTE_GPU_GRANT"] = string.Join(',', launch.Gpu.DeviceIds);
+        }
+
+        return env.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => new V1EnvVar { Name = e.Key, Value = e.Value }).ToList();
+    }
+}

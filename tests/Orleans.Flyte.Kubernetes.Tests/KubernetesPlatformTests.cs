@@ -1,0 +1,207 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using k8s.Models;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Orleans.Flyte.Testing;
+
+namespace Orleans.Flyte.Kubernetes.Tests;
+
+/// <summary>The whole platform (the real silo host with Flyte:Runner = kubernetes) against the stand-in API server.</summary>
+public sealed class KubernetesPlatformTests : IAsyncLifetime
+{
+    private const string Scope = "/api/v1/projects/lab/domains/development";
+    private const string Ns = "lab-development";
+    private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(60);
+    private readonly string _serviceId = "k8s-" + Guid.NewGuid().ToString("N")[..8];
+    private FakeKubernetesApi _api = null!;
+    private TestDatabase _database = null!;
+    private PlatformFactory Platform { get; set; } = null!;
+    private HttpClient Http { get; set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        _api = await FakeKubernetesApi.StartAsync();
+        _database = await TestDatabase.CreateAsync("k8s");
+        await StartPlatform();
+        (await Http.PostAsJsonAsync(new Uri("/api/v1/projects", UriKind.Relative), new { name = "lab" })).EnsureSuccessStatusCode();
+        await Post($"{Scope}/tasks", """
+            name: prepare
+            version: v1
+            container: { image: registry.local/ml/prepare:1, command: [python, prepare.py] }
+            inputs: { date: string }
+            outputs: { path: string }
+            resources: { cpu: "1", memory: 2Gi }
+            """);
+        await Post($"{Scope}/tasks", """
+            name: train
+            version: v1
+            container: { image: registry.local/ml/train:1, command: [python, train.py] }
+            inputs: { dataset: string }
+            outputs: { model_uri: string }
+            resources: { cpu: "4", memory: 16Gi }
+            timeout: 2h
+            """);
+        await Post($"{Scope}/workflows", """
+            name: train-alpha
+            version: v1
+            inputs: { date: string }
+            nodes:
+              - { id: prepare, task: prepare@v1, inputs: { date: "{{ inputs.date }}" } }
+              - { id: train, task: train@v1, inputs: { dataset: "{{ nodes.prepare.outputs.path }}" } }
+            outputs: { model: "{{ nodes.train.outputs.model_uri }}" }
+            """);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await StopPlatform();
+        await _database.DisposeAsync();
+        await _api.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_workflow_runs_as_pods_watched_to_completion_with_outputs_passed_along_and_pods_deleted()
+    {
+        var id = await Submit();
+
+        var prepare = await WaitForPod("prepare");
+        Env(prepare)["FLYTE_INPUT_DATE"].Should().Be("2026-01-02");
+        _api.Run(Ns, prepare.Metadata.Name);
+        _api.Finish(Ns, prepare.Metadata.Name, 0, """{"path":"s3://data/2026-01-02"}""");
+
+        var train = await WaitForPod("train");
+        Env(train)["FLYTE_INPUT_DATASET"].Should().Be("s3://data/2026-01-02");
+        train.Spec.ActiveDeadlineSeconds.Should().Be(7200);
+        train.Spec.Containers[0].Resources.Limits["memory"].ToString().Should().Be("16Gi");
+        _api.Run(Ns, train.Metadata.Name);
+        _api.Finish(Ns, train.Metadata.Name, 0, """{"model_uri":"s3://models/alpha"}""");
+
+        var done = await WaitForEnd(id);
+        done["phase"]!.GetValue<string>().Should().Be("Succeeded", done.ToJsonString());
+        done["outputs"]!["model"]!.GetValue<string>().Should().Be("s3://models/alpha");
+        await Eventually.Until(() => _api.Pods().Count == 0, "finished pods to be deleted", s_wait);
+        _api.CreatedBodies.Should().HaveCount(2);
+    }
+
+    [Fact]
+    public async Task Abort_deletes_the_running_pod()
+    {
+        var id = await Submit();
+        var prepare = await WaitForPod("prepare");
+        _api.Run(Ns, prepare.Metadata.Name);
+        await WaitFor(id, e => Node(e, "prepare")["attempts"]!.AsArray().FirstOrDefault()?["startedAt"] is not null, "prepare to run");
+
+        (await Http.PostAsJsonAsync(new Uri($"{Scope}/executions/{id}/abort", UriKind.Relative), new { reason = "wrong dataset" })).EnsureSuccessStatusCode();
+
+        await Eventually.Until(() => _api.Pod(Ns, prepare.Metadata.Name) is null, "the aborted pod to be deleted", s_wait);
+        (await WaitForEnd(id))["phase"]!.GetValue<string>().Should().Be("Aborted");
+    }
+
+    [Fact]
+    public async Task A_restarted_silo_adopts_the_running_pod_instead_of_creating_a_twin()
+    {
+        var id = await Submit();
+        var prepare = await WaitForPod("prepare");
+        _api.Run(Ns, prepare.Metadata.Name);
+        await WaitFor(id, e => Node(e, "prepare")["attempts"]!.AsArray().FirstOrDefault()?["startedAt"] is not null, "prepare to run");
+
+        await StopPlatform();
+        await StartPlatform();
+        await Eventually.Until(() => _api.CreateCalls >= 2, "the restarted engine to launch the attempt again", s_wait);
+        _api.Pods().Should().ContainSingle("the second create was answered 409 and the pod adopted");
+        _api.CreatedBodies.Select(b => b["metadata"]!["name"]!.GetValue<string>()).Distinct().Should().ContainSingle();
+
+        _api.Finish(Ns, prepare.Metadata.Name, 0, """{"path":"s3://data/x"}""");
+        var train = await WaitForPod("train");
+        _api.Finish(Ns, train.Metadata.Name, 0, """{"model_uri":"s3://models/x"}""");
+        var done = await WaitForEnd(id);
+        done["phase"]!.GetValue<string>().Should().Be("Succeeded", done.ToJsonString());
+        Node(done, "prepare")["attempts"]!.AsArray().Should().ContainSingle();
+    }
+
+    private async Task StartPlatform()
+    {
+        Platform = new PlatformFactory(_database.ConnectionString, _serviceId, _api.Host);
+        Http = Platform.CreateClient();
+        (await Http.GetAsync(new Uri("/readyz", UriKind.Relative))).EnsureSuccessStatusCode();
+    }
+
+    private async Task StopPlatform()
+    {
+        Http.Dispose();
+        await Platform.DisposeAsync();
+    }
+
+    private async Task Post(string path, string yaml)
+    {
+        var response = await Http.PostAsync(new Uri(path, UriKind.Relative), new StringContent(yaml, Encoding.UTF8, new MediaTypeHeaderValue("application/yaml")));
+        response.StatusCode.Should().BeOneOf([HttpStatusCode.Created, HttpStatusCode.OK], await response.Content.ReadAsStringAsync());
+    }
+
+    private async Task<string> Submit()
+    {
+        var response = await Http.PostAsJsonAsync(new Uri($"{Scope}/executions", UriKind.Relative), new { workflow = "train-alpha@v1", inputs = new { date = "2026-01-02" } });
+        response.StatusCode.Should().Be(HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+    }
+
+    private async Task<V1Pod> WaitForPod(string node)
+    {
+        V1Pod? pod = null;
+        await Eventually.Until(() => (pod = _api.Pods().FirstOrDefault(p => p.Metadata.Labels["flyte.orleans.dev/node"] == node)) is not null, $"a pod for {node}", s_wait);
+        return pod!;
+    }
+
+    private static Dictionary<string, string> Env(V1Pod pod) => pod.Spec.Containers[0].Env.ToDictionary(e => e.Name, e => e.Value);
+
+    private static JsonObject Node(JsonObject execution, string id) =>
+        execution["nodes"]!.AsArray().Single(n => n!["id"]!.GetValue<string>() == id)!.AsObject();
+
+    private async Task<JsonObject> WaitFor(string id, Func<JsonObject, bool> condition, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        JsonObject last;
+        do
+        {
+            last = (await Http.GetFromJsonAsync<JsonObject>(new Uri($"{Scope}/executions/{id}", UriKind.Relative)))!;
+            if (condition(last))
+            {
+                return last;
+            }
+
+            await Task.Delay(50);
+        }
+        while (clock.Elapsed < s_wait);
+
+        throw new TimeoutException($"Waited {s_wait} for {what}; last seen: {last.ToJsonString()}");
+    }
+
+    private Task<JsonObject> WaitForEnd(string id) =>
+        WaitFor(id, e => e["phase"]!.GetValue<string>() is "Succeeded" or "Failed" or "Aborted" or "TimedOut", "the execution to end");
+
+    private sealed class PlatformFactory(string connectionString, string serviceId, string kubernetesHost) : WebApplicationFactory<Program>
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            builder.UseSetting("ConnectionStrings:Postgres", connectionString);
+            builder.UseSetting("Orleans:ClusterId", serviceId);
+            builder.UseSetting("Orleans:ServiceId", serviceId);
+            builder.UseSetting("Orleans:SiloPort", TestPorts.Free().ToString(CultureInfo.InvariantCulture));
+            builder.UseSetting("Orleans:GatewayPort", TestPorts.Free().ToString(CultureInfo.InvariantCulture));
+            builder.UseSetting("Logging:LogLevel:Default", "Warning");
+            builder.UseSetting("Flyte:Engine:RetryBaseDelay", "00:00:00.100");
+            builder.UseSetting("Flyte:Engine:ReminderPeriod", "00:00:05");
+            builder.UseSetting("Orleans:MinimumReminderPeriod", "00:00:05");
+            builder.UseSetting("Flyte:Runner", "kubernetes");
+            builder.UseSetting("Flyte:Kubernetes:Host", kubernetesHost);
+            builder.UseSetting("Flyte:Kubernetes:PodRetention", "00:00:00");
+            builder.UseSetting("Flyte:Kubernetes:WatchRetryDelay", "00:00:00.100");
+        }
+    }
+}
