@@ -48,7 +48,7 @@ public static class SiloHosting
             silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = orleans.MinimumReminderPeriod);
         });
 
-        // Flyte:Runner / Flyte:Inventory = kubernetes: pods instead of local processes, nodes as the GPU inventory.
+        // Flyte:Runner / Flyte:Gpus:Inventory = kubernetes: pods instead of local processes, nodes as the GPU inventory.
         builder.Services.AddOrleansFlyteKubernetes(builder.Configuration);
         return builder;
     }

@@ -10,7 +10,7 @@ public enum MigStrategy
     Single,
 }
 
-/// <summary>Bound from <c>Flyte:Kubernetes</c>. Used when <c>Flyte:Runner</c> or <c>Flyte:Inventory</c> is <c>kubernetes</c>.</summary>
+/// <summary>Bound from <c>Flyte:Kubernetes</c>. Used when <c>Flyte:Runner</c> or <c>Flyte:Gpus:Inventory</c> is <c>kubernetes</c>.</summary>
 public sealed class KubernetesOptions
 {
     public const string Section = "Flyte:Kubernetes";

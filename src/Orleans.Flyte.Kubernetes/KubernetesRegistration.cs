@@ -13,11 +13,11 @@ public static class KubernetesRegistration
     public const string RunnerKey = "Flyte:Runner";
 
     /// <summary>Selects the GPU inventory source: <c>configuration</c> (default) or <c>kubernetes</c>.</summary>
-    public const string InventoryKey = "Flyte:Inventory";
+    public const string InventoryKey = "Flyte:Gpus:Inventory";
 
     /// <summary>
     /// With <c>Flyte:Runner = kubernetes</c>, replaces the runner with <see cref="KubernetesTaskRunner"/>; with
-    /// <c>Flyte:Inventory = kubernetes</c>, adds <see cref="KubernetesNodeDiscovery"/> (which reports to the registered
+    /// <c>Flyte:Gpus:Inventory = kubernetes</c>, adds <see cref="KubernetesNodeDiscovery"/> (which reports to the registered
     /// <see cref="Grains.Gpus.IGpuInventorySink"/>). Otherwise changes nothing. Call after <c>AddOrleansFlyteEngine</c>.
     /// </summary>
     public static IServiceCollection AddOrleansFlyteKubernetes(this IServiceCollection services, IConfiguration configuration)

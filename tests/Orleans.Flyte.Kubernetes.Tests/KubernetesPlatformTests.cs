@@ -125,9 +125,61 @@ public sealed class KubernetesPlatformTests : IAsyncLifetime
         Node(done, "prepare")["attempts"]!.AsArray().Should().ContainSingle();
     }
 
-    private async Task StartPlatform()
+    [Fact]
+    public async Task Discovered_nodes_are_the_inventory_and_a_mig_task_becomes_a_pod_with_its_slice_pinned_to_the_granted_node()
     {
-        Platform = new PlatformFactory(_database.ConnectionString, _serviceId, _api.Host);
+        // Node discovery on: the nodes the API server lists are the GPU inventory (the sample from appsettings is not).
+        await StopPlatform();
+        _api.PutNode(Nodes.Gpu("dgx-b", "NVIDIA-A100-SXM4-40GB", 40960, 2, new() { ["nvidia.com/gpu"] = "1", ["nvidia.com/mig-3g.20gb"] = "2" }));
+        _api.PutNode(Nodes.Gpu("dgx-c", "NVIDIA-A100-SXM4-40GB", 40960, 1, new() { ["nvidia.com/gpu"] = "1" }));
+        await StartPlatform(("Flyte:Gpus:Inventory", "kubernetes"));
+        await Post($"{Scope}/tasks", """
+            name: finetune
+            version: v1
+            container: { image: registry.local/ml/finetune:1, command: [python, finetune.py] }
+            outputs: { model_uri: string }
+            resources: { cpu: "8", memory: 64Gi, gpu: { profile: mig-3g.20gb } }
+            """);
+        await Post($"{Scope}/workflows", """
+            name: finetune
+            version: v1
+            nodes:
+              - { id: tune, task: finetune@v1 }
+            outputs: { model: "{{ nodes.tune.outputs.model_uri }}" }
+            """);
+
+        JsonObject? capacity = null;
+        await Eventually.Until(async () => (capacity = (await Http.GetFromJsonAsync<JsonObject>(new Uri("/api/v1/capacity", UriKind.Relative)))!)["nodes"]!.AsArray().Count == 2,
+            "both discovered nodes to reach the allocator", s_wait);
+        capacity!["nodes"]!.AsArray().Select(n => n!["name"]!.GetValue<string>()).Should().Equal("dgx-b", "dgx-c");
+        capacity["resources"]!.AsArray().Select(r => $"{r!["resource"]!.GetValue<string>()}:{r["total"]!.GetValue<int>()}")
+            .Should().BeEquivalentTo("a100-40gb:2", "mig-3g.20gb:2");
+
+        var response = await Http.PostAsJsonAsync(new Uri($"{Scope}/executions", UriKind.Relative), new { workflow = "finetune@v1" });
+        response.StatusCode.Should().Be(HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
+        var id = (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+
+        var pod = await WaitForPod("tune");
+        var limits = pod.Spec.Containers[0].Resources.Limits;
+        limits["nvidia.com/mig-3g.20gb"].ToString().Should().Be("1");
+        limits.Should().NotContainKey("nvidia.com/gpu");
+        pod.Spec.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms
+            .SelectMany(t => t.MatchFields ?? []).Single().Values.Should().Equal("dgx-b");
+        pod.Spec.Tolerations.Should().Contain(t => t.Key == "nvidia.com/gpu");
+
+        capacity = (await Http.GetFromJsonAsync<JsonObject>(new Uri("/api/v1/capacity?resource=mig-3g.20gb", UriKind.Relative)))!;
+        capacity["resources"]!.AsArray().Single()!["held"]!.GetValue<int>().Should().Be(1);
+
+        _api.Run(Ns, pod.Metadata.Name);
+        _api.Finish(Ns, pod.Metadata.Name, 0, """{"model_uri":"s3://models/tuned"}""");
+        (await WaitForEnd(id))["phase"]!.GetValue<string>().Should().Be("Succeeded");
+        await Eventually.Until(async () => (await Http.GetFromJsonAsync<JsonObject>(new Uri("/api/v1/capacity", UriKind.Relative)))!["resources"]!.AsArray()
+            .All(r => r!["held"]!.GetValue<int>() == 0), "the slice to go back when the pod ended", s_wait);
+    }
+
+    private async Task StartPlatform(params (string Key, string Value)[] settings)
+    {
+        Platform = new PlatformFactory(_database.ConnectionString, _serviceId, _api.Host, settings);
         Http = Platform.CreateClient();
         (await Http.GetAsync(new Uri("/readyz", UriKind.Relative))).EnsureSuccessStatusCode();
     }
@@ -185,7 +237,7 @@ public sealed class KubernetesPlatformTests : IAsyncLifetime
     private Task<JsonObject> WaitForEnd(string id) =>
         WaitFor(id, e => e["phase"]!.GetValue<string>() is "Succeeded" or "Failed" or "Aborted" or "TimedOut", "the execution to end");
 
-    private sealed class PlatformFactory(string connectionString, string serviceId, string kubernetesHost) : WebApplicationFactory<Program>
+    private sealed class PlatformFactory(string connectionString, string serviceId, string kubernetesHost, (string Key, string Value)[] settings) : WebApplicationFactory<Program>
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
@@ -202,6 +254,11 @@ public sealed class KubernetesPlatformTests : IAsyncLifetime
             builder.UseSetting("Flyte:Kubernetes:Host", kubernetesHost);
             builder.UseSetting("Flyte:Kubernetes:PodRetention", "00:00:00");
             builder.UseSetting("Flyte:Kubernetes:WatchRetryDelay", "00:00:00.100");
+            builder.UseSetting("Flyte:Gpus:Nodes:0:Enabled", "false"); // not the sample inventory of appsettings.json
+            foreach (var (key, value) in settings)
+            {
+                builder.UseSetting(key, value);
+            }
         }
     }
 }

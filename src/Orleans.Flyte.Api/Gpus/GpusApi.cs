@@ -29,6 +29,8 @@ public static class GpusApi
         nodes.MapPost("/{node}/cordon", CordonNode).WithName("CordonGpuNode")
             .WithSummary("Nothing new is placed on the node (drain: true marks it for maintenance); running tasks keep their GPUs.");
         nodes.MapPost("/{node}/uncordon", UncordonNode).WithName("UncordonGpuNode").WithSummary("The node takes new work again.");
+        nodes.MapDelete("/{node}", RemoveNode).WithName("RemoveGpuNode")
+            .WithSummary("Takes a node out of the inventory (e.g. one a former inventory source listed); leases held there run to their end.");
 
         routes.MapPut("/api/v1/projects/{project}/domains/{domain}/quotas/{resource}", SetQuota).WithTags("GPUs").WithName("SetGpuQuota")
             .WithSummary("The most units of a resource (gpu, or a MIG profile such as mig-3g.20gb) the project/domain may hold at once.");
@@ -74,6 +76,18 @@ public static class GpusApi
     {
         var reason = string.IsNullOrWhiteSpace(request?.Reason) ? "uncordoned through the API" : request!.Reason!.Trim();
         return await grains.GetGrain<IGpuNodeGrain>(node).Uncordon(reason) is { } view ? TypedResults.Ok(view) : UnknownNode(node);
+    }
+
+    public static async Task<IResult> RemoveNode(string node, IClusterClient grains)
+    {
+        var grain = grains.GetGrain<IGpuNodeGrain>(node);
+        if (await grain.Get() is null)
+        {
+            return UnknownNode(node);
+        }
+
+        await grain.Remove(GpuNodeGrain.AdminSource);
+        return TypedResults.NoContent();
     }
 
     public static async Task<IResult> SetQuota(

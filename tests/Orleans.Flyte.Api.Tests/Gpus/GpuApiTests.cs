@@ -135,6 +135,14 @@ public sealed class GpuApiTests : ExecutionTestBase
         await WaitForFile($"{Scratch}/c1.gpu");
         await File.WriteAllTextAsync($"{Scratch}/c1.go", "");
         (await WaitForEnd(id))["phase"]!.GetValue<string>().Should().Be("Succeeded");
+
+        // Taken out of the inventory: shown as gone, and a new submission needing it is refused.
+        (await Http.DeleteAsync(new Uri($"/api/v1/gpu-nodes/{GpuNode}", UriKind.Relative))).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        (await Json(await Get("/api/v1/capacity")))["nodes"]!.AsArray().Single()!["condition"]!.GetValue<string>().Should().Be("Gone");
+        var refused = await Http.PostAsJsonAsync(new Uri($"{Scope}/executions", UriKind.Relative), new { workflow = "small-wf", inputs = new { name = "c2" } });
+        refused.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await refused.Content.ReadAsStringAsync()).Should().Contain("the cluster has no GPU nodes");
+        (await Http.DeleteAsync(new Uri("/api/v1/gpu-nodes/no-such-node", UriKind.Relative))).StatusCode.Should().Be(HttpStatusCode.NotFound);
     }
 
     [Fact]
