@@ -261,3 +261,9 @@ internal static class GpuBench
     private static GpuAllocatorEvent Stamp(GpuAllocatorEvent @event, DateTimeOffset at) =>
         @event with { Meta = new EventMetadata(at, "bench", null, null) };
 }
+
+/// <summary>The benchmark's leases belong to no task execution; reconciliation must not end them.</summary>
+internal sealed class AlwaysLive : Orleans.Flyte.Grains.Gpus.IGpuLeaseLiveness
+{
+    public Task<string?> CheckAsync(IGrainFactory grains, GpuLeaseRequest request) => Task.FromResult<string?>(null);
+}

@@ -54,6 +54,12 @@ if (mode == "instant")
     builder.Services.AddSingleton<ITaskRunner, InstantRunner>();
 }
 
+if (mode == "allocator")
+{
+    // The bench's leases belong to no task execution: count them all as alive so reconciliation leaves them be.
+    builder.Services.AddSingleton<Orleans.Flyte.Grains.Gpus.IGpuLeaseLiveness, AlwaysLive>();
+}
+
 builder.UseOrleans(silo =>
 {
     silo.UseLocalhostClustering(serviceId: database, clusterId: database);
@@ -83,6 +89,44 @@ if (mode == "store")
             }
         }));
         Console.WriteLine($"store appends, {writers,2} writers: {writers * per / watch.Elapsed.TotalSeconds,7:F0}/s");
+    }
+
+    await host.StopAsync();
+    return;
+}
+
+if (mode == "allocator")
+{
+    // The allocator grain itself: request → grant → release round trips through the silo and PostgreSQL.
+    var allocator = grains.GetGrain<Orleans.Flyte.Grains.Gpus.IGpuAllocatorGrain>(Orleans.Flyte.Grains.Gpus.IGpuAllocatorGrain.Key);
+    var inventory = GpuBench.Inventory();
+    foreach (var node in inventory.Nodes.Values)
+    {
+        await grains.GetGrain<Orleans.Flyte.Grains.Gpus.IGpuNodeGrain>(node.Node).Sync(node.Inventory, schedulable: true, "bench");
+    }
+
+    foreach (var clients in new[] { 1, 16, 64 })
+    {
+        var pairs = 0;
+        var watch = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(async c =>
+        {
+            for (var i = 0; watch.Elapsed < TimeSpan.FromSeconds(10); i++)
+            {
+                var request = new Orleans.Flyte.Domain.Gpus.GpuLeaseRequest($"{clients}-{c}-{i}", $"team-{c % 5}", "development", $"e{c}", "n", 1,
+                    (i % 3) switch { 0 => "mig-1g.5gb", 1 => "mig-3g.20gb", _ => null }, (i % 3) == 2 ? "a100-40gb" : null, 1);
+                var status = await allocator.Request(request);
+                while (status.State != Orleans.Flyte.Grains.Gpus.GpuLeaseState.Granted)
+                {
+                    await Task.Delay(5);
+                    status = await allocator.GetStatus(request.RequestId);
+                }
+
+                await allocator.Release(request.RequestId, "done");
+                Interlocked.Increment(ref pairs);
+            }
+        }));
+        Console.WriteLine($"allocator grain, {clients,2} clients: {pairs / watch.Elapsed.TotalSeconds,6:F0} request→grant→release round trips/s ({pairs} in {watch.Elapsed.TotalSeconds:F1} s)");
     }
 
     await host.StopAsync();

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Flyte.Domain.EventSourcing;
 using Orleans.Flyte.Domain.Gpus;
 using Orleans.Flyte.Grains.EventSourcing;
+using Orleans.Concurrency;
 using Orleans.Flyte.Grains.Executions;
 
 namespace Orleans.Flyte.Grains.Gpus;
@@ -12,7 +13,13 @@ namespace Orleans.Flyte.Grains.Gpus;
 /// granted (which units on which node), a lease released, a request withdrawn, a quota changed, a node observed.
 /// After a crash the state is the fold of those events, so nothing granted is forgotten and nothing is granted twice.
 /// Grants of one turn go out in one write; waiting attempts are told one-way and also re-ask on their own.
+/// <para>
+/// Reentrant, so concurrent calls share writes: every decision is made synchronously on the tentative state (what
+/// is durable plus what other calls have raised but not yet written) and only the wait for durability interleaves.
+/// Events raised while a write is in flight go out together in the next one, instead of one write per call.
+/// </para>
 /// </summary>
+[Reentrant]
 public sealed class GpuAllocatorGrain(
     IEventStreamStore store,
     TimeProvider clock,
