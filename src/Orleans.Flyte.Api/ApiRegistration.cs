@@ -10,6 +10,7 @@ using Orleans.Flyte.Api.Http;
 using Orleans.Flyte.Api.Executions;
 using Orleans.Flyte.Api.Gpus;
 using Orleans.Flyte.Api.Registry;
+using Prometheus;
 using Scalar.AspNetCore;
 
 namespace Orleans.Flyte.Api;
@@ -38,6 +39,7 @@ public static class ApiRegistration
             // Responses are JSON for API clients, never inlined into HTML: keep "×" and accented names readable in curl.
             o.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
         });
+        services.AddSingleton<Metrics.GpuCapacityMetrics>();
         services.AddHealthChecks()
             .AddCheck<PostgresReadinessCheck>("postgres", tags: [ReadyTag])
             .AddCheck<SiloReadinessCheck>("silo", tags: [ReadyTag]);
@@ -54,6 +56,7 @@ public static class ApiRegistration
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag), ResponseWriter = WriteHealth });
         app.MapOpenApi();
+        app.MapMetrics("/metrics", app.Services.GetRequiredService<Metrics.GpuCapacityMetrics>().Registry);
         app.MapScalarApiReference("/docs", o => o.WithTitle("Orleans.Flyte API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
         app.MapGet("/", () => TypedResults.Redirect("/docs")).ExcludeFromDescription();
 

@@ -59,7 +59,7 @@ public static class GpusApi
                         .Select(d => d with { Slices = [.. d.Slices.Where(s => s.Profile == wanted)] })],
                 })
                 .Where(n => n.Devices.Count > 0)],
-            Queue = [.. capacity.Queue.Where(q => q.Request.EndsWith(" " + wanted, StringComparison.Ordinal))],
+            Queue = [.. capacity.Queue.Where(q => q.Resource == wanted)],
         });
     }
 

@@ -42,7 +42,7 @@ internal static class GpuCapacityView
                 var r = q.Waiting.Request;
                 var reason = GpuScheduler.Explain(state, policy, r.RequestId, now, q.Position)!;
                 return new CapacityQueueEntry(i + 1, r.RequestId, r.Project, r.Domain, r.ExecutionId, r.NodeId, r.Attempt,
-                    r.Shape.ToString(), q.Priority, q.Waiting.Since, reason);
+                    r.Shape.ToString(), q.Priority, q.Waiting.Since, reason, r.Shape.UnitName);
             })
             .ToList();
         var waitingByKind = state.Waiting.Values

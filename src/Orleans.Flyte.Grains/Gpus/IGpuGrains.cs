@@ -163,7 +163,8 @@ public sealed record CapacityQueueEntry(
     [property: Id(7)] string Request,
     [property: Id(8)] long Priority,
     [property: Id(9)] DateTimeOffset WaitingSince,
-    [property: Id(10)] GpuWaitReason Reason);
+    [property: Id(10)] GpuWaitReason Reason,
+    [property: Id(11)] string Resource);
 
 [GenerateSerializer, Immutable, Alias("flyte.CapacityQuota")]
 public sealed record CapacityQuota(

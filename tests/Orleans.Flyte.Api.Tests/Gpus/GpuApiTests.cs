@@ -62,6 +62,14 @@ public sealed class GpuApiTests : ExecutionTestBase
         queued["reason"]!["message"]!.GetValue<string>().Should().Contain("0 of 1 free");
         File.Exists($"{Scratch}/second.gpu").Should().BeFalse();
 
+        // The same figures for Prometheus.
+        var metrics = await (await Get("/metrics")).Content.ReadAsStringAsync();
+        metrics.Should().Contain("flyte_gpu_units{resource=\"mig-3g.20gb\",state=\"held\"} 1\n")
+            .And.Contain("flyte_gpu_units{resource=\"mig-3g.20gb\",state=\"free\"} 0\n")
+            .And.Contain("flyte_gpu_waiting_units{resource=\"mig-3g.20gb\"} 1\n")
+            .And.Contain("flyte_gpu_queue_length 1\n")
+            .And.Contain("flyte_gpu_held_units{project=\"lab\",domain=\"development\",resource=\"mig-3g.20gb\"} 1\n");
+
         // The moment the first ends, the second gets the slice.
         var released = Stopwatch.StartNew();
         await File.WriteAllTextAsync($"{Scratch}/first.go", "");
@@ -198,6 +206,25 @@ public sealed class GpuApiTests : ExecutionTestBase
         var badPriority = await Http.PostAsJsonAsync(new Uri($"{Scope}/executions", UriKind.Relative), new { workflow = "p-wf", inputs = new { name = "x" }, priority = 500 });
         badPriority.StatusCode.Should().Be(HttpStatusCode.BadRequest);
         (await Json(badPriority))["errors"]!["/priority"]![0]!.GetValue<string>().Should().Be("priority must be between -100 and 100, not 500");
+    }
+
+    [Fact]
+    public async Task The_grafana_dashboard_queries_only_metrics_the_platform_exports()
+    {
+        var exported = (await (await Get("/metrics")).Content.ReadAsStringAsync())
+            .Split('\n').Where(l => l.StartsWith("# HELP ", StringComparison.Ordinal)).Select(l => l.Split(' ')[2]).ToHashSet();
+        var root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "Orleans.Flyte.sln")))
+        {
+            root = Path.GetDirectoryName(root)!;
+        }
+
+        var dashboard = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(root, "dashboards", "gpu-capacity.json")))!;
+        var expressions = dashboard["panels"]!.AsArray().SelectMany(p => p!["targets"]!.AsArray()).Select(t => t!["expr"]!.GetValue<string>()).ToList();
+        expressions.Should().NotBeEmpty();
+        var used = expressions.SelectMany(e => System.Text.RegularExpressions.Regex.Matches(e, "flyte_[a-z_]+").Select(m => m.Value)).ToHashSet();
+        used.Should().NotBeEmpty().And.BeSubsetOf(exported);
+        dashboard["uid"]!.GetValue<string>().Should().Be("orleans-flyte-gpu");
     }
 
     private async Task ExpectAllFree()
