@@ -17,8 +17,10 @@ public static class EngineRegistration
     {
         var engine = services.AddOptions<ExecutionEngineOptions>();
         var local = services.AddOptions<LocalProcessRunnerOptions>();
+        var launchPlans = services.AddOptions<LaunchPlans.LaunchPlanOptions>();
         if (configuration is not null)
         {
+            launchPlans.Bind(configuration.GetSection(LaunchPlans.LaunchPlanOptions.Section));
             engine.Bind(configuration.GetSection(ExecutionEngineOptions.Section));
             local.Bind(configuration.GetSection(LocalProcessRunnerOptions.Section));
         }
