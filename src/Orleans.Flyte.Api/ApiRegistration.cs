@@ -53,6 +53,7 @@ public static class ApiRegistration
         app.MapProjectsApi();
         app.MapDefinitionsApi();
         app.MapExecutionsApi();
+        LaunchPlans.LaunchPlansApi.MapLaunchPlansApi(app);
         return app;
     }
 
