@@ -162,6 +162,31 @@ public abstract class LaunchPlanTestBase : IAsyncLifetime
         async () => (await Runs(launchPlan)).Any(r => r.ScheduledAt == instant && phases.Contains(r.Phase)),
         $"the run of {launchPlan} at {instant:O} to reach {string.Join("/", phases)}", TimeSpan.FromSeconds(60));
 
+    /// <summary>
+    /// Polls, letting test time pass too (by <paramref name="step"/> per poll, at most <paramref name="maxAdvance"/> in all):
+    /// Orleans' own timers and reminders run on the injected clock, so they only come due as it moves.
+    /// </summary>
+    protected async Task UntilAdvancing(Func<Task<bool>> condition, string what, TimeSpan step, TimeSpan maxAdvance, int seconds = 60)
+    {
+        var advanced = TimeSpan.Zero;
+        var deadline = System.Diagnostics.Stopwatch.StartNew();
+        while (!await condition())
+        {
+            if (deadline.Elapsed > TimeSpan.FromSeconds(seconds))
+            {
+                throw new TimeoutException($"Waited {seconds}s (and {advanced} of test time) for {what}.");
+            }
+
+            if (advanced < maxAdvance)
+            {
+                Clock.Advance(step);
+                advanced += step;
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>Advances the test clock one minute at a time up to <paramref name="until"/> (minutes after T0).</summary>
     protected async Task StepTo(int until, Func<int, Task>? atMinute = null)
     {
