@@ -26,6 +26,7 @@ public static class EngineRegistration
         }
 
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => new LaunchPlans.LaunchPlanClock(sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<TaskOutputCache>();
         services.AddSingleton<IAttemptStatusSink, AttemptStatusForwarder>();
         services.TryAddSingleton<ITaskRunner, LocalProcessRunner>();

@@ -21,10 +21,10 @@ namespace Orleans.Flyte.Grains.LaunchPlans;
 /// </summary>
 public sealed class LaunchPlanGrain(
     IEventStreamStore store,
-    TimeProvider clock,
+    LaunchPlanClock clock,
     IOptions<LaunchPlanOptions> options,
     ILogger<LaunchPlanGrain> log)
-    : EventSourcedGrain<LaunchPlanState, LaunchPlanEvent>(store, clock), ILaunchPlanGrain, IRemindable
+    : EventSourcedGrain<LaunchPlanState, LaunchPlanEvent>(store, clock.Time), ILaunchPlanGrain, IRemindable
 {
     /// <summary>The principal of fires: the scheduler acts on its own, not for whoever last called the grain.</summary>
     public const string SchedulerPrincipal = "system:scheduler";

@@ -9,11 +9,13 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using Orleans.Flyte.Grains.LaunchPlans;
 using Orleans.Flyte.Testing;
 
 namespace Orleans.Flyte.Api.Tests.LaunchPlans;
 
-/// <summary>The real silo host with a test clock: advancing it fires the launch plan timers that are due.</summary>
+/// <summary>The real silo host with a test clock for schedules: advancing it fires the launch plan timers that are due.
+/// Orleans keeps the real clock (its timers, reminders and timeouts run on it).</summary>
 public sealed class LaunchPlanApiFactory(string connectionString, string serviceId, TimeProvider clock, string workRoot) : WebApplicationFactory<Program>
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -31,7 +33,7 @@ public sealed class LaunchPlanApiFactory(string connectionString, string service
         builder.UseSetting("Flyte:Engine:ReminderPeriod", "00:00:05");
         builder.UseSetting("Flyte:LaunchPlans:ReminderPeriod", "00:00:05");
         builder.UseSetting("Flyte:LaunchPlans:PollInterval", "00:00:01");
-        builder.ConfigureTestServices(services => services.AddSingleton(clock));
+        builder.ConfigureTestServices(services => services.AddSingleton(new LaunchPlanClock(clock)));
     }
 }
 
@@ -163,8 +165,8 @@ public abstract class LaunchPlanTestBase : IAsyncLifetime
         $"the run of {launchPlan} at {instant:O} to reach {string.Join("/", phases)}", TimeSpan.FromSeconds(60));
 
     /// <summary>
-    /// Polls, letting test time pass too (by <paramref name="step"/> per poll, at most <paramref name="maxAdvance"/> in all):
-    /// Orleans' own timers and reminders run on the injected clock, so they only come due as it moves.
+    /// Polls, letting test time pass too (by <paramref name="step"/> per poll, at most <paramref name="maxAdvance"/> in all),
+    /// as real time passes while a silo comes back or a run ends.
     /// </summary>
     protected async Task UntilAdvancing(Func<Task<bool>> condition, string what, TimeSpan step, TimeSpan maxAdvance, int seconds = 60)
     {
