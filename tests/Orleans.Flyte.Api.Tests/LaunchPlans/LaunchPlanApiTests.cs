@@ -90,6 +90,30 @@ public sealed class LaunchPlanApiTests : LaunchPlanTestBase
         (await Runs("manual")).Should().HaveCount(6, "one manual run and one run per hour 0..4");
     }
 
+    [Fact]
+    public async Task Versions_are_immutable_the_same_content_is_idempotent_and_other_content_is_a_conflict()
+    {
+        var created = await Register("daily", "cron: \"@daily\"");
+        var again = await Expect(HttpStatusCode.OK, Post($"{Scope}/launchplans", """
+            { "name": "daily", "version": "v1", "workflow": "nightly@v1", "inputs": { "gate": "/" }, "defaultInputs": { "epochs": 3 },
+              "schedule": { "cron": "@daily", "kickoffTimeInput": "at" }, "labels": { "team": "ml" } }
+            """, "application/json"));
+        var conflict = await Expect(HttpStatusCode.Conflict, Post($"{Scope}/launchplans", """
+            name: daily
+            version: v1
+            workflow: nightly@v1
+            inputs: { gate: / }
+            schedule: { cron: "@hourly", kickoffTimeInput: at }
+            """));
+
+        created["versions"]![0]!["state"]!.GetValue<string>().Should().Be("inactive", "registering never starts a schedule");
+        created["versions"]![0]!["spec"]!["workflow"]!.GetValue<string>().Should().Be("nightly@v1");
+        again["versions"]!.AsArray().Should().ContainSingle();
+        conflict["differences"].Should().NotBeNull();
+        var listed = await Expect(HttpStatusCode.OK, Get($"{Scope}/launchplans?state=inactive"));
+        listed["items"]![0]!["schedule"]!.GetValue<string>().Should().Be("cron \"@daily\" UTC");
+    }
+
     [Theory]
     [InlineData("schedule: { cron: \"61 * * * *\", kickoffTimeInput: at }", "/schedule/cron")]
     [InlineData("schedule: { cron: \"0 2 * * *\", timezone: Mars/Olympus, kickoffTimeInput: at }", "/schedule/timezone")]
