@@ -114,6 +114,26 @@ public sealed class LaunchPlanApiTests : LaunchPlanTestBase
         listed["items"]![0]!["schedule"]!.GetValue<string>().Should().Be("cron \"@daily\" UTC");
     }
 
+    [Fact]
+    public async Task The_documented_example_registers_and_shows_its_next_fires_in_seoul_time()
+    {
+        var examples = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!Directory.Exists(Path.Combine(examples.FullName, "docs", "examples")))
+        {
+            examples = examples.Parent!;
+        }
+
+        string Example(string file) => File.ReadAllText(Path.Combine(examples.FullName, "docs", "examples", file));
+        await Expect(HttpStatusCode.Created, Post($"{Scope}/tasks", Example("prepare-data.yaml")));
+        await Expect(HttpStatusCode.Created, Post($"{Scope}/tasks", Example("train-model.yaml")));
+        await Expect(HttpStatusCode.Created, Post($"{Scope}/workflows", Example("train-alpha.yaml")));
+
+        await Expect(HttpStatusCode.Created, Post($"{Scope}/launchplans", Example("nightly-alpha.yaml")));
+        var active = await Transition("nightly-alpha", "v1", "activate");
+
+        active["nextFires"]![0]!.GetValue<DateTimeOffset>().Should().Be(new DateTimeOffset(2026, 3, 2, 17, 0, 0, TimeSpan.Zero));
+    }
+
     [Theory]
     [InlineData("schedule: { cron: \"61 * * * *\", kickoffTimeInput: at }", "/schedule/cron")]
     [InlineData("schedule: { cron: \"0 2 * * *\", timezone: Mars/Olympus, kickoffTimeInput: at }", "/schedule/timezone")]
