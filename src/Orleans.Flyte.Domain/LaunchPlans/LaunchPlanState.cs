@@ -103,6 +103,7 @@ public sealed class LaunchPlanState : IEventSourcedState<LaunchPlanEvent>
 
                 Change(e.Version, LaunchPlanStatus.Active, e);
                 ActiveVersion = e.Version;
+                Paused = false; // activating is an explicit "fire from now", also after a pause
                 StartSchedule(e);
                 break;
             case LaunchPlanDeactivated e:
