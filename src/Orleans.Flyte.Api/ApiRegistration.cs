@@ -64,6 +64,7 @@ public static class ApiRegistration
         app.MapDefinitionsApi();
         app.MapExecutionsApi();
         app.MapGpusApi();
+        LaunchPlans.LaunchPlansApi.MapLaunchPlansApi(app);
         return app;
     }
 

@@ -35,7 +35,7 @@ public static class ExecutionsApi
         group.MapPost("/", CreateExecution).WithName(nameof(CreateExecution))
             .WithSummary("Submit a workflow execution. Returns 202 with the id once the submission is durable; an Idempotency-Key makes retries safe.");
         group.MapGet("/", ListExecutions).WithName(nameof(ListExecutions))
-            .WithSummary("List executions, newest first, filtered by workflow, phase, launch plan and creation time; cursor paging.");
+            .WithSummary("List executions, newest first, filtered by workflow, phase, launch plan (name or name@version), scheduled instant and creation time; cursor paging.");
         group.MapGet("/{id}", GetExecution).WithName(nameof(GetExecution)).WithSummary("An execution with its nodes, attempts, outputs and errors.");
         group.MapPost("/{id}/abort", AbortExecution).WithName(nameof(AbortExecution)).WithSummary("Abort: stops every running node and kills its process.");
         group.MapPost("/{id}/relaunch", RelaunchExecution).WithName(nameof(RelaunchExecution)).WithSummary("A new execution with the same inputs and the same pinned versions.");
@@ -107,6 +107,7 @@ public static class ExecutionsApi
         string? workflow,
         string? phase,
         string? launchPlan,
+        DateTimeOffset? scheduledAt,
         DateTimeOffset? createdAfter,
         DateTimeOffset? createdBefore,
         int? limit,
@@ -166,7 +167,16 @@ public static class ExecutionsApi
 
         if (launchPlan is not null)
         {
-            query = query.Where(e => e.LaunchPlan == launchPlan);
+            // Executions name their launch plan as name@version: a bare name matches every version.
+            var prefix = launchPlan + "@";
+            query = launchPlan.Contains('@', StringComparison.Ordinal)
+                ? query.Where(e => e.LaunchPlan == launchPlan)
+                : query.Where(e => e.LaunchPlan!.StartsWith(prefix));
+        }
+
+        if (scheduledAt is { } instant)
+        {
+            query = query.Where(e => e.ScheduledAt == instant);
         }
 
         if (createdAfter is { } after)

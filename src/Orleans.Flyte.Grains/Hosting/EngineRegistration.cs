@@ -21,14 +21,17 @@ public static class EngineRegistration
         var engine = services.AddOptions<ExecutionEngineOptions>();
         var local = services.AddOptions<LocalProcessRunnerOptions>();
         var gpus = services.AddOptions<GpuOptions>();
+        var launchPlans = services.AddOptions<LaunchPlans.LaunchPlanOptions>();
         if (configuration is not null)
         {
             gpus.Bind(configuration.GetSection(GpuOptions.Section));
+            launchPlans.Bind(configuration.GetSection(LaunchPlans.LaunchPlanOptions.Section));
             engine.Bind(configuration.GetSection(ExecutionEngineOptions.Section));
             local.Bind(configuration.GetSection(LocalProcessRunnerOptions.Section));
         }
 
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => new LaunchPlans.LaunchPlanClock(sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<TaskOutputCache>();
         services.AddSingleton<IAttemptStatusSink, AttemptStatusForwarder>();
         services.TryAddSingleton<ITaskRunner, LocalProcessRunner>();

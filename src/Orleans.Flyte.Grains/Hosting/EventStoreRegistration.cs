@@ -67,6 +67,7 @@ public static class EventStoreRegistration
         options.Schema.For<TaskCacheEntry>();
         options.Projections.Add(new RegistryCatalogProjection(), ProjectionLifecycle.Inline);
         options.Projections.Add(new ExecutionCatalogProjection(), ProjectionLifecycle.Inline);
+        LaunchPlans.LaunchPlanCatalogProjection.Configure(options);
     }
 
     /// <summary>Journaled grains keep their logs in Marten through <see cref="EventSourcedGrain{TState,TEvent}"/>.</summary>
