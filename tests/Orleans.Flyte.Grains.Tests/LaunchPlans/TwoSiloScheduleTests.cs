@@ -84,9 +84,67 @@ public sealed class TwoSiloScheduleTests : IAsyncLifetime
         await first.StopAsync();
     }
 
-    private static async Task<List<ExecutionSummaryDocument>> Runs(IHost silo)
+    /// <summary>
+    /// A split brain: two independent clusters on one database each hold an activation of the same launch plan and both
+    /// fire its timers on every instant. The conditional write lets exactly one decide each instant.
+    /// </summary>
+    [Fact]
+    public async Task Two_activations_of_one_launch_plan_never_decide_an_instant_twice()
     {
-        await using var session = silo.Services.GetRequiredService<IDocumentStore>().QuerySession();
+        await using var a = await FlyteCluster.StartAsync(_database.ConnectionString, configureServices: ConfigureSchedules);
+        await using var b = await FlyteCluster.StartAsync(_database.ConnectionString, configureServices: ConfigureSchedules);
+        var key = DefinitionKey.Of("lab", "development", "hourly");
+        var planA = a.Grains.GetGrain<ILaunchPlanGrain>(key);
+        var planB = b.Grains.GetGrain<ILaunchPlanGrain>(key);
+        await planA.Register(Command());
+        await planA.Activate("v1", "start");
+        (await planB.Get())!.ActiveVersion.Should().Be("v1", "the second activation reads the same stream");
+
+        for (var hour = 1; hour <= Hours; hour++)
+        {
+            for (var minute = 1; minute <= 60; minute++)
+            {
+                _clock.SetUtcNow(T0.AddHours(hour - 1).AddMinutes(minute));
+            }
+
+            await Task.WhenAll(planA.Tick(), planB.Tick(), planA.Tick(), planB.Tick());
+            var instant = T0.AddHours(hour);
+            await Eventually.Until(async () => (await Runs(a.SiloServices)).Any(r => r.ScheduledAt == instant), $"the run of {instant:O}", TimeSpan.FromSeconds(60));
+        }
+
+        var runs = await Runs(a.SiloServices);
+        runs.Select(r => r.ScheduledAt!.Value).Should().Equal(Enumerable.Range(1, Hours).Select(h => T0.AddHours(h)));
+        (await FiredEvents()).Should().Equal(Enumerable.Range(1, Hours).Select(h => T0.AddHours(h)), "each instant was decided by exactly one activation");
+    }
+
+    private void ConfigureSchedules(IServiceCollection services)
+    {
+        services.AddSingleton(new LaunchPlanClock(_clock));
+        services.Configure<LocalProcessRunnerOptions>(o => o.WorkRoot = _workRoot);
+        services.Configure<LaunchPlanOptions>(o => o.PollInterval = TimeSpan.FromSeconds(1));
+    }
+
+    private async Task<List<DateTimeOffset>> FiredEvents()
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(_database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(
+            "select coalesce(data->>'scheduledAt', data->>'ScheduledAt')::timestamptz from flyte.mt_events where type = 'launch_plan_fired' order by seq_id", connection);
+        var result = new List<DateTimeOffset>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            result.Add(new DateTimeOffset(reader.GetDateTime(0).ToUniversalTime(), TimeSpan.Zero));
+        }
+
+        return result;
+    }
+
+    private static Task<List<ExecutionSummaryDocument>> Runs(IHost silo) => Runs(silo.Services);
+
+    private static async Task<List<ExecutionSummaryDocument>> Runs(IServiceProvider services)
+    {
+        await using var session = services.GetRequiredService<IDocumentStore>().QuerySession();
         var runs = await session.Query<ExecutionSummaryDocument>().Where(e => e.LaunchPlan == "hourly@v1").ToListAsync();
         return [.. runs.OrderBy(r => r.ScheduledAt)];
     }
