@@ -189,7 +189,7 @@ public static class LaunchPlansApi
     }
 
     public static async Task<IResult> TriggerLaunchPlan(
-        string project, string domain, string name, [FromBody] TriggerLaunchPlanRequest? request, [AsParameters] RegistryServices services)
+        string project, string domain, string name, [FromBody] TriggerLaunchPlanRequest? request, HttpContext http, [AsParameters] RegistryServices services)
     {
         if (await services.CheckScope(project, domain) is { } scopeError)
         {
@@ -206,7 +206,14 @@ public static class LaunchPlansApi
             return NotFound(project, domain, name);
         }
 
-        var result = await Grain(services, project, domain, name).Trigger(request?.Version, request?.Inputs?.ToJsonString(), request?.Reason);
+        var key = http.Request.Headers[Executions.ExecutionsApi.IdempotencyHeader].ToString();
+        if (key.Length > 200)
+        {
+            return Problems.BadRequest($"The {Executions.ExecutionsApi.IdempotencyHeader} header may be at most 200 characters.");
+        }
+
+        var executionId = key.Length > 0 ? Grains.Executions.ExecutionIds.FromIdempotencyKey(project, domain, $"launchplan/{name}/{key}") : null;
+        var result = await Grain(services, project, domain, name).Trigger(request?.Version, request?.Inputs?.ToJsonString(), request?.Reason, executionId);
         return Launched(project, domain, name, result);
     }
 

@@ -43,9 +43,11 @@ public interface ILaunchPlanGrain : IGrainWithStringKey
     [Alias("Resume")]
     Task<TransitionResult> Resume(string? reason);
 
-    /// <summary>Launches a version now (the active one when <paramref name="version"/> is null) with optional overrides of non-fixed inputs.</summary>
+    /// <summary>Launches a version now (the active one when <paramref name="version"/> is null) with optional overrides of
+    /// non-fixed inputs. With <paramref name="executionId"/> (derived from an idempotency key) a retry finds the execution
+    /// the first call created instead of starting another; the same id with other inputs is refused.</summary>
     [Alias("Trigger")]
-    Task<LaunchResult> Trigger(string? version, string? overridesJson, string? reason);
+    Task<LaunchResult> Trigger(string? version, string? overridesJson, string? reason, string? executionId);
 
     /// <summary>One execution per scheduled instant in [from, to), each with the id a scheduled fire of that instant has.</summary>
     [Alias("Backfill")]

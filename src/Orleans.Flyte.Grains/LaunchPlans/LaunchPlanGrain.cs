@@ -191,7 +191,7 @@ public sealed class LaunchPlanGrain(
         }
     }
 
-    public async Task<LaunchResult> Trigger(string? version, string? overridesJson, string? reason)
+    public async Task<LaunchResult> Trigger(string? version, string? overridesJson, string? reason, string? executionId)
     {
         var target = version is null ? State.Active : State.Find(version);
         if (target is null)
@@ -220,11 +220,20 @@ public sealed class LaunchPlanGrain(
             return new LaunchResult(TransitionStatus.Invalid, "The inputs are not valid.", [.. inputs.Errors.Select(e => new LaunchError(e.Pointer, e.Message))], []);
         }
 
-        var id = ExecutionIds.New();
+        var id = executionId ?? ExecutionIds.New();
         var inputsJson = inputs.Value!.ToJsonString();
-        await Record(new LaunchPlanTriggered(target.Version, id, inputsJson), reason);
+
+        // A retry with the same idempotency key: the execution exists, so only check it is the same launch.
+        var retried = executionId is not null && await Execution(id).GetSubmission() is not null;
+        if (!retried)
+        {
+            await Record(new LaunchPlanTriggered(target.Version, id, inputsJson), reason);
+        }
+
         var outcome = await Execution(id).Create(Command(target, inputsJson, null));
-        return new LaunchResult(TransitionStatus.Changed, null, [], [new LaunchedRun(id, null, outcome.Status == CreateStatus.Created)]);
+        return outcome.Status == CreateStatus.Conflict
+            ? Launch(TransitionStatus.Refused, $"The idempotency key was already used to launch execution {id} with other inputs or another version. Use a new key for a new launch.")
+            : new LaunchResult(TransitionStatus.Changed, null, [], [new LaunchedRun(id, null, outcome.Status == CreateStatus.Created)]);
     }
 
     public async Task<LaunchResult> Backfill(string version, DateTimeOffset from, DateTimeOffset to, string? reason)

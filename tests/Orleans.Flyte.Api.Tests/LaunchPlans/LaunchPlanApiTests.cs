@@ -91,6 +91,32 @@ public sealed class LaunchPlanApiTests : LaunchPlanTestBase
     }
 
     [Fact]
+    public async Task A_trigger_retried_with_the_same_idempotency_key_finds_the_first_run_instead_of_starting_another()
+    {
+        await Register("retried", "cron: \"0 * * * *\"");
+        Task<HttpResponseMessage> Trigger(string key, int epochs)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, new Uri($"{Scope}/launchplans/retried/trigger", UriKind.Relative))
+            {
+                Content = System.Net.Http.Json.JsonContent.Create(new { version = "v1", inputs = new { epochs } }),
+            };
+            request.Headers.Add("Idempotency-Key", key);
+            return Http.SendAsync(request);
+        }
+
+        var first = await Expect(HttpStatusCode.Accepted, Trigger("run-2026-11-29", 9));
+        var retry = await Expect(HttpStatusCode.Accepted, Trigger("run-2026-11-29", 9));
+        var reused = await Expect(HttpStatusCode.Conflict, Trigger("run-2026-11-29", 12));
+
+        var id = first["executions"]![0]!["id"]!.GetValue<string>();
+        first["executions"]![0]!["created"]!.GetValue<bool>().Should().BeTrue();
+        retry["executions"]![0]!["id"]!.GetValue<string>().Should().Be(id);
+        retry["executions"]![0]!["created"]!.GetValue<bool>().Should().BeFalse();
+        reused["detail"]!.GetValue<string>().Should().Contain("already used to launch execution " + id);
+        (await Runs("retried")).Should().ContainSingle();
+    }
+
+    [Fact]
     public async Task Versions_are_immutable_the_same_content_is_idempotent_and_other_content_is_a_conflict()
     {
         var created = await Register("daily", "cron: \"@daily\"");
