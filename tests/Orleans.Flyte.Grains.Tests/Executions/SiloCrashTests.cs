@@ -125,35 +125,11 @@ public sealed class SiloCrashTests : IAsyncLifetime
             new Dictionary<string, string>(), null, null);
     }
 
-    private async Task<IHost> StartSilo()
-    {
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Services.AddOrleansFlyteEventStore(_database.ConnectionString);
-        builder.Services.AddOrleansFlyteEngine();
-        builder.Services.Configure<LocalProcessRunnerOptions>(o => o.WorkRoot = _workRoot);
-        builder.Services.Configure<ExecutionEngineOptions>(o =>
-        {
-            o.ReminderPeriod = TimeSpan.FromSeconds(2);
-            o.RetryBaseDelay = TimeSpan.FromMilliseconds(100);
-        });
-        builder.UseOrleans(silo =>
-        {
-            silo.Configure<ClusterOptions>(o =>
+    private async Task<IHost> StartSilo() =>
+        _lastStarted = await PostgresSilo.StartAsync(_database.ConnectionString, _clusterId, _workRoot, services =>
+            services.Configure<ExecutionEngineOptions>(o =>
             {
-                o.ClusterId = _clusterId;
-                o.ServiceId = _clusterId;
-            });
-            silo.ConfigureEndpoints(System.Net.IPAddress.Loopback, TestPorts.Free(), TestPorts.Free());
-            silo.UsePostgresClustering(_database.ConnectionString);
-            silo.UsePostgresReminders(_database.ConnectionString);
-            silo.AddOrleansFlyteGrains();
-            silo.Configure<ClusterMembershipOptions>(PostgresClusteringTests.FastFailureDetection);
-            PostgresClusteringTests.FastReminders(silo);
-        });
-        var host = builder.Build();
-        await host.StartAsync();
-        _lastStarted = host;
-        return host;
-    }
+                o.ReminderPeriod = TimeSpan.FromSeconds(2);
+                o.RetryBaseDelay = TimeSpan.FromMilliseconds(100);
+            }));
 }

@@ -178,36 +178,15 @@ public sealed class TwoSiloScheduleTests : IAsyncLifetime
         return new RegisterLaunchPlan("v1", canonical, CanonicalJson.Sha256(canonical), "hourly-job@v1", CanonicalJson.Serialize(workflow.ToJson()), plan);
     }
 
-    private async Task<IHost> StartSilo()
-    {
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Services.AddOrleansFlyteEventStore(_database.ConnectionString);
-        builder.Services.AddOrleansFlyteEngine();
-        builder.Services.AddSingleton(new LaunchPlanClock(_clock));
-        builder.Services.Configure<LocalProcessRunnerOptions>(o => o.WorkRoot = _workRoot);
-        builder.Services.Configure<ExecutionEngineOptions>(o => o.ReminderPeriod = TimeSpan.FromSeconds(2));
-        builder.Services.Configure<LaunchPlanOptions>(o =>
+    private Task<IHost> StartSilo() =>
+        PostgresSilo.StartAsync(_database.ConnectionString, _clusterId, _workRoot, services =>
         {
-            o.ReminderPeriod = TimeSpan.FromSeconds(2);
-            o.PollInterval = TimeSpan.FromSeconds(1);
-        });
-        builder.UseOrleans(silo =>
-        {
-            silo.Configure<ClusterOptions>(o =>
+            services.AddSingleton(new LaunchPlanClock(_clock));
+            services.Configure<ExecutionEngineOptions>(o => o.ReminderPeriod = TimeSpan.FromSeconds(2));
+            services.Configure<LaunchPlanOptions>(o =>
             {
-                o.ClusterId = _clusterId;
-                o.ServiceId = _clusterId;
+                o.ReminderPeriod = TimeSpan.FromSeconds(2);
+                o.PollInterval = TimeSpan.FromSeconds(1);
             });
-            silo.ConfigureEndpoints(System.Net.IPAddress.Loopback, TestPorts.Free(), TestPorts.Free());
-            silo.UsePostgresClustering(_database.ConnectionString);
-            silo.UsePostgresReminders(_database.ConnectionString);
-            silo.AddOrleansFlyteGrains();
-            silo.Configure<ClusterMembershipOptions>(PostgresClusteringTests.FastFailureDetection);
-            PostgresClusteringTests.FastReminders(silo);
         });
-        var host = builder.Build();
-        await host.StartAsync();
-        return host;
-    }
 }
