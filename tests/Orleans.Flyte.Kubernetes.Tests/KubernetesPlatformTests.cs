@@ -21,7 +21,7 @@ public sealed class KubernetesPlatformTests : IAsyncLifetime
     private readonly string _serviceId = "k8s-" + Guid.NewGuid().ToString("N")[..8];
     private FakeKubernetesApi _api = null!;
     private TestDatabase _database = null!;
-    private PlatformFactory Platform { get; set; } = null!;
+    private FlyteApiFactory Platform { get; set; } = null!;
     private HttpClient Http { get; set; } = null!;
 
     public async Task InitializeAsync()
@@ -179,7 +179,22 @@ public sealed class KubernetesPlatformTests : IAsyncLifetime
 
     private async Task StartPlatform(params (string Key, string Value)[] settings)
     {
-        Platform = new PlatformFactory(_database.ConnectionString, _serviceId, _api.Host, settings);
+        var all = new Dictionary<string, string>
+        {
+            ["Orleans:ClusterId"] = _serviceId,
+            ["Orleans:ServiceId"] = _serviceId,
+            ["Flyte:Runner"] = "kubernetes",
+            ["Flyte:Kubernetes:Host"] = _api.Host,
+            ["Flyte:Kubernetes:PodRetention"] = "00:00:00",
+            ["Flyte:Kubernetes:WatchRetryDelay"] = "00:00:00.100",
+            ["Flyte:Gpus:Nodes:0:Enabled"] = "false", // not the sample inventory of appsettings.json
+        };
+        foreach (var (key, value) in settings)
+        {
+            all[key] = value;
+        }
+
+        Platform = new FlyteApiFactory(_database.ConnectionString, all);
         Http = Platform.CreateClient();
         (await Http.GetAsync(new Uri("/readyz", UriKind.Relative))).EnsureSuccessStatusCode();
     }
@@ -236,29 +251,4 @@ public sealed class KubernetesPlatformTests : IAsyncLifetime
 
     private Task<JsonObject> WaitForEnd(string id) =>
         WaitFor(id, e => e["phase"]!.GetValue<string>() is "Succeeded" or "Failed" or "Aborted" or "TimedOut", "the execution to end");
-
-    private sealed class PlatformFactory(string connectionString, string serviceId, string kubernetesHost, (string Key, string Value)[] settings) : WebApplicationFactory<Program>
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            builder.UseSetting("ConnectionStrings:Postgres", connectionString);
-            builder.UseSetting("Orleans:ClusterId", serviceId);
-            builder.UseSetting("Orleans:ServiceId", serviceId);
-            builder.UseSetting("Orleans:SiloPort", TestPorts.Free().ToString(CultureInfo.InvariantCulture));
-            builder.UseSetting("Orleans:GatewayPort", TestPorts.Free().ToString(CultureInfo.InvariantCulture));
-            builder.UseSetting("Logging:LogLevel:Default", "Warning");
-            builder.UseSetting("Flyte:Engine:RetryBaseDelay", "00:00:00.100");
-            builder.UseSetting("Flyte:Engine:ReminderPeriod", "00:00:05");
-            builder.UseSetting("Orleans:MinimumReminderPeriod", "00:00:05");
-            builder.UseSetting("Flyte:Runner", "kubernetes");
-            builder.UseSetting("Flyte:Kubernetes:Host", kubernetesHost);
-            builder.UseSetting("Flyte:Kubernetes:PodRetention", "00:00:00");
-            builder.UseSetting("Flyte:Kubernetes:WatchRetryDelay", "00:00:00.100");
-            builder.UseSetting("Flyte:Gpus:Nodes:0:Enabled", "false"); // not the sample inventory of appsettings.json
-            foreach (var (key, value) in settings)
-            {
-                builder.UseSetting(key, value);
-            }
-        }
-    }
 }

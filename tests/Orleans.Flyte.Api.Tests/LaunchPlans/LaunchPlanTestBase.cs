@@ -14,29 +14,6 @@ using Orleans.Flyte.Testing;
 
 namespace Orleans.Flyte.Api.Tests.LaunchPlans;
 
-/// <summary>The real silo host with a test clock for schedules: advancing it fires the launch plan timers that are due.
-/// Orleans keeps the real clock (its timers, reminders and timeouts run on it).</summary>
-public sealed class LaunchPlanApiFactory(string connectionString, string serviceId, TimeProvider clock, string workRoot) : WebApplicationFactory<Program>
-{
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
-    {
-        // The service id stays the same across restarts: reminders belong to it.
-        builder.UseSetting("ConnectionStrings:Postgres", connectionString);
-        builder.UseSetting("Orleans:ClusterId", serviceId);
-        builder.UseSetting("Orleans:ServiceId", serviceId);
-        builder.UseSetting("Orleans:SiloPort", TestPorts.Free().ToString(CultureInfo.InvariantCulture));
-        builder.UseSetting("Orleans:GatewayPort", TestPorts.Free().ToString(CultureInfo.InvariantCulture));
-        builder.UseSetting("Orleans:MinimumReminderPeriod", "00:00:05");
-        builder.UseSetting("Logging:LogLevel:Default", "Warning");
-        builder.UseSetting("Flyte:Runners:Local:WorkRoot", workRoot);
-        builder.UseSetting("Flyte:Engine:RetryBaseDelay", "00:00:00.100");
-        builder.UseSetting("Flyte:Engine:ReminderPeriod", "00:00:05");
-        builder.UseSetting("Flyte:LaunchPlans:ReminderPeriod", "00:00:05");
-        builder.UseSetting("Flyte:LaunchPlans:PollInterval", "00:00:01");
-        builder.ConfigureTestServices(services => services.AddSingleton(new LaunchPlanClock(clock)));
-    }
-}
-
 /// <summary>
 /// One database, one platform and one test clock per test. A task <c>stamp</c> waits until the file named by its
 /// <c>gate</c> input exists (<c>/</c> always does), so overlap tests can hold a run open.
@@ -54,7 +31,7 @@ public abstract class LaunchPlanTestBase : IAsyncLifetime
 
     protected TestDatabase Database { get; private set; } = null!;
 
-    protected LaunchPlanApiFactory Factory { get; private set; } = null!;
+    protected FlyteApiFactory Factory { get; private set; } = null!;
 
     protected HttpClient Http { get; private set; } = null!;
 
@@ -93,7 +70,20 @@ public abstract class LaunchPlanTestBase : IAsyncLifetime
 
     protected async Task StartPlatform()
     {
-        Factory = new LaunchPlanApiFactory(Database.ConnectionString, _serviceId, Clock, Path.Combine(Scratch, "work"));
+        // The real silo host with a test clock for schedules: advancing it fires the launch plan timers that are due.
+        // Orleans keeps the real clock (its timers, reminders and timeouts run on it). The service id stays the same
+        // across restarts: reminders belong to it.
+        Factory = new FlyteApiFactory(
+            Database.ConnectionString,
+            new Dictionary<string, string>
+            {
+                ["Orleans:ClusterId"] = _serviceId,
+                ["Orleans:ServiceId"] = _serviceId,
+                ["Flyte:Runners:Local:WorkRoot"] = Path.Combine(Scratch, "work"),
+                ["Flyte:LaunchPlans:ReminderPeriod"] = "00:00:05",
+                ["Flyte:LaunchPlans:PollInterval"] = "00:00:01",
+            },
+            services => services.AddSingleton(new LaunchPlanClock(Clock)));
         Http = Factory.CreateClient();
         (await Http.GetAsync(new Uri("/readyz", UriKind.Relative))).EnsureSuccessStatusCode();
     }

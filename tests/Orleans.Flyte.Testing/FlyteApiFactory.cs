@@ -1,15 +1,22 @@
-using System.Net;
-using System.Net.Sockets;
+using System.Globalization;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 
-namespace Orleans.Flyte.Api.Tests;
+namespace Orleans.Flyte.Testing;
 
 /// <summary>
 /// The real silo host (Orleans + API) on a database of its own, with free silo ports so test classes
-/// can run in parallel. Dispose and create another on the same connection string to restart the platform.
+/// can run in parallel. Dispose and create another on the same connection string to restart the platform
+/// (pass the same <c>Orleans:ServiceId</c> in <paramref name="settings"/> to keep its reminders).
 /// </summary>
-public sealed class FlyteApiFactory(string connectionString, IReadOnlyDictionary<string, string>? settings = null) : WebApplicationFactory<Program>
+/// <param name="settings">Configuration on top of the test defaults and the silo's appsettings (later wins).</param>
+/// <param name="testServices">Services replaced after the host's own (e.g. a test clock).</param>
+public sealed class FlyteApiFactory(
+    string connectionString,
+    IReadOnlyDictionary<string, string>? settings = null,
+    Action<IServiceCollection>? testServices = null) : WebApplicationFactory<Program>
 {
     /// <summary>Where the local runner puts attempt directories: one folder per platform instance (kept across restarts by passing it in settings).</summary>
     public string WorkRoot { get; } = settings?.GetValueOrDefault("Flyte:Runners:Local:WorkRoot") ?? Path.Combine(Path.GetTempPath(), "orleans-flyte-tests", Guid.NewGuid().ToString("N"));
@@ -20,8 +27,8 @@ public sealed class FlyteApiFactory(string connectionString, IReadOnlyDictionary
         builder.UseSetting("ConnectionStrings:Postgres", connectionString);
         builder.UseSetting("Orleans:ClusterId", clusterId);
         builder.UseSetting("Orleans:ServiceId", clusterId);
-        builder.UseSetting("Orleans:SiloPort", Orleans.Flyte.Testing.TestPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture));
-        builder.UseSetting("Orleans:GatewayPort", Orleans.Flyte.Testing.TestPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        builder.UseSetting("Orleans:SiloPort", TestPorts.Free().ToString(CultureInfo.InvariantCulture));
+        builder.UseSetting("Orleans:GatewayPort", TestPorts.Free().ToString(CultureInfo.InvariantCulture));
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         builder.UseSetting("Flyte:Runners:Local:WorkRoot", WorkRoot);
         builder.UseSetting("Flyte:Engine:RetryBaseDelay", "00:00:00.100");
@@ -30,6 +37,11 @@ public sealed class FlyteApiFactory(string connectionString, IReadOnlyDictionary
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
             builder.UseSetting(key, value);
+        }
+
+        if (testServices is not null)
+        {
+            builder.ConfigureTestServices(testServices);
         }
     }
 }
