@@ -290,9 +290,13 @@ public sealed class TaskExecutionGrain(
             [.. spec.Outputs.Keys],
             spec.Resources.Cpu?.ToString(),
             spec.Resources.Memory?.ToString(),
-            State.Grants.TryGetValue(attempt.Attempt, out var grant) ? new GpuGrant(grant.Node, grant.UnitIds, grant.ResourceName) : GpuGrant.None,
+            Grant(attempt.Attempt) ?? GpuGrant.None,
             spec.Timeout);
     }
+
+    /// <summary>The GPUs the allocator granted to an attempt, as the runner takes them; null when it has none.</summary>
+    private GpuGrant? Grant(int attempt) =>
+        State.Grants.TryGetValue(attempt, out var g) ? new GpuGrant(g.Node, g.UnitIds, g.ResourceName) : null;
 
     private IGpuAllocatorGrain Allocator => GrainFactory.GetGrain<IGpuAllocatorGrain>(IGpuAllocatorGrain.Key);
 
@@ -358,7 +362,7 @@ public sealed class TaskExecutionGrain(
         [.. State.Attempts.Select(a => new AttemptView(
             a.Attempt, a.AttemptId, a.Outcome?.ToString() ?? (a.StartedAt is null ? "Initializing" : "Running"),
             a.LaunchedAt, a.StartedAt, a.FinishedAt, a.Error, a.ExitCode,
-            State.Grants.TryGetValue(a.Attempt, out var g) ? new GpuGrant(g.Node, g.UnitIds, g.ResourceName) : null))],
+            Grant(a.Attempt)))],
         State.PendingGpu is { } pending && _lastGpuAnswer?.RequestId == pending.AttemptId ? _lastGpuAnswer.Waiting : null,
         State.WaitingSince);
 }
