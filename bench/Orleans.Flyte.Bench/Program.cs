@@ -1,18 +1,17 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Orleans.Configuration;
+using Orleans.Flyte.Abstractions.Executions;
+using Orleans.Flyte.Abstractions.Runners;
 using Orleans.Flyte.Bench;
 using Orleans.Flyte.Domain.Executions;
 using Orleans.Flyte.Domain.Specs;
 using Orleans.Flyte.Grains.Clustering;
-using Orleans.Flyte.Grains.Executions;
 using Orleans.Flyte.Grains.Hosting;
-using Orleans.Flyte.Grains.Runners;
 using Orleans.Flyte.Grains.Runners.Local;
 
 // Engine throughput: N concurrent executions of an M-node chain of no-op tasks through a real silo and
@@ -98,11 +97,11 @@ if (mode == "store")
 if (mode == "allocator")
 {
     // The allocator grain itself: request → grant → release round trips through the silo and PostgreSQL.
-    var allocator = grains.GetGrain<Orleans.Flyte.Grains.Gpus.IGpuAllocatorGrain>(Orleans.Flyte.Grains.Gpus.IGpuAllocatorGrain.Key);
+    var allocator = grains.GetGrain<Orleans.Flyte.Abstractions.Gpus.IGpuAllocatorGrain>(Orleans.Flyte.Abstractions.Gpus.IGpuAllocatorGrain.Key);
     var inventory = GpuBench.Inventory();
     foreach (var node in inventory.Nodes.Values)
     {
-        await grains.GetGrain<Orleans.Flyte.Grains.Gpus.IGpuNodeGrain>(node.Node).Sync(node.Inventory, schedulable: true, "bench");
+        await grains.GetGrain<Orleans.Flyte.Abstractions.Gpus.IGpuNodeGrain>(node.Node).Sync(node.Inventory, schedulable: true, "bench");
     }
 
     foreach (var clients in new[] { 1, 16, 64 })
@@ -116,7 +115,7 @@ if (mode == "allocator")
                 var request = new Orleans.Flyte.Domain.Gpus.GpuLeaseRequest($"{clients}-{c}-{i}", $"team-{c % 5}", "development", $"e{c}", "n", 1,
                     (i % 3) switch { 0 => "mig-1g.5gb", 1 => "mig-3g.20gb", _ => null }, (i % 3) == 2 ? "a100-40gb" : null, 1);
                 var status = await allocator.Request(request);
-                while (status.State != Orleans.Flyte.Grains.Gpus.GpuLeaseState.Granted)
+                while (status.State != Orleans.Flyte.Abstractions.Gpus.GpuLeaseState.Granted)
                 {
                     await Task.Delay(5);
                     status = await allocator.GetStatus(request.RequestId);

@@ -1,12 +1,12 @@
 using System.Net;
-using k8s;
-using k8s.Autorest;
-using k8s.Models;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Flyte.Abstractions.Gpus;
 using Orleans.Flyte.Domain.Gpus;
-using Orleans.Flyte.Grains.Gpus;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
 
 namespace Orleans.Flyte.Kubernetes;
 

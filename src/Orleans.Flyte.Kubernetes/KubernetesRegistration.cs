@@ -1,9 +1,9 @@
-using k8s;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using Orleans.Flyte.Grains.Runners;
+using Orleans.Flyte.Abstractions.Runners;
+using k8s;
 
 namespace Orleans.Flyte.Kubernetes;
 
@@ -18,7 +18,7 @@ public static class KubernetesRegistration
     /// <summary>
     /// With <c>Flyte:Runner = kubernetes</c>, replaces the runner with <see cref="KubernetesTaskRunner"/>; with
     /// <c>Flyte:Gpus:Inventory = kubernetes</c>, adds <see cref="KubernetesNodeDiscovery"/> (which reports to the registered
-    /// <see cref="Grains.Gpus.IGpuInventorySink"/>). Otherwise changes nothing. Call after <c>AddOrleansFlyteEngine</c>.
+    /// <see cref="Abstractions.Gpus.IGpuInventorySink"/>). Otherwise changes nothing. Call after <c>AddOrleansFlyteEngine</c>.
     /// </summary>
     public static IServiceCollection AddOrleansFlyteKubernetes(this IServiceCollection services, IConfiguration configuration)
     {

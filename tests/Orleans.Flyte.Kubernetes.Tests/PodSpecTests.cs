@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Orleans.Flyte.Grains.Runners;
+using Orleans.Flyte.Abstractions.Runners;
 
 namespace Orleans.Flyte.Kubernetes.Tests;
 

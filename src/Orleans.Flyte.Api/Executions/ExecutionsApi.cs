@@ -8,13 +8,14 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Orleans.Flyte.Abstractions.Executions;
+using Orleans.Flyte.Abstractions.Registry;
 using Orleans.Flyte.Api.Http;
 using Orleans.Flyte.Api.Registry;
 using Orleans.Flyte.Domain.EventSourcing;
 using Orleans.Flyte.Domain.Executions;
 using Orleans.Flyte.Domain.Specs;
 using Orleans.Flyte.Grains.Executions;
-using Orleans.Flyte.Grains.Registry;
 
 namespace Orleans.Flyte.Api.Executions;
 

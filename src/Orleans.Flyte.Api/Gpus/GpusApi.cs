@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Orleans.Flyte.Abstractions.Gpus;
 using Orleans.Flyte.Api.Http;
 using Orleans.Flyte.Api.Registry;
 using Orleans.Flyte.Domain.Executions;

@@ -1,5 +1,5 @@
 using Microsoft.AspNetCore.Http;
-using Orleans.Flyte.Grains.EventSourcing;
+using Orleans.Flyte.Abstractions;
 
 namespace Orleans.Flyte.Api.Http;
 

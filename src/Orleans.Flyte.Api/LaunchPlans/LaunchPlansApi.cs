@@ -4,13 +4,15 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Orleans.Flyte.Abstractions.Executions;
+using Orleans.Flyte.Abstractions.LaunchPlans;
+using Orleans.Flyte.Abstractions.Registry;
 using Orleans.Flyte.Api.Http;
 using Orleans.Flyte.Api.Registry;
 using Orleans.Flyte.Domain.Executions;
 using Orleans.Flyte.Domain.LaunchPlans;
 using Orleans.Flyte.Domain.Specs;
 using Orleans.Flyte.Grains.LaunchPlans;
-using Orleans.Flyte.Grains.Registry;
 
 namespace Orleans.Flyte.Api.LaunchPlans;
 
@@ -212,7 +214,7 @@ public static class LaunchPlansApi
             return Problems.BadRequest($"The {Executions.ExecutionsApi.IdempotencyHeader} header may be at most 200 characters.");
         }
 
-        var executionId = key.Length > 0 ? Grains.Executions.ExecutionIds.FromIdempotencyKey(project, domain, $"launchplan/{name}/{key}") : null;
+        var executionId = key.Length > 0 ? ExecutionIds.FromIdempotencyKey(project, domain, $"launchplan/{name}/{key}") : null;
         var result = await Grain(services, project, domain, name).Trigger(request?.Version, request?.Inputs?.ToJsonString(), request?.Reason, executionId);
         return Launched(project, domain, name, result);
     }

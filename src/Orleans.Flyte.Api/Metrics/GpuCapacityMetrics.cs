@@ -1,4 +1,4 @@
-using Orleans.Flyte.Grains.Gpus;
+using Orleans.Flyte.Abstractions.Gpus;
 using Prometheus;
 
 namespace Orleans.Flyte.Api.Metrics;

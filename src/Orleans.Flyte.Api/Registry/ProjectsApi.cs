@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
+using Orleans.Flyte.Abstractions.Registry;
 using Orleans.Flyte.Api.Http;
 using Orleans.Flyte.Domain.Specs;
 using Orleans.Flyte.Grains.Registry;

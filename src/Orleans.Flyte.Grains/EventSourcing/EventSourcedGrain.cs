@@ -1,5 +1,6 @@
 using Orleans.EventSourcing;
 using Orleans.EventSourcing.CustomStorage;
+using Orleans.Flyte.Abstractions;
 using Orleans.Flyte.Domain.EventSourcing;
 using Orleans.Providers;
 
@@ -28,7 +29,7 @@ public abstract class EventSourcedGrain<TState, TEvent>(IEventStreamStore store,
 
     /// <summary>Stamps an event with who, when and which request, from the caller's request context.</summary>
     protected TEvent Stamp(TEvent @event, string? reason = null) =>
-        (TEvent)((DomainEvent)@event with { Meta = CallContext.Metadata(clock.GetUtcNow(), reason) });
+        (TEvent)((DomainEvent)@event with { Meta = new EventMetadata(clock.GetUtcNow(), CallContext.Principal, CallContext.CorrelationId, reason) });
 
     /// <summary>Stamps and raises an event, then waits until it is durable.</summary>
     protected async Task Record(TEvent @event, string? reason = null)

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
-using Orleans.Flyte.Grains.Runners;
+using Orleans.Flyte.Abstractions.Executions;
+using Orleans.Flyte.Abstractions.Runners;
 
 namespace Orleans.Flyte.Grains.Executions;
 

@@ -1,12 +1,13 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Flyte.Abstractions.Executions;
+using Orleans.Flyte.Abstractions.Gpus;
+using Orleans.Flyte.Abstractions.Runners;
 using Orleans.Flyte.Domain.EventSourcing;
 using Orleans.Flyte.Domain.Executions;
 using Orleans.Flyte.Domain.Gpus;
 using Orleans.Flyte.Domain.Specs;
 using Orleans.Flyte.Grains.EventSourcing;
-using Orleans.Flyte.Grains.Gpus;
-using Orleans.Flyte.Grains.Runners;
 
 namespace Orleans.Flyte.Grains.Executions;
 

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Flyte.Abstractions.Executions;
 using Orleans.Flyte.Domain.EventSourcing;
 using Orleans.Flyte.Domain.Executions;
 using Orleans.Flyte.Domain.Specs;

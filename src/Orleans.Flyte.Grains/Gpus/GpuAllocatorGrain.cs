@@ -1,10 +1,11 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
+using Orleans.Flyte.Abstractions.Executions;
+using Orleans.Flyte.Abstractions.Gpus;
 using Orleans.Flyte.Domain.EventSourcing;
 using Orleans.Flyte.Domain.Gpus;
 using Orleans.Flyte.Grains.EventSourcing;
-using Orleans.Concurrency;
-using Orleans.Flyte.Grains.Executions;
 
 namespace Orleans.Flyte.Grains.Gpus;
 

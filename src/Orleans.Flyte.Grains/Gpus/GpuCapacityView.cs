@@ -1,3 +1,4 @@
+using Orleans.Flyte.Abstractions.Gpus;
 using Orleans.Flyte.Domain.Gpus;
 
 namespace Orleans.Flyte.Grains.Gpus;

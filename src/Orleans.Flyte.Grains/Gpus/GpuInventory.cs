@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Flyte.Abstractions.Gpus;
 using Orleans.Flyte.Domain.Gpus;
 using Orleans.Runtime;
 

@@ -1,3 +1,4 @@
+using Orleans.Flyte.Abstractions.Gpus;
 using Orleans.Flyte.Domain.EventSourcing;
 using Orleans.Flyte.Domain.Gpus;
 using Orleans.Flyte.Grains.EventSourcing;

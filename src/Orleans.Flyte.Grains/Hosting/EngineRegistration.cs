@@ -1,9 +1,10 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Orleans.Flyte.Abstractions.Gpus;
+using Orleans.Flyte.Abstractions.Runners;
 using Orleans.Flyte.Grains.Executions;
 using Orleans.Flyte.Grains.Gpus;
-using Orleans.Flyte.Grains.Runners;
 using Orleans.Flyte.Grains.Runners.Local;
 using Orleans.Runtime;
 

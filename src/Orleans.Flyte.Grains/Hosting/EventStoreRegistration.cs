@@ -1,8 +1,8 @@
 using System.Text.Json;
 using JasperFx;
 using JasperFx.Events;
-using Marten;
 using JasperFx.Events.Projections;
+using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Flyte.Domain.EventSourcing;

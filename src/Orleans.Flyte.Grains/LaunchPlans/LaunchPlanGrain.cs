@@ -1,13 +1,15 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Flyte.Abstractions;
+using Orleans.Flyte.Abstractions.Executions;
+using Orleans.Flyte.Abstractions.LaunchPlans;
+using Orleans.Flyte.Abstractions.Registry;
 using Orleans.Flyte.Domain.EventSourcing;
 using Orleans.Flyte.Domain.Executions;
 using Orleans.Flyte.Domain.LaunchPlans;
 using Orleans.Flyte.Domain.Specs;
 using Orleans.Flyte.Grains.EventSourcing;
-using Orleans.Flyte.Grains.Executions;
-using Orleans.Flyte.Grains.Registry;
 
 namespace Orleans.Flyte.Grains.LaunchPlans;
 

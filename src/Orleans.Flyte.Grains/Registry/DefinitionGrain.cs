@@ -1,3 +1,4 @@
+using Orleans.Flyte.Abstractions.Registry;
 using Orleans.Flyte.Domain.EventSourcing;
 using Orleans.Flyte.Domain.Registry;
 using Orleans.Flyte.Grains.EventSourcing;

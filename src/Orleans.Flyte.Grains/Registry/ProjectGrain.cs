@@ -1,3 +1,5 @@
+using Orleans.Flyte.Abstractions;
+using Orleans.Flyte.Abstractions.Registry;
 using Orleans.Flyte.Domain.EventSourcing;
 using Orleans.Flyte.Domain.Registry;
 using Orleans.Flyte.Grains.EventSourcing;

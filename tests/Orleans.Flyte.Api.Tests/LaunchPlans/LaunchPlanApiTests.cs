@@ -1,4 +1,5 @@
 using System.Net;
+using Orleans.Flyte.Abstractions.LaunchPlans;
 using Orleans.Flyte.Grains.LaunchPlans;
 
 namespace Orleans.Flyte.Api.Tests.LaunchPlans;

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Orleans.Flyte.Abstractions.Gpus;
 using Orleans.Flyte.Domain.EventSourcing;
 using Orleans.Flyte.Domain.Gpus;
 using Orleans.Flyte.Grains.EventSourcing;

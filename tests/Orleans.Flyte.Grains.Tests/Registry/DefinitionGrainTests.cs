@@ -1,6 +1,7 @@
+using Orleans.Flyte.Abstractions;
+using Orleans.Flyte.Abstractions.Registry;
 using Orleans.Flyte.Domain.EventSourcing;
 using Orleans.Flyte.Grains.EventSourcing;
-using Orleans.Flyte.Grains.Registry;
 using Orleans.Flyte.Testing;
 
 namespace Orleans.Flyte.Grains.Tests.Registry;

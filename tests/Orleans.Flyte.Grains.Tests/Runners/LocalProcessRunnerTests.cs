@@ -3,10 +3,8 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using Orleans.Flyte.Grains.Runners;
+using Orleans.Flyte.Abstractions.Runners;
 using Orleans.Flyte.Grains.Runners.Local;
-
-
 
 namespace Orleans.Flyte.Grains.Tests.Runners;
 

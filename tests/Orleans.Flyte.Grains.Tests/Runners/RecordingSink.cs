@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Orleans.Flyte.Grains.Runners;
+using Orleans.Flyte.Abstractions.Runners;
 
 namespace Orleans.Flyte.Grains.Tests.Runners;
 

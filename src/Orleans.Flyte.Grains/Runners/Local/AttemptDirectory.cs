@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging;
+using Orleans.Flyte.Abstractions.Runners;
 
 namespace Orleans.Flyte.Grains.Runners.Local;
 

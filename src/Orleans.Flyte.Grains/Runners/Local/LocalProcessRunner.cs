@@ -7,6 +7,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Flyte.Abstractions.Runners;
 
 namespace Orleans.Flyte.Grains.Runners.Local;
 

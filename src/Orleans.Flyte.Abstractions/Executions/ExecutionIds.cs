@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Orleans.Flyte.Grains.Executions;
+namespace Orleans.Flyte.Abstractions.Executions;
 
 /// <summary>
 /// Execution ids: 20 characters of [a-z0-9] starting with a letter — DNS-label safe (they name pods and

@@ -1,10 +1,9 @@
-using Orleans.Flyte.Domain.EventSourcing;
-
-namespace Orleans.Flyte.Grains.EventSourcing;
+namespace Orleans.Flyte.Abstractions;
 
 /// <summary>
 /// Who is calling and under which request, carried from the API into grains by Orleans'
 /// <see cref="RequestContext"/> (it flows with every grain call, including calls grains make to each other).
+/// A contract because both sides must agree on the keys: the API writes them, every grain stamps its events with them.
 /// </summary>
 public static class CallContext
 {
@@ -26,6 +25,4 @@ public static class CallContext
     public static string Principal => RequestContext.Get(PrincipalKey) as string ?? SystemPrincipal;
 
     public static string? CorrelationId => RequestContext.Get(CorrelationKey) as string;
-
-    public static EventMetadata Metadata(DateTimeOffset at, string? reason) => new(at, Principal, CorrelationId, reason);
 }

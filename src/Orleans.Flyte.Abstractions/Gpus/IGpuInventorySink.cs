@@ -1,6 +1,6 @@
 using Orleans.Flyte.Domain.Gpus;
 
-namespace Orleans.Flyte.Grains.Gpus;
+namespace Orleans.Flyte.Abstractions.Gpus;
 
 /// <summary>
 /// Where an inventory source (configuration at startup, Kubernetes node discovery continuously) reports what

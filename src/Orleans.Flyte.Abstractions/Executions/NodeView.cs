@@ -1,0 +1,16 @@
+using Orleans.Flyte.Domain.Executions;
+
+namespace Orleans.Flyte.Abstractions.Executions;
+
+[GenerateSerializer, Immutable, Alias("flyte.NodeView")]
+public sealed record NodeView(
+    [property: Id(0)] string NodeId,
+    [property: Id(1)] string Task,
+    [property: Id(2)] TaskPhase Phase,
+    [property: Id(3)] string? InputsJson,
+    [property: Id(4)] string? OutputsJson,
+    [property: Id(5)] string? Error,
+    [property: Id(6)] bool CacheHit,
+    [property: Id(7)] string? RecoveredFrom,
+    [property: Id(8)] DateTimeOffset? ReadyAt,
+    [property: Id(9)] DateTimeOffset? FinishedAt);

@@ -1,0 +1,4 @@
+namespace Orleans.Flyte.Abstractions.Registry;
+
+[Alias("flyte.ITaskDefinitionGrain")]
+public interface ITaskDefinitionGrain : IDefinitionGrain;

@@ -1,0 +1,8 @@
+namespace Orleans.Flyte.Abstractions.Registry;
+
+public enum RegistrationOutcome
+{
+    Created,
+    AlreadyRegistered,
+    Conflict,
+}

@@ -1,0 +1,23 @@
+namespace Orleans.Flyte.Abstractions.Runners;
+
+/// <summary>Everything a runner needs to start one attempt.</summary>
+/// <param name="AttemptId">Unique and stable: <c>{project}.{domain}.{executionId}.{nodeId}.{attempt}</c>; names the pod or work directory.</param>
+/// <param name="InputsJson">The attempt's resolved inputs as a JSON object.</param>
+/// <param name="Gpu">The allocator's grant; empty until GPUs are allocated.</param>
+public sealed record AttemptLaunch(
+    string AttemptId,
+    string Project,
+    string Domain,
+    string ExecutionId,
+    string NodeId,
+    int Attempt,
+    string Image,
+    IReadOnlyList<string> Command,
+    IReadOnlyList<string> Args,
+    IReadOnlyDictionary<string, string> Env,
+    string InputsJson,
+    IReadOnlyList<string> OutputNames,
+    string? Cpu,
+    string? Memory,
+    GpuGrant Gpu,
+    TimeSpan? Timeout);

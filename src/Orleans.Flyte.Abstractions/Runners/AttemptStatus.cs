@@ -1,0 +1,16 @@
+namespace Orleans.Flyte.Abstractions.Runners;
+
+/// <param name="OutputsJson">On success: the JSON object the task wrote.</param>
+/// <param name="Error">On failure: what went wrong, in words a user can act on (exit code and stderr tail, OOMKilled, ...).</param>
+[GenerateSerializer, Immutable, Alias("flyte.AttemptStatus")]
+public sealed record AttemptStatus(
+    [property: Id(0)] string AttemptId,
+    [property: Id(1)] AttemptPhase Phase,
+    [property: Id(2)] int? ExitCode = null,
+    [property: Id(3)] string? OutputsJson = null,
+    [property: Id(4)] string? Error = null,
+    [property: Id(5)] DateTimeOffset? StartedAt = null,
+    [property: Id(6)] DateTimeOffset? FinishedAt = null)
+{
+    public bool IsTerminal => Phase is AttemptPhase.Succeeded or AttemptPhase.Failed or AttemptPhase.TimedOut or AttemptPhase.Terminated or AttemptPhase.Lost;
+}
