@@ -1,5 +1,4 @@
 using Orleans.Concurrency;
-using Orleans.Flyte.Domain.Executions;
 
 namespace Orleans.Flyte.Abstractions.Executions;
 
@@ -17,7 +16,7 @@ public interface IWorkflowExecutionGrain : IGrainWithStringKey
 
     /// <summary>What was submitted (plan, inputs, options): the basis of relaunch and recover. Null when absent.</summary>
     [Alias("GetSubmission")]
-    Task<ExecutionAccepted?> GetSubmission();
+    Task<ExecutionSubmission?> GetSubmission();
 
     /// <summary>Stops every running node (killing their processes) and ends in Aborted. Idempotent.</summary>
     [Alias("Abort")]

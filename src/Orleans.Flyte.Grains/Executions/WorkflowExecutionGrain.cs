@@ -99,7 +99,10 @@ public sealed class WorkflowExecutionGrain(
 
     public Task<ExecutionView?> Get() => Task.FromResult(State.Exists ? View() : null);
 
-    public Task<ExecutionAccepted?> GetSubmission() => Task.FromResult(State.Submission);
+    public Task<ExecutionSubmission?> GetSubmission() => Task.FromResult(State.Submission is { } s
+        ? new ExecutionSubmission(s.ExecutionId, s.Project, s.Domain, s.Plan, s.InputsJson, s.IdempotencyKey, s.OverwriteCache, s.Priority,
+            s.RelaunchOf, s.RecoverOf, s.RecoveredOutputs, s.LaunchPlan, s.ScheduledAt, s.Meta.At, s.Meta.Principal)
+        : null);
 
     public async Task<ExecutionView> Abort(string reason)
     {
