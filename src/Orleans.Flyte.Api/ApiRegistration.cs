@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Orleans.Flyte.Abstractions;
 using Orleans.Flyte.Api.Health;
 using Orleans.Flyte.Api.Http;
 using Orleans.Flyte.Api.Executions;
@@ -17,8 +18,6 @@ namespace Orleans.Flyte.Api;
 
 public static class ApiRegistration
 {
-    private const string ReadyTag = "ready";
-
     public static IServiceCollection AddOrleansFlyteApi(this IServiceCollection services)
     {
         services.AddOptions<FlyteOptions>()
@@ -40,9 +39,8 @@ public static class ApiRegistration
             o.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
         });
         services.AddSingleton<Metrics.GpuCapacityMetrics>();
-        services.AddHealthChecks()
-            .AddCheck<PostgresReadinessCheck>("postgres", tags: [ReadyTag])
-            .AddCheck<SiloReadinessCheck>("silo", tags: [ReadyTag]);
+        // The event store registers its own readiness check (AddOrleansFlyteEventStore) with the same tag.
+        services.AddHealthChecks().AddCheck<SiloReadinessCheck>("silo", tags: [HealthTags.Ready]);
         return services;
     }
 
@@ -54,7 +52,7 @@ public static class ApiRegistration
         app.UseMiddleware<CallerContextMiddleware>();
 
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag), ResponseWriter = WriteHealth });
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains(HealthTags.Ready), ResponseWriter = WriteHealth });
         app.MapOpenApi();
         app.MapMetrics("/metrics", app.Services.GetRequiredService<Metrics.GpuCapacityMetrics>().Registry);
         app.MapScalarApiReference("/docs", o => o.WithTitle("Orleans.Flyte API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));

@@ -1,12 +1,12 @@
 using System.Net;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Flyte.Abstractions.Gpus;
 using Orleans.Flyte.Domain.Gpus;
-using k8s;
-using k8s.Autorest;
-using k8s.Models;
 
 namespace Orleans.Flyte.Kubernetes;
 
@@ -20,7 +20,7 @@ namespace Orleans.Flyte.Kubernetes;
 public sealed class KubernetesNodeDiscovery(IKubernetes client, IGpuInventorySink sink, IOptions<KubernetesOptions> options, TimeProvider clock, ILogger<KubernetesNodeDiscovery> log)
     : BackgroundService
 {
-    public const string Source = "kubernetes";
+    public const string Source = GpuInventorySources.Kubernetes;
 
     /// <summary>What was last reported per node, so unchanged nodes are not reported again on every heartbeat.</summary>
     private readonly Dictionary<string, (GpuNodeInventory Inventory, bool Schedulable)> _reported = new(StringComparer.Ordinal);

@@ -1,9 +1,9 @@
+using k8s;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Orleans.Flyte.Abstractions.Runners;
-using k8s;
 
 namespace Orleans.Flyte.Kubernetes;
 

@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Orleans.Flyte.Abstractions.Runners;
 using k8s.Models;
+using Orleans.Flyte.Abstractions.Runners;
 
 namespace Orleans.Flyte.Kubernetes;
 

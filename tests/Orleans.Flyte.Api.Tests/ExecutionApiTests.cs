@@ -116,6 +116,28 @@ public sealed class ExecutionApiTests : ExecutionTestBase
     }
 
     [Fact]
+    public async Task A_cursor_the_api_never_returned_is_a_400_that_names_the_cursor()
+    {
+        static string Token(string text) =>
+            Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(text)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var validId = "e" + new string('a', 19);
+        string[] cursors =
+        [
+            "not base64!",
+            Token("12345:not-an-execution-id"),
+            Token($"{DateTimeOffset.MaxValue.UtcTicks + 1}:{validId}"), // an instant past the calendar's end
+        ];
+
+        foreach (var cursor in cursors)
+        {
+            var response = await Get($"{Scope}/executions?cursor={Uri.EscapeDataString(cursor)}");
+
+            response.StatusCode.Should().Be(HttpStatusCode.BadRequest, cursor);
+            (await Json(response))["errors"]!.AsObject().Should().ContainKey("cursor");
+        }
+    }
+
+    [Fact]
     public async Task The_timeline_shows_every_event_of_the_execution_and_its_nodes_in_order()
     {
         var id = await Submit("diamond@v1", new { x = 1 });

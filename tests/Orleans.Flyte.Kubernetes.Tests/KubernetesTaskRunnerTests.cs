@@ -1,6 +1,6 @@
+using k8s.Models;
 using Orleans.Flyte.Abstractions.Runners;
 using Orleans.Flyte.Testing;
-using k8s.Models;
 
 namespace Orleans.Flyte.Kubernetes.Tests;
 

@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
+using k8s.Models;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Orleans.Flyte.Abstractions.Gpus;
 using Orleans.Flyte.Domain.Gpus;
 using Orleans.Flyte.Testing;
-using k8s.Models;
 
 namespace Orleans.Flyte.Kubernetes.Tests;
 

@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
+using k8s.Models;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Orleans.Flyte.Abstractions.Runners;
 using Orleans.Flyte.Testing;
-using k8s.Models;
 
 namespace Orleans.Flyte.Kubernetes.Tests;
 

@@ -1,21 +1,16 @@
-using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using JasperFx.Events;
-using Marten;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Orleans.Flyte.Abstractions.Catalogs;
 using Orleans.Flyte.Abstractions.Executions;
 using Orleans.Flyte.Abstractions.Registry;
 using Orleans.Flyte.Api.Http;
 using Orleans.Flyte.Api.Registry;
-using Orleans.Flyte.Domain.EventSourcing;
 using Orleans.Flyte.Domain.Executions;
 using Orleans.Flyte.Domain.Specs;
-using Orleans.Flyte.Grains.Executions;
 
 namespace Orleans.Flyte.Api.Executions;
 
@@ -27,8 +22,6 @@ public static class ExecutionsApi
     private const int MaxPageSize = 500;
     private const int MinPriority = -100;
     private const int MaxPriority = 100;
-
-    private static readonly JsonSerializerOptions s_eventJson = new(JsonSerializerDefaults.Web);
 
     public static IEndpointRouteBuilder MapExecutionsApi(this IEndpointRouteBuilder routes)
     {
@@ -105,6 +98,7 @@ public static class ExecutionsApi
         string project,
         string domain,
         [AsParameters] RegistryServices services,
+        IExecutionCatalog catalog,
         string? workflow,
         string? phase,
         string? launchPlan,
@@ -140,14 +134,10 @@ public static class ExecutionsApi
             errors.Add(new SpecError("limit", $"limit must be between 1 and {MaxPageSize}"));
         }
 
-        (DateTimeOffset At, string Id)? before = null;
-        if (cursor is not null)
+        ExecutionCursor? after = null;
+        if (cursor is not null && !ExecutionCursor.TryParse(cursor, out after))
         {
-            before = ParseCursor(cursor);
-            if (before is null)
-            {
-                errors.Add(new SpecError("cursor", "the cursor is not one this API returned; start without it"));
-            }
+            errors.Add(new SpecError("cursor", "the cursor is not one this API returned; start without it"));
         }
 
         if (errors.Count > 0)
@@ -155,52 +145,11 @@ public static class ExecutionsApi
             return Problems.InvalidSpec(errors, "The query is not valid.");
         }
 
-        var query = services.Query.Query<ExecutionSummaryDocument>().Where(e => e.Project == project && e.Domain == domain);
-        if (workflow is not null)
-        {
-            query = query.Where(e => e.Workflow == workflow);
-        }
-
-        if (phaseFilter is { } p)
-        {
-            query = query.Where(e => e.Phase == p);
-        }
-
-        if (launchPlan is not null)
-        {
-            // Executions name their launch plan as name@version: a bare name matches every version.
-            var prefix = launchPlan + "@";
-            query = launchPlan.Contains('@', StringComparison.Ordinal)
-                ? query.Where(e => e.LaunchPlan == launchPlan)
-                : query.Where(e => e.LaunchPlan!.StartsWith(prefix));
-        }
-
-        if (scheduledAt is { } instant)
-        {
-            query = query.Where(e => e.ScheduledAt == instant);
-        }
-
-        if (createdAfter is { } after)
-        {
-            query = query.Where(e => e.CreatedAt >= after);
-        }
-
-        if (createdBefore is { } until)
-        {
-            query = query.Where(e => e.CreatedAt < until);
-        }
-
-        if (before is { } b)
-        {
-            query = query.Where(e => e.CreatedAt < b.At || (e.CreatedAt == b.At && e.Id.CompareTo(b.Id) < 0));
-        }
-
-        // Newest first; the id breaks ties between executions created in the same instant, so paging never skips one.
-        var page = await query.OrderByDescending(e => e.CreatedAt).ThenByDescending(e => e.Id).Take(size + 1).ToListAsync(cancellationToken);
-        var items = page.Take(size).Select(e => new ExecutionSummary(
+        var page = await catalog.ListAsync(
+            new ExecutionQuery(project, domain, size, workflow, phaseFilter, launchPlan, scheduledAt, createdAfter, createdBefore, after), cancellationToken);
+        var items = page.Items.Select(e => new ExecutionSummary(
             e.Id, e.Workflow, e.WorkflowVersion, e.Phase.ToString(), e.CreatedAt, e.CreatedBy, e.StartedAt, e.FinishedAt, e.Error, e.LaunchPlan, e.ScheduledAt)).ToList();
-        var next = page.Count > size ? Cursor(page[size - 1]) : null;
-        return TypedResults.Ok(new ExecutionList(items, next));
+        return TypedResults.Ok(new ExecutionList(items, page.Next?.Encode()));
     }
 
     public static async Task<IResult> GetExecution(string project, string domain, string id, [AsParameters] RegistryServices services)
@@ -243,7 +192,8 @@ public static class ExecutionsApi
     public static Task<IResult> RecoverExecution(string project, string domain, string id, HttpRequest http, [AsParameters] RegistryServices services) =>
         Rerun(project, domain, id, http, services, recover: true);
 
-    public static async Task<IResult> GetTimeline(string project, string domain, string id, [AsParameters] RegistryServices services, IDocumentStore store, CancellationToken cancellationToken)
+    public static async Task<IResult> GetTimeline(
+        string project, string domain, string id, [AsParameters] RegistryServices services, IExecutionCatalog catalog, CancellationToken cancellationToken)
     {
         if (await services.CheckScope(project, domain) is { } scopeError)
         {
@@ -255,24 +205,14 @@ public static class ExecutionsApi
             return NotFound(project, domain, id);
         }
 
-        var stream = $"execution/{id}";
-        await using var session = store.QuerySession(StreamAddress.TenantOf(project, domain));
-        var events = await session.Events.QueryAllRawEvents()
-            .Where(e => e.StreamKey == stream || e.StreamKey!.StartsWith(stream + "/"))
-            .OrderBy(e => e.Sequence)
-            .ToListAsync(cancellationToken);
+        var events = await catalog.GetTimelineAsync(project, domain, id, cancellationToken);
         if (events.Count == 0)
         {
             return NotFound(project, domain, id);
         }
 
-        return TypedResults.Ok(new ExecutionTimeline(id, [.. events.Where(e => e.Data is DomainEvent).Select(e =>
-        {
-            var data = (DomainEvent)e.Data;
-            var body = JsonSerializer.SerializeToNode(data, data.GetType(), s_eventJson) as JsonObject;
-            body?.Remove("meta");
-            return new TimelineEvent(e.Sequence, e.StreamKey!, e.Version, e.Data.GetType().Name, data.Meta.At, data.Meta.Principal, data.Meta.CorrelationId, data.Meta.Reason, body);
-        })]));
+        return TypedResults.Ok(new ExecutionTimeline(id, [.. events.Select(e =>
+            new TimelineEvent(e.Sequence, e.Stream, e.Version, e.Type, e.At, e.Principal, e.CorrelationId, e.Reason, e.Data))]));
     }
 
     public static async Task<IResult> GetLogs(string project, string domain, string id, string node, int attempt, [AsParameters] RegistryServices services)
@@ -345,27 +285,6 @@ public static class ExecutionsApi
                 $"The {IdempotencyHeader} was already used for a different submission (execution {id}). Use a new key for a new submission."),
             _ => TypedResults.Accepted(location, await Response(outcome.Execution, grains, withAttempts: false)),
         };
-    }
-
-    private static string Cursor(ExecutionSummaryDocument last) =>
-        Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{last.CreatedAt.UtcTicks.ToString(CultureInfo.InvariantCulture)}:{last.Id}"))
-            .TrimEnd('=').Replace('+', '-').Replace('/', '_');
-
-    private static (DateTimeOffset At, string Id)? ParseCursor(string cursor)
-    {
-        try
-        {
-            var padded = cursor.Replace('-', '+').Replace('_', '/');
-            padded += new string('=', (4 - (padded.Length % 4)) % 4);
-            var parts = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(padded)).Split(':');
-            return parts.Length == 2 && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks) && ExecutionIds.IsValid(parts[1])
-                ? (new DateTimeOffset(ticks, TimeSpan.Zero), parts[1])
-                : null;
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
     }
 
     private static IWorkflowExecutionGrain Grain(IClusterClient grains, string project, string domain, string id) =>

@@ -7,7 +7,6 @@ using Orleans.Flyte.Api.Registry;
 using Orleans.Flyte.Domain.Executions;
 using Orleans.Flyte.Domain.Gpus;
 using Orleans.Flyte.Domain.Specs;
-using Orleans.Flyte.Grains.Gpus;
 
 namespace Orleans.Flyte.Api.Gpus;
 
@@ -87,7 +86,7 @@ public static class GpusApi
             return UnknownNode(node);
         }
 
-        await grain.Remove(GpuNodeGrain.AdminSource);
+        await grain.Remove(GpuInventorySources.Admin);
         return TypedResults.NoContent();
     }
 

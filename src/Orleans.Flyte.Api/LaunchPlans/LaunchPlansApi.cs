@@ -1,9 +1,9 @@
 using System.Text.Json.Nodes;
-using Marten;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Orleans.Flyte.Abstractions.Catalogs;
 using Orleans.Flyte.Abstractions.Executions;
 using Orleans.Flyte.Abstractions.LaunchPlans;
 using Orleans.Flyte.Abstractions.Registry;
@@ -12,7 +12,6 @@ using Orleans.Flyte.Api.Registry;
 using Orleans.Flyte.Domain.Executions;
 using Orleans.Flyte.Domain.LaunchPlans;
 using Orleans.Flyte.Domain.Specs;
-using Orleans.Flyte.Grains.LaunchPlans;
 
 namespace Orleans.Flyte.Api.LaunchPlans;
 
@@ -126,7 +125,8 @@ public static class LaunchPlansApi
         };
     }
 
-    public static async Task<IResult> ListLaunchPlans(string project, string domain, string? state, [AsParameters] RegistryServices services, CancellationToken cancellationToken)
+    public static async Task<IResult> ListLaunchPlans(
+        string project, string domain, string? state, [AsParameters] RegistryServices services, ILaunchPlanCatalog catalog, CancellationToken cancellationToken)
     {
         if (await services.CheckScope(project, domain) is { } scopeError)
         {
@@ -149,20 +149,9 @@ public static class LaunchPlansApi
                 return Problems.InvalidSpec([new SpecError("state", $"'{state}' is not a state; use active, inactive, archived or all")], "The query is not valid.");
         }
 
-        var query = services.Query.Query<LaunchPlanDocument>().Where(d => d.Project == project && d.Domain == domain);
-        if (filter is { } f)
-        {
-            query = query.Where(d => d.Status == f);
-        }
-        else if (!all)
-        {
-            query = query.Where(d => d.Status != LaunchPlanStatus.Archived);
-        }
-
-        var rows = await query.ToListAsync(cancellationToken);
-        return TypedResults.Ok(new LaunchPlanList([.. rows.OrderBy(r => r.Name, StringComparer.Ordinal).ThenBy(r => r.RegisteredAt)
-            .Select(r => new LaunchPlanSummary(r.Name, r.Version, StateText(r.Status), r.Workflow, r.Schedule, r.Paused, r.ScheduledThrough, r.Fired,
-                r.RegisteredAt, r.ChangedAt, r.ChangedBy))]));
+        var rows = await catalog.ListAsync(project, domain, filter, includeArchived: all, cancellationToken);
+        return TypedResults.Ok(new LaunchPlanList([.. rows.Select(r => new LaunchPlanSummary(
+            r.Name, r.Version, StateText(r.Status), r.Workflow, r.Schedule, r.Paused, r.ScheduledThrough, r.Fired, r.RegisteredAt, r.ChangedAt, r.ChangedBy))]));
     }
 
     public static async Task<IResult> GetLaunchPlan(string project, string domain, string name, [AsParameters] RegistryServices services)

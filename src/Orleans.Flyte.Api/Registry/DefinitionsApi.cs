@@ -1,14 +1,13 @@
 using System.Text.Json.Nodes;
-using Marten;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
+using Orleans.Flyte.Abstractions.Catalogs;
 using Orleans.Flyte.Abstractions.Registry;
 using Orleans.Flyte.Api.Http;
 using Orleans.Flyte.Domain.Specs;
-using Orleans.Flyte.Grains.Registry;
 
 namespace Orleans.Flyte.Api.Registry;
 
@@ -23,23 +22,23 @@ public static class DefinitionsApi
         tasks.MapPost("/", RegisterTask).WithName(nameof(RegisterTask))
             .WithSummary("Register a task version (YAML or JSON). Same version and content: 200; new: 201; same version, other content: 409.")
             .Accepts<JsonObject>("application/yaml", "application/json");
-        tasks.MapGet("/", (string project, string domain, [AsParameters] RegistryServices s, CancellationToken ct) =>
-            ListNames(RegistryCatalogProjection.TaskKind, project, domain, s, ct)).WithName("ListTasks").WithSummary("List task names with their latest version.");
+        tasks.MapGet("/", (string project, string domain, [AsParameters] RegistryServices s, IDefinitionCatalog catalog, CancellationToken ct) =>
+            ListNames(DefinitionKinds.Task, project, domain, s, catalog, ct)).WithName("ListTasks").WithSummary("List task names with their latest version.");
         tasks.MapGet("/{name}", (string project, string domain, string name, [AsParameters] RegistryServices s) =>
-            ListVersions<ITaskDefinitionGrain>(RegistryCatalogProjection.TaskKind, project, domain, name, s)).WithName("ListTaskVersions").WithSummary("List a task's versions.");
+            ListVersions<ITaskDefinitionGrain>(DefinitionKinds.Task, project, domain, name, s)).WithName("ListTaskVersions").WithSummary("List a task's versions.");
         tasks.MapGet("/{name}/versions/{version}", (string project, string domain, string name, string version, [AsParameters] RegistryServices s) =>
-            GetVersion<ITaskDefinitionGrain>(RegistryCatalogProjection.TaskKind, project, domain, name, version, s)).WithName("GetTaskVersion").WithSummary("Get one task version.");
+            GetVersion<ITaskDefinitionGrain>(DefinitionKinds.Task, project, domain, name, version, s)).WithName("GetTaskVersion").WithSummary("Get one task version.");
 
         var workflows = domain.MapGroup("/workflows").WithTags("Workflows");
         workflows.MapPost("/", RegisterWorkflow).WithName(nameof(RegisterWorkflow))
             .WithSummary("Register a workflow version (YAML or JSON); task references are resolved and pinned.")
             .Accepts<JsonObject>("application/yaml", "application/json");
-        workflows.MapGet("/", (string project, string domain, [AsParameters] RegistryServices s, CancellationToken ct) =>
-            ListNames(RegistryCatalogProjection.WorkflowKind, project, domain, s, ct)).WithName("ListWorkflows").WithSummary("List workflow names with their latest version.");
+        workflows.MapGet("/", (string project, string domain, [AsParameters] RegistryServices s, IDefinitionCatalog catalog, CancellationToken ct) =>
+            ListNames(DefinitionKinds.Workflow, project, domain, s, catalog, ct)).WithName("ListWorkflows").WithSummary("List workflow names with their latest version.");
         workflows.MapGet("/{name}", (string project, string domain, string name, [AsParameters] RegistryServices s) =>
-            ListVersions<IWorkflowDefinitionGrain>(RegistryCatalogProjection.WorkflowKind, project, domain, name, s)).WithName("ListWorkflowVersions").WithSummary("List a workflow's versions.");
+            ListVersions<IWorkflowDefinitionGrain>(DefinitionKinds.Workflow, project, domain, name, s)).WithName("ListWorkflowVersions").WithSummary("List a workflow's versions.");
         workflows.MapGet("/{name}/versions/{version}", (string project, string domain, string name, string version, [AsParameters] RegistryServices s) =>
-            GetVersion<IWorkflowDefinitionGrain>(RegistryCatalogProjection.WorkflowKind, project, domain, name, version, s)).WithName("GetWorkflowVersion").WithSummary("Get one workflow version.");
+            GetVersion<IWorkflowDefinitionGrain>(DefinitionKinds.Workflow, project, domain, name, version, s)).WithName("GetWorkflowVersion").WithSummary("Get one workflow version.");
         return routes;
     }
 
@@ -65,7 +64,7 @@ public static class DefinitionsApi
         var grain = services.Grains.GetGrain<ITaskDefinitionGrain>(DefinitionKey.Of(project, domain, spec.Value!.Name));
         var canonical = CanonicalJson.Serialize(spec.Value.ToJson());
         var registration = await grain.Register(new RegisterDefinition(spec.Value.Version, canonical, CanonicalJson.Sha256(canonical), NoPins));
-        return Outcome(RegistryCatalogProjection.TaskKind, registration, canonical);
+        return Outcome(DefinitionKinds.Task, registration, canonical);
     }
 
     public static async Task<IResult> RegisterWorkflow(string project, string domain, HttpRequest request, [AsParameters] RegistryServices services)
@@ -113,28 +112,19 @@ public static class DefinitionsApi
         var canonical = CanonicalJson.Serialize(workflow.ToJson());
         var grain = services.Grains.GetGrain<IWorkflowDefinitionGrain>(DefinitionKey.Of(project, domain, workflow.Name));
         var registration = await grain.Register(new RegisterDefinition(workflow.Version, canonical, CanonicalJson.Sha256(canonical), pins));
-        return Outcome(RegistryCatalogProjection.WorkflowKind, registration, canonical);
+        return Outcome(DefinitionKinds.Workflow, registration, canonical);
     }
 
-    public static async Task<IResult> ListNames(string kind, string project, string domain, RegistryServices services, CancellationToken cancellationToken)
+    public static async Task<IResult> ListNames(
+        string kind, string project, string domain, RegistryServices services, IDefinitionCatalog catalog, CancellationToken cancellationToken)
     {
         if (await services.CheckScope(project, domain) is { } scopeError)
         {
             return scopeError;
         }
 
-        var rows = await services.Query.Query<DefinitionVersionDocument>()
-            .Where(d => d.Kind == kind && d.Project == project && d.Domain == domain)
-            .ToListAsync(cancellationToken);
-        var items = rows.GroupBy(r => r.Name, StringComparer.Ordinal)
-            .Select(g =>
-            {
-                var latest = g.OrderBy(r => r.RegisteredAt).Last();
-                return new DefinitionNameSummary(g.Key, latest.Version, g.Count(), latest.RegisteredAt);
-            })
-            .OrderBy(s => s.Name, StringComparer.Ordinal)
-            .ToList();
-        return TypedResults.Ok(new DefinitionNameList(items));
+        var names = await catalog.ListNamesAsync(kind, project, domain, cancellationToken);
+        return TypedResults.Ok(new DefinitionNameList([.. names.Select(n => new DefinitionNameSummary(n.Name, n.LatestVersion, n.Versions, n.LastRegisteredAt))]));
     }
 
     public static async Task<IResult> ListVersions<TGrain>(string kind, string project, string domain, string name, RegistryServices services)
@@ -200,11 +190,11 @@ public static class DefinitionsApi
 
     private static DefinitionResponse Response(string kind, DefinitionView view) => new(
         kind, view.Project, view.Domain, view.Name, view.Version, view.ContentHash, view.RegisteredAt, view.RegisteredBy,
-        JsonNode.Parse(view.Spec), kind == RegistryCatalogProjection.WorkflowKind ? view.PinnedTasks : null);
+        JsonNode.Parse(view.Spec), kind == DefinitionKinds.Workflow ? view.PinnedTasks : null);
 }
 
 /// <summary>What registry endpoints need, bound with <c>[AsParameters]</c>.</summary>
-public readonly record struct RegistryServices(IClusterClient Grains, IQuerySession Query, IOptions<FlyteOptions> Options)
+public readonly record struct RegistryServices(IClusterClient Grains, IOptions<FlyteOptions> Options)
 {
     /// <summary>404 with what does exist when the domain or the project is unknown; null when both exist.</summary>
     public async Task<IResult?> CheckScope(string project, string domain)

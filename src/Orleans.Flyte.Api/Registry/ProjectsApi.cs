@@ -1,13 +1,12 @@
-using Marten;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
+using Orleans.Flyte.Abstractions.Catalogs;
 using Orleans.Flyte.Abstractions.Registry;
 using Orleans.Flyte.Api.Http;
 using Orleans.Flyte.Domain.Specs;
-using Orleans.Flyte.Grains.Registry;
 
 namespace Orleans.Flyte.Api.Registry;
 
@@ -59,11 +58,10 @@ public static class ProjectsApi
             : TypedResults.Ok(response);
     }
 
-    public static async Task<Ok<ProjectList>> ListProjects(IQuerySession query, IOptions<FlyteOptions> options, CancellationToken cancellationToken)
+    public static async Task<Ok<ProjectList>> ListProjects(IProjectCatalog catalog, IOptions<FlyteOptions> options, CancellationToken cancellationToken)
     {
-        var projects = await query.Query<ProjectDocument>().OrderBy(p => p.Id).ToListAsync(cancellationToken);
-        return TypedResults.Ok(new ProjectList(
-            [.. projects.Select(p => new ProjectResponse(p.Id, p.DisplayName, p.Description, p.CreatedAt, p.CreatedBy, options.Value.Domains))]));
+        var projects = await catalog.ListAsync(cancellationToken);
+        return TypedResults.Ok(new ProjectList([.. projects.Select(p => Response(p, options.Value))]));
     }
 
     public static async Task<Results<Ok<ProjectResponse>, ProblemHttpResult>> GetProject(

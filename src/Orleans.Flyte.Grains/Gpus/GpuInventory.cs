@@ -24,7 +24,7 @@ public sealed class GrainGpuInventorySink(IGrainFactory grains) : IGpuInventoryS
 public sealed class ConfiguredGpuInventory(IOptions<GpuOptions> options, IGpuInventorySink sink, ILogger<ConfiguredGpuInventory> log)
     : ILifecycleParticipant<ISiloLifecycle>
 {
-    public const string Source = "configuration";
+    public const string Source = GpuInventorySources.Configuration;
 
     public void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(nameof(ConfiguredGpuInventory), ServiceLifecycleStage.Active, ReportAsync);

@@ -13,8 +13,6 @@ namespace Orleans.Flyte.Grains.Gpus;
 public sealed class GpuNodeGrain(IEventStreamStore store, TimeProvider clock)
     : EventSourcedGrain<GpuNodeState, GpuNodeEvent>(store, clock), IGpuNodeGrain
 {
-    public const string AdminSource = "admin";
-
     private new GpuNodeState State => TentativeState;
 
     protected override StreamAddress Stream => StreamAddress.Cluster($"gpu/node/{this.GetPrimaryKeyString()}");
@@ -70,7 +68,7 @@ public sealed class GpuNodeGrain(IEventStreamStore store, TimeProvider clock)
 
         if (State.CordonedBy is null || State.Draining != drain || State.CordonReason != reason)
         {
-            await Record(new GpuNodeCordoned(AdminSource, drain), reason);
+            await Record(new GpuNodeCordoned(GpuInventorySources.Admin, drain), reason);
             await Report();
         }
 
@@ -86,7 +84,7 @@ public sealed class GpuNodeGrain(IEventStreamStore store, TimeProvider clock)
 
         if (State.CordonedBy is not null)
         {
-            await Record(new GpuNodeUncordoned(AdminSource), reason);
+            await Record(new GpuNodeUncordoned(GpuInventorySources.Admin), reason);
             await Report();
         }
 

@@ -5,9 +5,12 @@ using JasperFx.Events.Projections;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Orleans.Flyte.Abstractions;
+using Orleans.Flyte.Abstractions.Catalogs;
 using Orleans.Flyte.Domain.EventSourcing;
 using Orleans.Flyte.Grains.EventSourcing;
 using Orleans.Flyte.Grains.Executions;
+using Orleans.Flyte.Grains.LaunchPlans;
 using Orleans.Flyte.Grains.Registry;
 using Orleans.Hosting;
 
@@ -25,7 +28,8 @@ public static class EventStoreRegistration
 
     /// <summary>
     /// Marten as the event store: string-keyed streams, one tenant per project/domain (conjoined), headers for
-    /// the hash chain, inline read models; the schema is created or updated at start-up.
+    /// the hash chain, inline read models and the catalogs that query them, a readiness check; the schema is created
+    /// or updated at start-up.
     /// </summary>
     public static IServiceCollection AddOrleansFlyteEventStore(this IServiceCollection services, string connectionString, string schema = "flyte")
     {
@@ -38,6 +42,13 @@ public static class EventStoreRegistration
         services.AddSingleton<IEventStreamStore>(sp => sp.GetRequiredService<GroupCommitEventStreamStore>());
         services.AddHostedService(sp => sp.GetRequiredService<GroupCommitEventStreamStore>());
         services.TryAddSingleton(TimeProvider.System);
+
+        // The read side callers query (the API never touches Marten documents or sessions).
+        services.AddSingleton<IExecutionCatalog, MartenExecutionCatalog>();
+        services.AddSingleton<IDefinitionCatalog, MartenDefinitionCatalog>();
+        services.AddSingleton<IProjectCatalog, MartenProjectCatalog>();
+        services.AddSingleton<ILaunchPlanCatalog, MartenLaunchPlanCatalog>();
+        services.AddHealthChecks().AddCheck<PostgresReadinessCheck>("postgres", tags: [HealthTags.Ready]);
         return services;
     }
 
@@ -67,7 +78,7 @@ public static class EventStoreRegistration
         options.Schema.For<TaskCacheEntry>();
         options.Projections.Add(new RegistryCatalogProjection(), ProjectionLifecycle.Inline);
         options.Projections.Add(new ExecutionCatalogProjection(), ProjectionLifecycle.Inline);
-        LaunchPlans.LaunchPlanCatalogProjection.Configure(options);
+        LaunchPlanCatalogProjection.Configure(options);
     }
 
     /// <summary>Journaled grains keep their logs in Marten through <see cref="EventSourcedGrain{TState,TEvent}"/>.</summary>

@@ -1,6 +1,7 @@
 using JasperFx.Events;
 using Marten;
 using Marten.Events.Projections;
+using Orleans.Flyte.Abstractions.Registry;
 using Orleans.Flyte.Domain.Registry;
 
 namespace Orleans.Flyte.Grains.Registry;
@@ -36,8 +37,8 @@ public sealed class DefinitionVersionDocument
 /// </summary>
 public sealed class RegistryCatalogProjection : IProjection
 {
-    public const string TaskKind = "task";
-    public const string WorkflowKind = "workflow";
+    public const string TaskKind = DefinitionKinds.Task;
+    public const string WorkflowKind = DefinitionKinds.Workflow;
 
     public Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
