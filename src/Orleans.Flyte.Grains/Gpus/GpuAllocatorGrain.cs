@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
-using Orleans.Flyte.Abstractions.Executions;
 using Orleans.Flyte.Abstractions.Gpus;
 using Orleans.Flyte.Domain.EventSourcing;
 using Orleans.Flyte.Domain.Gpus;
@@ -26,6 +25,7 @@ public sealed class GpuAllocatorGrain(
     TimeProvider clock,
     IOptions<GpuOptions> options,
     IGpuLeaseLiveness liveness,
+    IGpuGrantNotifier grants,
     ILogger<GpuAllocatorGrain> log)
     : EventSourcedGrain<GpuAllocatorState, GpuAllocatorEvent>(store, clock), IGpuAllocatorGrain, IRemindable
 {
@@ -190,9 +190,7 @@ public sealed class GpuAllocatorGrain(
         await ConfirmEvents();
         foreach (var request in granted.Where(r => r.RequestId != except))
         {
-            GrainFactory.GetGrain<ITaskExecutionGrain>(ExecutionKeys.Task(request.Project, request.Domain, request.ExecutionId, request.NodeId))
-                .OnGpuGranted(request.RequestId)
-                .Ignore();
+            grants.Granted(GrainFactory, request);
         }
     }
 
@@ -212,22 +210,5 @@ public sealed class GpuAllocatorGrain(
         return state.Ended.TryGetValue(requestId, out var how)
             ? new GpuLeaseStatus(requestId, GpuLeaseState.Ended, Ended: how)
             : new GpuLeaseStatus(requestId, GpuLeaseState.Unknown);
-    }
-}
-
-/// <summary>Decides whether a lease's attempt still needs it. Null: yes; otherwise why not.</summary>
-public interface IGpuLeaseLiveness
-{
-    Task<string?> CheckAsync(IGrainFactory grains, GpuLeaseRequest request);
-}
-
-/// <summary>Asks the attempt's task execution grain (an interleaving read, so it never deadlocks with a task that is
-/// itself waiting on the allocator).</summary>
-public sealed class TaskAttemptLiveness : IGpuLeaseLiveness
-{
-    public async Task<string?> CheckAsync(IGrainFactory grains, GpuLeaseRequest request)
-    {
-        var task = grains.GetGrain<ITaskExecutionGrain>(ExecutionKeys.Task(request.Project, request.Domain, request.ExecutionId, request.NodeId));
-        return await task.HoldsAttempt(request.RequestId) ? null : $"attempt {request.RequestId} has ended or no longer exists";
     }
 }

@@ -37,8 +37,10 @@ public static class EngineRegistration
         services.AddSingleton<IAttemptStatusSink, AttemptStatusForwarder>();
         services.TryAddSingleton<ITaskRunner, LocalProcessRunner>();
 
-        // GPUs: the allocator asks task grains whether a lease is still needed; inventory sources report to node grains.
+        // GPUs: the allocator asks task grains whether a lease is still needed and tells them of grants, through seams the
+        // executions side implements (so Gpus never depends on Executions); inventory sources report to node grains.
         services.TryAddSingleton<IGpuLeaseLiveness, TaskAttemptLiveness>();
+        services.TryAddSingleton<IGpuGrantNotifier, TaskGrantNotifier>();
         services.TryAddSingleton<IGpuInventorySink, GrainGpuInventorySink>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, ConfiguredGpuInventory>();
         return services;

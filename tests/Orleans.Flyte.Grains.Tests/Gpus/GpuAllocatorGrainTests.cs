@@ -147,9 +147,33 @@ public sealed class GpuAllocatorGrainTests : IAsyncLifetime
         node.Snapshot.Condition.Should().Be(GpuNodeCondition.Schedulable);
     }
 
-    private async Task<FlyteCluster> Start(bool live, params (string Name, string[] Gpus)[] nodes) =>
+    [Fact]
+    public async Task A_waiting_holder_is_told_of_its_grant_once_it_is_durable_and_a_holder_granted_at_once_is_not_told()
+    {
+        var told = new RecordingGrantNotifier();
+        await using var cluster = await Start(live: true, told, ("node-a", ["whole"]));
+        var allocator = cluster.Grains.GetGrain<IGpuAllocatorGrain>(IGpuAllocatorGrain.Key);
+        GpuLeaseRequest Request(string id) => new(id, "alpha", "development", "e-" + id, "n", 1, null, "a100-40gb", 1);
+        (await allocator.Request(Request("a"))).State.Should().Be(GpuLeaseState.Granted);
+        (await allocator.Request(Request("b"))).State.Should().Be(GpuLeaseState.Waiting);
+        told.Requests.Should().BeEmpty("a holder granted at once learns it from the answer to its own request");
+
+        await allocator.Release("a", "done");
+
+        told.Requests.Should().Equal(["b"], "the waiting holder is told when the release hands it the GPU");
+        (await allocator.GetStatus("b")).State.Should().Be(GpuLeaseState.Granted);
+    }
+
+    private Task<FlyteCluster> Start(bool live, params (string Name, string[] Gpus)[] nodes) => Start(live, null, nodes);
+
+    private async Task<FlyteCluster> Start(bool live, IGpuGrantNotifier? notifier, params (string Name, string[] Gpus)[] nodes) =>
         await FlyteCluster.StartAsync(_database.ConnectionString, serviceId: _serviceId, configureServices: services =>
         {
+            if (notifier is not null)
+            {
+                services.Replace(ServiceDescriptor.Singleton(notifier));
+            }
+
             services.Configure<GpuOptions>(o =>
             {
                 o.Nodes = [.. nodes.Select(n => new GpuNodeOptions { Name = n.Name, Gpus = [.. n.Gpus] })];
@@ -166,6 +190,16 @@ public sealed class GpuAllocatorGrainTests : IAsyncLifetime
         var store = cluster.SiloServices.GetRequiredService<MartenEventStreamStore>();
         var slice = await store.ReadAsync(StreamAddress.Cluster("gpu/allocator"));
         return [.. slice.Events.Select(e => (GpuAllocatorEvent)e.Data)];
+    }
+
+    /// <summary>Records whom the allocator told of a grant, in order.</summary>
+    private sealed class RecordingGrantNotifier : IGpuGrantNotifier
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> _requests = new();
+
+        public IReadOnlyList<string> Requests => [.. _requests];
+
+        public void Granted(IGrainFactory grains, GpuLeaseRequest request) => _requests.Enqueue(request.RequestId);
     }
 
     /// <summary>Every attempt counts as alive: these tests hand out leases to attempts no task grain knows.</summary>
