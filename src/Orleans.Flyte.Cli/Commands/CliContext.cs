@@ -55,6 +55,11 @@ public sealed class CliContext : IDisposable
 
     public T? Get<T>(Argument<T> argument) => Parse.GetValue(argument);
 
+    /// <summary>An argument or option the parser has already required (a missing one is a usage error before any command runs).</summary>
+    public string Value(Argument<string> argument) => Parse.GetValue(argument) ?? throw CliException.Usage($"{argument.Name} is required");
+
+    public string Value(Option<string> option) => Parse.GetValue(option) ?? throw CliException.Usage($"{option.Name} is required");
+
     public static string Segment(string value) => Uri.EscapeDataString(value);
 
     public void Dispose() => _api?.Dispose();

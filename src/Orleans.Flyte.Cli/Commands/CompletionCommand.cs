@@ -16,7 +16,7 @@ public static class CompletionCommand
             .With(shell)
             .Runs(globals, context =>
             {
-                context.Terminal.Out.Write(Script(context.Get(shell)!));
+                context.Terminal.Out.Write(Script(context.Value(shell)));
                 return Task.FromResult(ExitCodes.Ok);
             });
     }

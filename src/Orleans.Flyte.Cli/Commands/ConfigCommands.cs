@@ -27,8 +27,8 @@ public static class ConfigCommands
         var value = new Argument<string>("VALUE") { Description = "The value ('-' reads it from stdin, e.g. for a token)" };
         var set = new Command("set", "Store a setting in the config file.").With(key, value).Runs(globals, context =>
         {
-            var name = context.Get(key)!;
-            var text = context.Get(value)!;
+            var name = context.Value(key);
+            var text = context.Value(value);
             if (text == "-")
             {
                 text = Console.In.ReadLine()?.Trim() ?? string.Empty;
@@ -54,7 +54,7 @@ public static class ConfigCommands
         unsetKey.AcceptOnlyFromAmong([.. ConfigFile.Keys]);
         var unset = new Command("unset", "Remove a setting from the config file.").With(unsetKey).Runs(globals, context =>
         {
-            var file = context.Settings.File.With(context.Get(unsetKey)!, null);
+            var file = context.Settings.File.With(context.Value(unsetKey), null);
             file.Save();
             context.Terminal.Line($"{context.Get(unsetKey)} removed from {file.Path}");
             return Task.FromResult(ExitCodes.Ok);

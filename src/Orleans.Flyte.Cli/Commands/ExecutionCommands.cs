@@ -60,7 +60,7 @@ public static class ExecutionCommands
             .With(id, watch, timeout)
             .Runs(globals, async context =>
             {
-                var execution = context.Get(id)!;
+                var execution = context.Value(id);
                 if (context.Get(watch))
                 {
                     return await ExecutionWatch.Run(context, execution, WatchTimeout(context, timeout));
@@ -73,7 +73,7 @@ public static class ExecutionCommands
                 }
                 else
                 {
-                    ExecutionViews.Describe(context.Terminal, view!, DateTimeOffset.UtcNow);
+                    ExecutionViews.Describe(context.Terminal, view, DateTimeOffset.UtcNow);
                 }
 
                 return ExitCodes.Ok;
@@ -89,7 +89,7 @@ public static class ExecutionCommands
         var timeout = TimeoutOption("How long --follow waits at most");
         return new Command("logs", "stdout and stderr of a node's attempt (stdout to stdout, stderr to stderr).")
             .With(id, node, attempt, follow, timeout)
-            .Runs(globals, context => AttemptLogs.Show(context, context.Get(id)!, context.Get(node)!, context.Get(attempt), context.Get(follow), WatchTimeout(context, timeout)));
+            .Runs(globals, context => AttemptLogs.Show(context, context.Value(id), context.Value(node), context.Get(attempt), context.Get(follow), WatchTimeout(context, timeout)));
     }
 
     public static Command Abort(GlobalOptions globals)
@@ -106,7 +106,7 @@ public static class ExecutionCommands
                     body["reason"] = why;
                 }
 
-                var execution = await context.Api.Post($"{ExecutionPath(context, context.Get(id)!)}/abort", body, context.Cancellation);
+                var execution = await context.Api.Post($"{ExecutionPath(context, context.Value(id))}/abort", body, context.Cancellation);
                 if (!context.Tables)
                 {
                     context.Terminal.Data(execution, context.Format);
@@ -204,7 +204,7 @@ public static class ExecutionCommands
             .Runs(globals, async context =>
             {
                 var waitFor = WatchTimeout(context, timeout);
-                var created = await context.Api.Post($"{ExecutionPath(context, context.Get(id)!)}/{action}", null, context.Cancellation, Headers(context.Get(key)));
+                var created = await context.Api.Post($"{ExecutionPath(context, context.Value(id))}/{action}", null, context.Cancellation, Headers(context.Get(key)));
                 return await Submitted(context, created, context.Get(watch), waitFor, context.Get(quiet));
             });
     }

@@ -138,7 +138,7 @@ public static class GetCommands
                     }
                     else
                     {
-                        ExecutionViews.Describe(context.Terminal, view!, DateTimeOffset.UtcNow);
+                        ExecutionViews.Describe(context.Terminal, view, DateTimeOffset.UtcNow);
                     }
 
                     return ExitCodes.Ok;
@@ -222,25 +222,23 @@ public static class GetCommands
                 }
                 else if (at is null)
                 {
-                    LaunchPlanViews.Show(context.Terminal, answer!);
+                    LaunchPlanViews.Show(context.Terminal, answer);
                 }
                 else
                 {
-                    LaunchPlanViews.ShowVersion(context.Terminal, one, answer!);
+                    LaunchPlanViews.ShowVersion(context.Terminal, one, answer);
                 }
 
                 return ExitCodes.Ok;
             });
     }
 
-    /// <summary><c>NAME VERSION</c> or <c>NAME@VERSION</c>.</summary>
-    public static (string? Name, string? Version) NameAndVersion(string? name, string? version)
-    {
-        if (name is null)
-        {
-            return (null, null);
-        }
+    /// <summary><c>NAME VERSION</c> or <c>NAME@VERSION</c>; nothing when no name was given.</summary>
+    public static (string? Name, string? Version) NameAndVersion(string? name, string? version) =>
+        name is null ? (null, null) : Split(name, version);
 
+    public static (string Name, string? Version) Split(string name, string? version)
+    {
         var at = name.IndexOf('@', StringComparison.Ordinal);
         if (at < 0)
         {

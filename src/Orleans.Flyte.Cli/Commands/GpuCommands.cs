@@ -22,7 +22,7 @@ public static class GpuCommands
                 }
                 else
                 {
-                    CapacityView.Show(context.Terminal, capacity!);
+                    CapacityView.Show(context.Terminal, capacity);
                 }
 
                 return ExitCodes.Ok;
@@ -42,7 +42,7 @@ public static class GpuCommands
                 body["reason"] = why;
             }
 
-            var quota = await context.Api.Put($"{context.Scope}/quotas/{CliContext.Segment(context.Get(resource)!)}", body, context.Cancellation);
+            var quota = await context.Api.Put($"{context.Scope}/quotas/{CliContext.Segment(context.Value(resource))}", body, context.Cancellation);
             if (!context.Tables)
             {
                 context.Terminal.Data(quota, context.Format);
@@ -58,7 +58,7 @@ public static class GpuCommands
         var removed = new Argument<string>("RESOURCE") { Description = "gpu or a MIG profile" };
         var remove = new Command("rm", "Remove the quota (a configured default, if any, applies again).").Alias("remove", "delete").With(removed).Runs(globals, async context =>
         {
-            await context.Api.Delete($"{context.Scope}/quotas/{CliContext.Segment(context.Get(removed)!)}", context.Cancellation);
+            await context.Api.Delete($"{context.Scope}/quotas/{CliContext.Segment(context.Value(removed))}", context.Cancellation);
             if (context.Tables)
             {
                 context.Terminal.Line($"quota {context.Project}/{context.Domain} {context.Get(removed)} removed");
@@ -89,7 +89,7 @@ public static class GpuCommands
                 body["reason"] = why;
             }
 
-            var answer = await context.Api.Post($"/api/v1/gpu-nodes/{CliContext.Segment(context.Get(node)!)}/{action}", body, context.Cancellation);
+            var answer = await context.Api.Post($"/api/v1/gpu-nodes/{CliContext.Segment(context.Value(node))}/{action}", body, context.Cancellation);
             if (!context.Tables)
             {
                 context.Terminal.Data(answer, context.Format);

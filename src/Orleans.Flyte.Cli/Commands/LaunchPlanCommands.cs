@@ -34,7 +34,7 @@ public static class LaunchPlanCommands
         var reason = ExecutionCommands.ReasonOption();
         return new Command(action, description).With(name, version, reason).Runs(globals, async context =>
         {
-            var (plan, at) = RequiredVersion(context.Get(name)!, context.Get(version), action);
+            var (plan, at) = RequiredVersion(context.Value(name), context.Get(version), action);
             var answer = await context.Api.Post($"{Path(context, plan)}/versions/{CliContext.Segment(at)}/{action}", Reason(context.Get(reason)), context.Cancellation);
             Show(context, answer);
             return ExitCodes.Ok;
@@ -47,7 +47,7 @@ public static class LaunchPlanCommands
         var reason = ExecutionCommands.ReasonOption();
         return new Command(action, description).With(name, reason).Runs(globals, async context =>
         {
-            var answer = await context.Api.Post($"{Path(context, context.Get(name)!)}/{action}", Reason(context.Get(reason)), context.Cancellation);
+            var answer = await context.Api.Post($"{Path(context, context.Value(name))}/{action}", Reason(context.Get(reason)), context.Cancellation);
             Show(context, answer);
             return ExitCodes.Ok;
         });
@@ -73,7 +73,7 @@ public static class LaunchPlanCommands
             .Runs(globals, async context =>
             {
                 var waitFor = ExecutionCommands.WatchTimeout(context, timeout);
-                var (plan, version) = GetCommands.NameAndVersion(context.Get(name), null);
+                var (plan, version) = GetCommands.Split(context.Value(name), null);
                 var body = new JsonObject();
                 if (version is not null)
                 {
@@ -91,12 +91,12 @@ public static class LaunchPlanCommands
                     body["reason"] = why;
                 }
 
-                var launched = await context.Api.Post($"{Path(context, plan!)}/trigger", body, context.Cancellation, ExecutionCommands.Headers(context.Get(key)));
+                var launched = await context.Api.Post($"{Path(context, plan)}/trigger", body, context.Cancellation, ExecutionCommands.Headers(context.Get(key)));
                 var executions = launched.Items("executions");
                 var execution = executions.Count > 0 ? executions[0] : throw new CliException($"launch plan {plan} launched nothing");
                 if (context.Get(watch))
                 {
-                    return await ExecutionWatch.Run(context, execution.Str("id")!, waitFor);
+                    return await ExecutionWatch.Run(context, execution.Str("id") ?? throw new CliException("the API launched an execution without an id"), waitFor);
                 }
 
                 if (context.Get(quiet))
@@ -128,11 +128,11 @@ public static class LaunchPlanCommands
             .With(name, version, from, to, reason)
             .Runs(globals, async context =>
             {
-                var (plan, at) = RequiredVersion(context.Get(name)!, context.Get(version), "backfill");
+                var (plan, at) = RequiredVersion(context.Value(name), context.Get(version), "backfill");
                 var body = new JsonObject
                 {
-                    ["from"] = Instant(context.Get(from)!, "--from"),
-                    ["to"] = Instant(context.Get(to)!, "--to"),
+                    ["from"] = Instant(context.Value(from), "--from"),
+                    ["to"] = Instant(context.Value(to), "--to"),
                 };
                 if (context.Get(reason) is { } why)
                 {
@@ -163,10 +163,10 @@ public static class LaunchPlanCommands
 
     private static (string Name, string Version) RequiredVersion(string name, string? version, string action)
     {
-        var (plan, at) = GetCommands.NameAndVersion(name, version);
+        var (plan, at) = GetCommands.Split(name, version);
         return at is null
             ? throw CliException.Usage($"which version? {action} takes NAME@VERSION or NAME VERSION (see: orleans-flyte get launchplan {plan})")
-            : (plan!, at);
+            : (plan, at);
     }
 
     private static string Instant(string text, string option) =>
@@ -174,7 +174,7 @@ public static class LaunchPlanCommands
             ? at.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture)
             : throw CliException.Usage($"{option} {text}: write an instant as ISO 8601, e.g. 2026-11-01T00:00:00Z");
 
-    private static void Show(CliContext context, JsonNode? plan)
+    private static void Show(CliContext context, JsonNode plan)
     {
         if (!context.Tables)
         {
@@ -182,7 +182,7 @@ public static class LaunchPlanCommands
         }
         else
         {
-            LaunchPlanViews.Show(context.Terminal, plan!);
+            LaunchPlanViews.Show(context.Terminal, plan);
         }
     }
 }

@@ -25,7 +25,7 @@ public static class RegisterCommands
         var dryRun = new Option<bool>("--dry-run") { Description = "Show what would be registered, in order, without sending anything" };
         return new Command(name, description).With(paths, dryRun).Runs(globals, async context =>
         {
-            var specs = SpecFiles.Read(context.Get(paths)!, context.WorkingDirectory);
+            var specs = SpecFiles.Read(context.Get(paths) ?? [], context.WorkingDirectory);
             if (kinds is not null && specs.FirstOrDefault(s => !kinds.Contains(s.Kind)) is { } other)
             {
                 throw new CliException($"{other.Source}: is a {other.KindName}, not a launch plan; register it with 'orleans-flyte register'");

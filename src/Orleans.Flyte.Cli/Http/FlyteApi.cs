@@ -49,14 +49,14 @@ public sealed class FlyteApi : IDisposable
 
     public CliSettings Settings => _settings;
 
-    public async Task<JsonNode?> Get(string path, CancellationToken cancellationToken) =>
-        Ensure(await Send(HttpMethod.Get, path, null, null, cancellationToken)).Body;
+    public async Task<JsonNode> Get(string path, CancellationToken cancellationToken) =>
+        Body(Ensure(await Send(HttpMethod.Get, path, null, null, cancellationToken)), path);
 
-    public async Task<JsonNode?> Post(string path, JsonNode? body, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? headers = null) =>
-        Ensure(await Send(HttpMethod.Post, path, Json(body ?? new JsonObject()), headers, cancellationToken)).Body;
+    public async Task<JsonNode> Post(string path, JsonNode? body, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? headers = null) =>
+        Body(Ensure(await Send(HttpMethod.Post, path, Json(body ?? new JsonObject()), headers, cancellationToken)), path);
 
-    public async Task<JsonNode?> Put(string path, JsonNode body, CancellationToken cancellationToken) =>
-        Ensure(await Send(HttpMethod.Put, path, Json(body), null, cancellationToken)).Body;
+    public async Task<JsonNode> Put(string path, JsonNode body, CancellationToken cancellationToken) =>
+        Body(Ensure(await Send(HttpMethod.Put, path, Json(body), null, cancellationToken)), path);
 
     public async Task Delete(string path, CancellationToken cancellationToken) =>
         Ensure(await Send(HttpMethod.Delete, path, null, null, cancellationToken));
@@ -124,6 +124,10 @@ public sealed class FlyteApi : IDisposable
     /// <summary>A 2xx answer passes; anything else becomes the API's problem as one line.</summary>
     public static ApiResponse Ensure(ApiResponse response, string? context = null) =>
         response.IsSuccess ? response : throw ProblemText.ToException(response, context);
+
+    /// <summary>Every answer these calls read is a JSON document; anything else (a proxy's HTML page) is said plainly.</summary>
+    private JsonNode Body(ApiResponse response, string path) => response.Body ?? throw new CliException(
+        $"{_base}{path} answered HTTP {(int)response.Status} without a JSON body ({response.MediaType ?? "no content type"}); is --url the Orleans.Flyte API?");
 
     public static StringContent Json(JsonNode body) =>
         new(body.ToJsonString(), Encoding.UTF8, "application/json");
