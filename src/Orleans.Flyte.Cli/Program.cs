@@ -1,0 +1,3 @@
+using Orleans.Flyte.Cli;
+
+return await CliApp.RunAsync(args);
