@@ -1,5 +1,5 @@
 using JasperFx.Events;
-using Marten;
+using JasperFx.Events.Grouping;
 using Marten.Events.Projections;
 using Orleans.Flyte.Domain.Executions;
 
@@ -28,93 +28,90 @@ public sealed class ExecutionSummaryDocument
 }
 
 /// <summary>
-/// Inline projection of workflow execution streams into <see cref="ExecutionSummaryDocument"/>: committed with the
-/// events, so a listing shows an execution as soon as its submission was acknowledged.
+/// One <see cref="ExecutionSummaryDocument"/> per workflow execution stream (<c>execution/{id}</c>), registered
+/// inline (<see cref="Hosting.ReadModels"/>): committed with the events, so a listing shows an execution as soon as
+/// its submission was acknowledged.
 /// </summary>
-public sealed class ExecutionCatalogProjection : IProjection
+/// <remarks>
+/// A multi-stream projection with an explicit identity rather than a <c>SingleStreamProjection</c>: under conjoined
+/// event tenancy Marten requires a single-stream aggregate to be conjoined-tenanted and keyed by the stream key
+/// (<c>execution/{id}</c>), which would change the document's id and hide it from the cross-tenant queries that read
+/// it today. Grouping across tenants by the execution id keeps the document single-tenanted and keyed by the bare id.
+/// Only <see cref="WorkflowExecutionEvent"/>s are grouped, so the task streams <c>execution/{id}/{node}</c> in the
+/// same tenant (which hold <see cref="TaskExecutionEvent"/>s) never become executions.
+/// </remarks>
+public sealed class ExecutionCatalogProjection : MultiStreamProjection<ExecutionSummaryDocument, string>
 {
     private const string StreamPrefix = "execution/";
 
-    public async Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
+    public ExecutionCatalogProjection()
     {
-        var touched = new Dictionary<string, ExecutionSummaryDocument>(StringComparer.Ordinal);
-        foreach (var e in events)
-        {
-            if (e.Data is not WorkflowExecutionEvent data || e.StreamKey is not { } key || !key.StartsWith(StreamPrefix, StringComparison.Ordinal))
-            {
-                continue;
-            }
-
-            var id = key[StreamPrefix.Length..];
-            if (data is ExecutionAccepted accepted)
-            {
-                touched[id] = new ExecutionSummaryDocument
-                {
-                    Id = id,
-                    Project = accepted.Project,
-                    Domain = accepted.Domain,
-                    Workflow = accepted.Plan.WorkflowName,
-                    WorkflowVersion = accepted.Plan.WorkflowVersion,
-                    Phase = WorkflowPhase.Queued,
-                    LaunchPlan = accepted.LaunchPlan,
-                    ScheduledAt = accepted.ScheduledAt,
-                    CreatedAt = accepted.Meta.At,
-                    CreatedBy = accepted.Meta.Principal,
-                    RelaunchOf = accepted.RelaunchOf,
-                    RecoverOf = accepted.RecoverOf,
-                };
-                continue;
-            }
-
-            if (!touched.TryGetValue(id, out var document))
-            {
-                document = await operations.LoadAsync<ExecutionSummaryDocument>(id, cancellation);
-                if (document is null)
-                {
-                    continue;
-                }
-
-                touched[id] = document;
-            }
-
-            Apply(document, data);
-        }
-
-        foreach (var document in touched.Values)
-        {
-            operations.Store(document);
-        }
+        TenancyGrouping = TenancyGrouping.AcrossTenants;
+        Identities<IEvent<WorkflowExecutionEvent>>(e => ExecutionOf(e.StreamKey));
     }
 
-    private static void Apply(ExecutionSummaryDocument document, WorkflowExecutionEvent e)
+    /// <summary>The execution a workflow execution stream (<c>execution/{id}</c>) belongs to; none for any other key.</summary>
+    private static IReadOnlyList<string> ExecutionOf(string? streamKey) =>
+        streamKey is not null && streamKey.StartsWith(StreamPrefix, StringComparison.Ordinal) && streamKey.IndexOf('/', StreamPrefix.Length) < 0
+            ? [streamKey[StreamPrefix.Length..]]
+            : [];
+
+    public override ExecutionSummaryDocument? Evolve(ExecutionSummaryDocument? snapshot, string id, IEvent e)
     {
-        switch (e)
+        if (e.Data is ExecutionAccepted accepted)
         {
-            case ExecutionStarted:
-                document.Phase = WorkflowPhase.Running;
-                document.StartedAt = e.Meta.At;
+            return new ExecutionSummaryDocument
+            {
+                Id = id,
+                Project = accepted.Project,
+                Domain = accepted.Domain,
+                Workflow = accepted.Plan.WorkflowName,
+                WorkflowVersion = accepted.Plan.WorkflowVersion,
+                Phase = WorkflowPhase.Queued,
+                LaunchPlan = accepted.LaunchPlan,
+                ScheduledAt = accepted.ScheduledAt,
+                CreatedAt = accepted.Meta.At,
+                CreatedBy = accepted.Meta.Principal,
+                RelaunchOf = accepted.RelaunchOf,
+                RecoverOf = accepted.RecoverOf,
+            };
+        }
+
+        // An event for an execution whose acceptance was never projected creates nothing (null stores nothing).
+        if (snapshot is null)
+        {
+            return null;
+        }
+
+        switch (e.Data)
+        {
+            case ExecutionStarted started:
+                snapshot.Phase = WorkflowPhase.Running;
+                snapshot.StartedAt = started.Meta.At;
                 break;
             case ExecutionFailing f:
-                document.Phase = WorkflowPhase.Failing;
-                document.Error = f.Error;
+                snapshot.Phase = WorkflowPhase.Failing;
+                snapshot.Error = f.Error;
                 break;
             case ExecutionAborting a:
-                document.Phase = WorkflowPhase.Aborting;
-                document.Error = a.Reason;
+                snapshot.Phase = WorkflowPhase.Aborting;
+                snapshot.Error = a.Reason;
                 break;
-            case ExecutionSucceeded:
-                Finish(document, WorkflowPhase.Succeeded, null, e);
+            case ExecutionSucceeded s:
+                Finish(snapshot, WorkflowPhase.Succeeded, null, s);
                 break;
             case ExecutionFailed f:
-                Finish(document, WorkflowPhase.Failed, f.Error, e);
+                Finish(snapshot, WorkflowPhase.Failed, f.Error, f);
                 break;
             case ExecutionAborted a:
-                Finish(document, WorkflowPhase.Aborted, a.Reason, e);
+                Finish(snapshot, WorkflowPhase.Aborted, a.Reason, a);
                 break;
             case ExecutionTimedOut t:
-                Finish(document, WorkflowPhase.TimedOut, $"timed out after {t.Timeout}", e);
+                Finish(snapshot, WorkflowPhase.TimedOut, $"timed out after {t.Timeout}", t);
                 break;
         }
+
+        return snapshot;
     }
 
     private static void Finish(ExecutionSummaryDocument document, WorkflowPhase phase, string? error, WorkflowExecutionEvent e)

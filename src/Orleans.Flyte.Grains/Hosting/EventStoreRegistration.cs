@@ -1,17 +1,12 @@
 using System.Text.Json;
 using JasperFx;
 using JasperFx.Events;
-using JasperFx.Events.Projections;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Flyte.Abstractions;
-using Orleans.Flyte.Abstractions.Catalogs;
 using Orleans.Flyte.Domain.EventSourcing;
 using Orleans.Flyte.Grains.EventSourcing;
-using Orleans.Flyte.Grains.Executions;
-using Orleans.Flyte.Grains.LaunchPlans;
-using Orleans.Flyte.Grains.Registry;
 using Orleans.Hosting;
 
 namespace Orleans.Flyte.Grains.Hosting;
@@ -43,11 +38,7 @@ public static class EventStoreRegistration
         services.AddHostedService(sp => sp.GetRequiredService<GroupCommitEventStreamStore>());
         services.TryAddSingleton(TimeProvider.System);
 
-        // The read side callers query (the API never touches Marten documents or sessions).
-        services.AddSingleton<IExecutionCatalog, MartenExecutionCatalog>();
-        services.AddSingleton<IDefinitionCatalog, MartenDefinitionCatalog>();
-        services.AddSingleton<IProjectCatalog, MartenProjectCatalog>();
-        services.AddSingleton<ILaunchPlanCatalog, MartenLaunchPlanCatalog>();
+        ReadModels.AddCatalogs(services);
         services.AddHealthChecks().AddCheck<PostgresReadinessCheck>("postgres", tags: [HealthTags.Ready]);
         return services;
     }
@@ -66,19 +57,7 @@ public static class EventStoreRegistration
             options.Events.AddEventType(type);
         }
 
-        options.Schema.For<ProjectDocument>();
-        options.Schema.For<DefinitionVersionDocument>()
-            .Index(d => d.Project)
-            .Index(d => d.Domain);
-        options.Schema.For<ExecutionSummaryDocument>()
-            .Index(d => d.Project)
-            .Index(d => d.Domain)
-            .Index(d => d.Workflow)
-            .Index(d => d.CreatedAt);
-        options.Schema.For<TaskCacheEntry>();
-        options.Projections.Add(new RegistryCatalogProjection(), ProjectionLifecycle.Inline);
-        options.Projections.Add(new ExecutionCatalogProjection(), ProjectionLifecycle.Inline);
-        LaunchPlanCatalogProjection.Configure(options);
+        ReadModels.Configure(options);
     }
 
     /// <summary>Journaled grains keep their logs in Marten through <see cref="EventSourcedGrain{TState,TEvent}"/>.</summary>

@@ -1,5 +1,5 @@
 using JasperFx.Events;
-using Marten;
+using JasperFx.Events.Grouping;
 using Marten.Events.Projections;
 using Orleans.Flyte.Domain.LaunchPlans;
 using Orleans.Flyte.Domain.Specs;
@@ -34,117 +34,125 @@ public sealed class LaunchPlanDocument
     public static string IdOf(string project, string domain, string name, string version) => $"{project}/{domain}/{name}@{version}";
 }
 
-/// <summary>Inline projection of launch plan streams: a listing never lags an acknowledged transition.</summary>
-public sealed class LaunchPlanCatalogProjection : IProjection
+/// <summary>
+/// One <see cref="LaunchPlanDocument"/> per launch plan version, from the plan's stream
+/// (<c>launchplan/{project}/{domain}/{name}</c>), registered inline (<see cref="Hosting.ReadModels"/>): a listing never
+/// lags an acknowledged transition.
+/// </summary>
+/// <remarks>
+/// A multi-stream projection because one stream feeds a document per version, and one event can change two of them
+/// (<see cref="LaunchPlanActivated"/> activates one version and deactivates the previous). Grouped across tenants so
+/// the documents stay single-tenanted and keyed <c>project/domain/name@version</c>, as the catalog queries them.
+/// </remarks>
+public sealed class LaunchPlanCatalogProjection : MultiStreamProjection<LaunchPlanDocument, string>
 {
     private const string StreamPrefix = "launchplan/";
 
-    /// <summary>Adds the launch plan read model and its projection to the Marten configuration.</summary>
-    public static void Configure(StoreOptions options)
+    public LaunchPlanCatalogProjection()
     {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Schema.For<LaunchPlanDocument>().Index(d => d.Project).Index(d => d.Domain);
-        options.Projections.Add(new LaunchPlanCatalogProjection(), JasperFx.Events.Projections.ProjectionLifecycle.Inline);
+        TenancyGrouping = TenancyGrouping.AcrossTenants;
+        Identities<IEvent<LaunchPlanEvent>>(e => DocumentsOf(e.StreamKey, e.Data));
     }
 
-    public async Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
+    /// <summary>The ids of the version documents an event changes; none for events the listing does not show.</summary>
+    private static IReadOnlyList<string> DocumentsOf(string? streamKey, LaunchPlanEvent e)
     {
-        var touched = new Dictionary<string, LaunchPlanDocument>(StringComparer.Ordinal);
-        foreach (var e in events)
+        if (streamKey is null || !streamKey.StartsWith(StreamPrefix, StringComparison.Ordinal))
         {
-            if (e.Data is not LaunchPlanEvent data || e.StreamKey is not { } key || !key.StartsWith(StreamPrefix, StringComparison.Ordinal))
-            {
-                continue;
-            }
-
-            var prefix = key[StreamPrefix.Length..];
-            if (data is LaunchPlanVersionRegistered r)
-            {
-                var spec = SpecDocument.Parse(r.Spec, SpecFormat.Json) is { IsValid: true } parsed ? LaunchPlanSpecReader.Read(parsed.Value!).Value : null;
-                touched[$"{prefix}@{r.Version}"] = new LaunchPlanDocument
-                {
-                    Id = LaunchPlanDocument.IdOf(r.Project, r.Domain, r.Name, r.Version),
-                    Project = r.Project,
-                    Domain = r.Domain,
-                    Name = r.Name,
-                    Version = r.Version,
-                    Workflow = r.Workflow,
-                    Status = LaunchPlanStatus.Inactive,
-                    Schedule = spec?.Schedule?.Describe(),
-                    RegisteredAt = r.Meta.At,
-                    RegisteredBy = r.Meta.Principal,
-                    ChangedAt = r.Meta.At,
-                    ChangedBy = r.Meta.Principal,
-                };
-                continue;
-            }
-
-            async Task<LaunchPlanDocument?> Load(string version)
-            {
-                var id = $"{prefix}@{version}";
-                if (!touched.TryGetValue(id, out var document))
-                {
-                    document = await operations.LoadAsync<LaunchPlanDocument>(id, cancellation);
-                    if (document is not null)
-                    {
-                        touched[id] = document;
-                    }
-                }
-
-                return document;
-            }
-
-            switch (data)
-            {
-                case LaunchPlanActivated a:
-                    if (a.Deactivated is { } previous && await Load(previous) is { } old)
-                    {
-                        Change(old, LaunchPlanStatus.Inactive, a);
-                    }
-
-                    if (await Load(a.Version) is { } activated)
-                    {
-                        Change(activated, LaunchPlanStatus.Active, a);
-                        activated.ScheduledThrough = a.Meta.At;
-                    }
-
-                    break;
-                case LaunchPlanDeactivated d when await Load(d.Version) is { } doc:
-                    Change(doc, LaunchPlanStatus.Inactive, d);
-                    break;
-                case LaunchPlanArchived x when await Load(x.Version) is { } doc:
-                    Change(doc, LaunchPlanStatus.Archived, x);
-                    break;
-                case LaunchPlanRestored x when await Load(x.Version) is { } doc:
-                    Change(doc, LaunchPlanStatus.Inactive, x);
-                    break;
-                case LaunchPlanPaused p when await Load(p.Version) is { } doc:
-                    doc.Paused = true;
-                    break;
-                case LaunchPlanResumed p when await Load(p.Version) is { } doc:
-                    doc.Paused = false;
-                    doc.ScheduledThrough = p.Meta.At;
-                    break;
-                case LaunchPlanFired f when await Load(f.Version) is { } doc:
-                    Advance(doc, f.ScheduledAt);
-                    doc.Fired++;
-                    break;
-                case LaunchPlanFireSkipped s when await Load(s.Version) is { } doc:
-                    Advance(doc, s.ScheduledAt);
-                    break;
-                case LaunchPlanFireBuffered b when await Load(b.Version) is { } doc:
-                    Advance(doc, b.ScheduledAt);
-                    break;
-                case LaunchPlanFiresMissed m when await Load(m.Version) is { } doc:
-                    Advance(doc, m.Last);
-                    break;
-            }
+            return [];
         }
 
-        foreach (var document in touched.Values)
+        // The stream key is launchplan/{project}/{domain}/{name}: the document id is project/domain/name@version.
+        var plan = streamKey[StreamPrefix.Length..];
+        string Id(string version) => $"{plan}@{version}";
+        return e switch
         {
-            operations.Store(document);
+            LaunchPlanActivated { Deactivated: { } previous } a when previous != a.Version => [Id(a.Version), Id(previous)],
+            LaunchPlanVersionRegistered x => [Id(x.Version)],
+            LaunchPlanActivated x => [Id(x.Version)],
+            LaunchPlanDeactivated x => [Id(x.Version)],
+            LaunchPlanArchived x => [Id(x.Version)],
+            LaunchPlanRestored x => [Id(x.Version)],
+            LaunchPlanPaused x => [Id(x.Version)],
+            LaunchPlanResumed x => [Id(x.Version)],
+            LaunchPlanFired x => [Id(x.Version)],
+            LaunchPlanFireSkipped x => [Id(x.Version)],
+            LaunchPlanFireBuffered x => [Id(x.Version)],
+            LaunchPlanFiresMissed x => [Id(x.Version)],
+            _ => [],
+        };
+    }
+
+    public override LaunchPlanDocument? Evolve(LaunchPlanDocument? snapshot, string id, IEvent e)
+    {
+        if (e.Data is LaunchPlanVersionRegistered r)
+        {
+            var spec = SpecDocument.Parse(r.Spec, SpecFormat.Json) is { IsValid: true } parsed ? LaunchPlanSpecReader.Read(parsed.Value!).Value : null;
+            return new LaunchPlanDocument
+            {
+                Id = id,
+                Project = r.Project,
+                Domain = r.Domain,
+                Name = r.Name,
+                Version = r.Version,
+                Workflow = r.Workflow,
+                Status = LaunchPlanStatus.Inactive,
+                Schedule = spec?.Schedule?.Describe(),
+                RegisteredAt = r.Meta.At,
+                RegisteredBy = r.Meta.Principal,
+                ChangedAt = r.Meta.At,
+                ChangedBy = r.Meta.Principal,
+            };
         }
+
+        // A transition of a version whose registration was never projected creates nothing (null stores nothing).
+        if (snapshot is null)
+        {
+            return null;
+        }
+
+        switch (e.Data)
+        {
+            case LaunchPlanActivated a when a.Version == snapshot.Version:
+                Change(snapshot, LaunchPlanStatus.Active, a);
+                snapshot.ScheduledThrough = a.Meta.At;
+                break;
+            case LaunchPlanActivated a:
+                // The previous active version, stopped by the same event.
+                Change(snapshot, LaunchPlanStatus.Inactive, a);
+                break;
+            case LaunchPlanDeactivated d:
+                Change(snapshot, LaunchPlanStatus.Inactive, d);
+                break;
+            case LaunchPlanArchived x:
+                Change(snapshot, LaunchPlanStatus.Archived, x);
+                break;
+            case LaunchPlanRestored x:
+                Change(snapshot, LaunchPlanStatus.Inactive, x);
+                break;
+            case LaunchPlanPaused:
+                snapshot.Paused = true;
+                break;
+            case LaunchPlanResumed p:
+                snapshot.Paused = false;
+                snapshot.ScheduledThrough = p.Meta.At;
+                break;
+            case LaunchPlanFired f:
+                Advance(snapshot, f.ScheduledAt);
+                snapshot.Fired++;
+                break;
+            case LaunchPlanFireSkipped s:
+                Advance(snapshot, s.ScheduledAt);
+                break;
+            case LaunchPlanFireBuffered b:
+                Advance(snapshot, b.ScheduledAt);
+                break;
+            case LaunchPlanFiresMissed m:
+                Advance(snapshot, m.Last);
+                break;
+        }
+
+        return snapshot;
     }
 
     private static void Advance(LaunchPlanDocument document, DateTimeOffset instant)

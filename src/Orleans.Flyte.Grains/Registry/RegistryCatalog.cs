@@ -1,5 +1,3 @@
-using JasperFx.Events;
-using Marten;
 using Marten.Events.Projections;
 using Orleans.Flyte.Abstractions.Registry;
 using Orleans.Flyte.Domain.Registry;
@@ -32,41 +30,34 @@ public sealed class DefinitionVersionDocument
 }
 
 /// <summary>
-/// Inline projection: the read models commit in the same transaction as the events, so a listing never
-/// lags a registration that was acknowledged.
+/// One <see cref="ProjectDocument"/> per created project and one <see cref="DefinitionVersionDocument"/> per registered
+/// task or workflow version, registered inline (<see cref="Hosting.ReadModels"/>): a listing never lags a registration
+/// that was acknowledged.
 /// </summary>
-public sealed class RegistryCatalogProjection : IProjection
+/// <remarks>
+/// An event projection because every document is made whole by one event and never changes afterwards (versions are
+/// immutable), so there is nothing to aggregate. Marten 9 generates the dispatch of the conventional <c>Create</c>
+/// methods into this class, hence <c>partial</c>.
+/// </remarks>
+public sealed partial class RegistryCatalogProjection : EventProjection
 {
     public const string TaskKind = DefinitionKinds.Task;
     public const string WorkflowKind = DefinitionKinds.Workflow;
 
-    public Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
+    public static ProjectDocument Create(ProjectCreated p) => new()
     {
-        foreach (var e in events)
-        {
-            switch (e.Data)
-            {
-                case ProjectCreated p:
-                    operations.Store(new ProjectDocument
-                    {
-                        Id = p.Name,
-                        DisplayName = p.DisplayName,
-                        Description = p.Description,
-                        CreatedAt = p.Meta.At,
-                        CreatedBy = p.Meta.Principal,
-                    });
-                    break;
-                case TaskVersionRegistered t:
-                    operations.Store(Document(TaskKind, t.Project, t.Domain, t.Name, t.Version, t.ContentHash, t));
-                    break;
-                case WorkflowVersionRegistered w:
-                    operations.Store(Document(WorkflowKind, w.Project, w.Domain, w.Name, w.Version, w.ContentHash, w));
-                    break;
-            }
-        }
+        Id = p.Name,
+        DisplayName = p.DisplayName,
+        Description = p.Description,
+        CreatedAt = p.Meta.At,
+        CreatedBy = p.Meta.Principal,
+    };
 
-        return Task.CompletedTask;
-    }
+    public static DefinitionVersionDocument Create(TaskVersionRegistered t) =>
+        Document(TaskKind, t.Project, t.Domain, t.Name, t.Version, t.ContentHash, t);
+
+    public static DefinitionVersionDocument Create(WorkflowVersionRegistered w) =>
+        Document(WorkflowKind, w.Project, w.Domain, w.Name, w.Version, w.ContentHash, w);
 
     private static DefinitionVersionDocument Document(
         string kind, string project, string domain, string name, string version, string hash, DefinitionEvent e) => new()
