@@ -17,7 +17,7 @@ namespace Orleans.Flyte.Kubernetes;
 internal sealed class PodWatch(IKubernetes client, KubernetesOptions options, IPodWatchListener listener, TimeProvider clock, ILogger log)
     : IAsyncDisposable
 {
-    private readonly ConcurrentDictionary<string, Task> _namespaces = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task>> _namespaces = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private int _resyncs;
 
@@ -29,7 +29,8 @@ internal sealed class PodWatch(IKubernetes client, KubernetesOptions options, IP
     {
         if (!_namespaces.ContainsKey(ns))
         {
-            _namespaces.GetOrAdd(ns, n => new Lazy<Task>(() => Task.Run(() => WatchAsync(n, _stopping.Token))).Value);
+            // GetOrAdd may run its factory twice under a race; only the stored Lazy is ever started, so one loop per namespace.
+            _ = _namespaces.GetOrAdd(ns, n => new Lazy<Task>(() => Task.Run(() => WatchAsync(n, _stopping.Token)))).Value;
         }
     }
 
@@ -43,7 +44,7 @@ internal sealed class PodWatch(IKubernetes client, KubernetesOptions options, IP
         await _stopping.CancelAsync();
         try
         {
-            await Task.WhenAll(_namespaces.Values);
+            await Task.WhenAll(_namespaces.Values.Select(watch => watch.Value));
         }
         catch (OperationCanceledException)
         {
