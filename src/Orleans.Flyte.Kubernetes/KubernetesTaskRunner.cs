@@ -16,9 +16,9 @@ namespace Orleans.Flyte.Kubernetes;
 /// the namespace of its project/domain.
 /// <para>Idempotent per attempt id: launching creates the pod, and when it exists already (409 Conflict: a replayed step,
 /// another silo, a restarted silo) adopts that pod instead; there is never a twin. Every namespace the runner has used
-/// is watched (list, then watch from the list's resourceVersion; on 410 Gone, list again), and every phase change is
-/// pushed to the <see cref="IAttemptStatusSink"/>. A status only moves forward (Pending, Running, terminal) and the first
-/// terminal verdict stands, so the order in which the watch and a launch see a pod does not matter.</para>
+/// is watched by a <see cref="PodWatch"/>, and every phase change is pushed to the <see cref="IAttemptStatusSink"/>
+/// through the attempt's <see cref="AttemptStatusPublisher"/>. A status only moves forward (Pending, Running, terminal)
+/// and the first terminal verdict stands, so the order in which the watch and a launch see a pod does not matter.</para>
 /// <para>A pod that is gone while its attempt was not finished (deleted by someone, its node removed) reports the
 /// attempt <see cref="AttemptPhase.Lost"/>; an attempt with no pod that this runner never saw is
 /// <see cref="AttemptPhase.Unknown"/>, as with the local runner. Finished pods are deleted after
@@ -26,11 +26,13 @@ namespace Orleans.Flyte.Kubernetes;
 /// returns it instead of running the task again (after a silo restart that memory is gone: keep the retention above the
 /// engine's reminder period, so a restarted engine finds the pod).</para>
 /// </summary>
-public sealed class KubernetesTaskRunner : ITaskRunner, IAsyncDisposable
+public sealed class KubernetesTaskRunner : ITaskRunner, IAsyncDisposable, IPodWatchListener
 {
-    private readonly ConcurrentDictionary<string, Tracked> _attempts = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Task> _watches = new(StringComparer.Ordinal);
+    private const string PodDeletedError = "the pod was deleted before its task finished";
+
+    private readonly ConcurrentDictionary<string, PodAttempt> _attempts = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
+    private readonly PodWatch _watch;
     private readonly IKubernetes _client;
     private readonly KubernetesOptions _options;
     private readonly IAttemptStatusSink _sink;
@@ -45,12 +47,13 @@ public sealed class KubernetesTaskRunner : ITaskRunner, IAsyncDisposable
         _sink = sink;
         _clock = clock;
         _log = log;
+        _watch = new PodWatch(client, _options, this, clock, log);
     }
 
     /// <summary>How many times a watch was answered 410 Gone and the namespace listed again (for tests and metrics).</summary>
-    public int Resyncs => Volatile.Read(ref _resyncs);
+    public int Resyncs => _watch.Resyncs;
 
-    private int _resyncs;
+    IEnumerable<PodAttempt> IPodWatchListener.Attempts => _attempts.Values;
 
     /// <inheritdoc />
     public async Task<AttemptStatus> LaunchAsync(AttemptLaunch launch, CancellationToken cancellationToken = default)
@@ -59,7 +62,7 @@ public sealed class KubernetesTaskRunner : ITaskRunner, IAsyncDisposable
         ObjectDisposedException.ThrowIf(_stopping.IsCancellationRequested, this);
         var ns = PodNames.Namespace(_options.NamespacePattern, launch.Project, launch.Domain);
         var name = PodNames.Pod(launch.AttemptId, launch.ExecutionId, launch.NodeId, launch.Attempt);
-        EnsureWatch(ns);
+        _watch.Ensure(ns);
         if (_attempts.TryGetValue(launch.AttemptId, out var known) && known.Current.IsTerminal)
         {
             return known.Current;
@@ -115,7 +118,7 @@ public sealed class KubernetesTaskRunner : ITaskRunner, IAsyncDisposable
             return new AttemptStatus(attemptId, AttemptPhase.Unknown);
         }
 
-        EnsureWatch(ns);
+        _watch.Ensure(ns);
         var pod = await ReadAsync(ns, name, cancellationToken);
         return pod is not null && PodStatusMapper.AttemptId(pod) == attemptId
             ? Observe(pod, deleted: false) ?? new AttemptStatus(attemptId, AttemptPhase.Unknown)
@@ -172,22 +175,10 @@ public sealed class KubernetesTaskRunner : ITaskRunner, IAsyncDisposable
         await _stopping.CancelAsync();
         foreach (var tracked in _attempts.Values)
         {
-            lock (tracked.Gate)
-            {
-                tracked.PendingTimer?.Dispose();
-                tracked.RetentionTimer?.Dispose();
-            }
+            tracked.StopTimers();
         }
 
-        try
-        {
-            await Task.WhenAll(_watches.Values);
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopped.
-        }
-
+        await _watch.DisposeAsync();
         _stopping.Dispose();
     }
 
@@ -203,8 +194,13 @@ public sealed class KubernetesTaskRunner : ITaskRunner, IAsyncDisposable
         return (PodNames.Namespace(_options.NamespacePattern, project, domain), PodNames.Pod(attemptId, executionId, nodeId, attempt));
     }
 
-    private Tracked Track(string attemptId, string ns, string name) =>
-        _attempts.GetOrAdd(attemptId, id => new Tracked(id, ns, name, _clock.GetUtcNow()));
+    private PodAttempt Track(string attemptId, string ns, string name) =>
+        _attempts.GetOrAdd(attemptId, id => new PodAttempt(id, ns, name, _clock.GetUtcNow(), new AttemptStatusPublisher(_sink, _log)));
+
+    void IPodWatchListener.Vanished(PodAttempt attempt) =>
+        Decide(attempt, new AttemptStatus(attempt.AttemptId, AttemptPhase.Lost, Error: PodDeletedError, FinishedAt: _clock.GetUtcNow()));
+
+    AttemptStatus? IPodWatchListener.Observe(V1Pod pod, bool deleted) => Observe(pod, deleted);
 
     /// <summary>Applies what a pod says to its attempt; null when the pod is not one of this platform's attempts.</summary>
     private AttemptStatus? Observe(V1Pod pod, bool deleted)
@@ -218,7 +214,7 @@ public sealed class KubernetesTaskRunner : ITaskRunner, IAsyncDisposable
         var status = PodStatusMapper.Map(pod);
         if (deleted && !status.IsTerminal)
         {
-            status = new AttemptStatus(id, AttemptPhase.Lost, Error: "the pod was deleted before its task finished", StartedAt: status.StartedAt, FinishedAt: _clock.GetUtcNow());
+            status = new AttemptStatus(id, AttemptPhase.Lost, Error: PodDeletedError, StartedAt: status.StartedAt, FinishedAt: _clock.GetUtcNow());
         }
 
         lock (tracked.Gate)
@@ -242,14 +238,13 @@ public sealed class KubernetesTaskRunner : ITaskRunner, IAsyncDisposable
 
     /// <summary>Moves the attempt forward to <paramref name="status"/> if that is progress, publishes the change, and
     /// schedules the pod's deletion once terminal. Returns the attempt's status after it.</summary>
-    private AttemptStatus Decide(Tracked tracked, AttemptStatus status)
+    private AttemptStatus Decide(PodAttempt tracked, AttemptStatus status)
     {
         bool changed;
         bool deleteNow = false;
         lock (tracked.Gate)
         {
-            var current = tracked.Current;
-            changed = !current.IsTerminal && (Rank(status.Phase) > Rank(current.Phase) || (status.IsTerminal && !current.IsTerminal));
+            changed = tracked.Current.Precedes(status);
             if (changed)
             {
                 tracked.Current = status;
@@ -275,7 +270,7 @@ public sealed class KubernetesTaskRunner : ITaskRunner, IAsyncDisposable
                     tracked.PendingTimer = null;
                 }
 
-                tracked.Published = PublishAfterAsync(tracked.Published, status);
+                tracked.Publisher.Publish(status);
             }
 
             status = tracked.Current;
@@ -294,17 +289,9 @@ public sealed class KubernetesTaskRunner : ITaskRunner, IAsyncDisposable
         return status;
     }
 
-    private static int Rank(AttemptPhase phase) => phase switch
-    {
-        AttemptPhase.Unknown => 0,
-        AttemptPhase.Pending => 1,
-        AttemptPhase.Running => 2,
-        _ => 3,
-    };
-
     /// <summary>The pending timeout fired: the pod is read afresh (the watch may lag) for the latest reason, then the
     /// attempt fails with it and the pod is deleted.</summary>
-    private async Task PendingTooLongAsync(Tracked tracked)
+    private async Task PendingTooLongAsync(PodAttempt tracked)
     {
         lock (tracked.Gate)
         {
@@ -383,140 +370,6 @@ public sealed class KubernetesTaskRunner : ITaskRunner, IAsyncDisposable
         }
     }
 
-    private void EnsureWatch(string ns)
-    {
-        if (!_watches.ContainsKey(ns))
-        {
-            _watches.GetOrAdd(ns, n => new Lazy<Task>(() => Task.Run(() => WatchNamespaceAsync(n, _stopping.Token))).Value);
-        }
-    }
-
-    /// <summary>List, then watch from the list's resourceVersion until the watch expires; list again on 410 Gone or an
-    /// error. The list is what makes a resync lose nothing: every pod's current state is applied, and an attempt whose pod
-    /// is missing from it is lost.</summary>
-    private async Task WatchNamespaceAsync(string ns, CancellationToken stopping)
-    {
-        while (!stopping.IsCancellationRequested)
-        {
-            try
-            {
-                var listedAt = _clock.GetUtcNow();
-                var list = await _client.CoreV1.ListNamespacedPodAsync(ns, labelSelector: PodNames.Selector, cancellationToken: stopping);
-                var present = new HashSet<string>(StringComparer.Ordinal);
-                foreach (var pod in list.Items)
-                {
-                    pod.Metadata.NamespaceProperty ??= ns;
-                    if (Observe(pod, deleted: false) is { } status)
-                    {
-                        present.Add(status.AttemptId);
-                    }
-                }
-
-                VanishedWhileUnwatched(ns, present, listedAt);
-                var resourceVersion = list.Metadata?.ResourceVersion;
-                while (!stopping.IsCancellationRequested)
-                {
-                    var gone = false;
-                    void OnError(Exception ex)
-                    {
-                        if (ex is KubernetesException { Status.Code: 410 })
-                        {
-                            gone = true;
-                        }
-                        else
-                        {
-                            _log.LogWarning(ex, "Pod watch in {Namespace}: error event", ns);
-                        }
-                    }
-
-                    var events = _client.CoreV1.WatchListNamespacedPodAsync(
-                        ns,
-                        labelSelector: PodNames.Selector,
-                        resourceVersion: resourceVersion,
-                        allowWatchBookmarks: true,
-                        timeoutSeconds: _options.WatchTimeoutSeconds,
-                        onError: OnError,
-                        cancellationToken: stopping);
-                    await foreach (var (type, pod) in events.WithCancellation(stopping))
-                    {
-                        resourceVersion = pod.Metadata?.ResourceVersion ?? resourceVersion;
-                        if (type is WatchEventType.Added or WatchEventType.Modified or WatchEventType.Deleted)
-                        {
-                            pod.Metadata!.NamespaceProperty ??= ns;
-                            Observe(pod, deleted: type == WatchEventType.Deleted);
-                        }
-                    }
-
-                    if (gone)
-                    {
-                        break;
-                    }
-                }
-
-                Interlocked.Increment(ref _resyncs);
-                _log.LogInformation("Pod watch in {Namespace} expired (410 Gone): listing again", ns);
-            }
-            catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.Gone)
-            {
-                Interlocked.Increment(ref _resyncs);
-            }
-            catch (Exception ex) when (!stopping.IsCancellationRequested)
-            {
-                _log.LogWarning(ex, "Pod watch in {Namespace} failed; listing again in {Delay}", ns, _options.WatchRetryDelay);
-                try
-                {
-                    await Task.Delay(_options.WatchRetryDelay, _clock, stopping);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
-
-    /// <summary>Attempts of <paramref name="ns"/> that were running before the list began but have no pod in it: their pod
-    /// was deleted while nobody watched.</summary>
-    private void VanishedWhileUnwatched(string ns, HashSet<string> present, DateTimeOffset listedAt)
-    {
-        foreach (var tracked in _attempts.Values)
-        {
-            bool lost;
-            lock (tracked.Gate)
-            {
-                lost = tracked.Namespace == ns && !present.Contains(tracked.AttemptId) && !tracked.Current.IsTerminal
-                    && tracked.Current.Phase != AttemptPhase.Unknown && tracked.LastSeen < listedAt;
-                if (lost)
-                {
-                    tracked.PodGone = true;
-                }
-            }
-
-            if (lost)
-            {
-                Decide(tracked, new AttemptStatus(tracked.AttemptId, AttemptPhase.Lost, Error: "the pod was deleted before its task finished", FinishedAt: _clock.GetUtcNow()));
-            }
-        }
-    }
-
-    private async Task PublishAfterAsync(Task previous, AttemptStatus status)
-    {
-        await previous.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
-        try
-        {
-            await _sink.OnAttemptChangedAsync(status);
-        }
-        catch (Exception ex)
-        {
-            // The engine also resumes on its reminder and launches again, which adopts the pod: delayed, never lost.
-            _log.LogWarning(ex, "Attempt {AttemptId}: could not report {Phase}", status.AttemptId, status.Phase);
-        }
-    }
-
     private static string ApiMessage(HttpOperationException ex)
     {
         var content = ex.Response.Content;
@@ -533,30 +386,5 @@ public sealed class KubernetesTaskRunner : ITaskRunner, IAsyncDisposable
         }
 
         return string.IsNullOrWhiteSpace(content) ? ex.Message : content;
-    }
-
-    private sealed class Tracked(string attemptId, string ns, string podName, DateTimeOffset seen)
-    {
-        public Lock Gate { get; } = new();
-
-        public string AttemptId { get; } = attemptId;
-
-        public string Namespace { get; } = ns;
-
-        public string PodName { get; } = podName;
-
-        public AttemptStatus Current { get; set; } = new(attemptId, AttemptPhase.Unknown);
-
-        public DateTimeOffset LastSeen { get; set; } = seen;
-
-        public bool PodGone { get; set; }
-
-        public string? PendingReason { get; set; }
-
-        public ITimer? PendingTimer { get; set; }
-
-        public ITimer? RetentionTimer { get; set; }
-
-        public Task Published { get; set; } = Task.CompletedTask;
     }
 }

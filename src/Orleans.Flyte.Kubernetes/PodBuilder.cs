@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using k8s.Models;
@@ -8,11 +7,11 @@ using Orleans.Flyte.Abstractions.Runners;
 namespace Orleans.Flyte.Kubernetes;
 
 /// <summary>
-/// Turns one attempt into the pod that runs it. What a task sees inside the pod is the local runner's contract:
-/// <c>FLYTE_INPUTS</c> is the path of a JSON file with its inputs (mounted from a pod annotation through the downward
-/// API), each input also as <c>FLYTE_INPUT_&lt;NAME&gt;</c>; it writes its outputs as one JSON object to the path in
-/// <c>FLYTE_OUTPUTS</c>, which is the container's termination message file <c>/dev/termination-log</c> (so outputs must
-/// stay small: Kubernetes keeps at most 4096 bytes); exit code 0 means success.
+/// Turns one attempt into the pod that runs it. What a task sees inside the pod is the <see cref="TaskContract"/>, as with
+/// the local runner: <c>FLYTE_INPUTS</c> is the path of a JSON file with its inputs (mounted from a pod annotation through
+/// the downward API); <c>FLYTE_OUTPUTS</c> is the container's termination message file <c>/dev/termination-log</c> (so
+/// outputs must stay small: Kubernetes keeps at most <see cref="MaxTerminationMessageBytes"/>); GPUs are made visible
+/// by the device plugin (<see cref="GpuVisibility.DevicePlugin"/>).
 /// </summary>
 public static class PodBuilder
 {
@@ -23,11 +22,22 @@ public static class PodBuilder
     public const string GpuResource = "nvidia.com/gpu";
     public const string MigResourcePrefix = "nvidia.com/mig-";
 
+    /// <summary>The most of a termination message Kubernetes keeps.</summary>
+    public const int MaxTerminationMessageBytes = 4096;
+
+    /// <summary>Where a pod's outputs come from, as the task contract's error messages name it.</summary>
+    public static readonly OutputsChannel Outputs =
+        new("a termination message", $"wrote no outputs to {TerminationMessagePath}", MaxTerminationMessageBytes);
+
     public static V1Pod Build(AttemptLaunch launch, string podNamespace, string podName, KubernetesOptions options)
     {
         ArgumentNullException.ThrowIfNull(launch);
         ArgumentNullException.ThrowIfNull(options);
-        var inputs = ParseInputs(launch.InputsJson);
+        if (!TaskContract.TryParseInputs(launch.InputsJson, out var inputs, out var inputsError))
+        {
+            throw new ArgumentException(inputsError);
+        }
+
         var gpu = !launch.Gpu.IsEmpty;
 
         var requests = new Dictionary<string, ResourceQuantity>(StringComparer.Ordinal);
@@ -124,32 +134,6 @@ public static class PodBuilder
         return strategy == MigStrategy.Single && name.StartsWith(MigResourcePrefix, StringComparison.Ordinal) ? GpuResource : name;
     }
 
-    /// <summary>Input names become env var names: upper-cased, anything but letters, digits and '_' as '_'.</summary>
-    public static string EnvName(string name)
-    {
-        ArgumentNullException.ThrowIfNull(name);
-        var builder = new StringBuilder(name.Length);
-        foreach (var c in name.ToUpperInvariant())
-        {
-            builder.Append(char.IsAsciiLetterOrDigit(c) || c == '_' ? c : '_');
-        }
-
-        return builder.ToString();
-    }
-
-    internal static JsonObject ParseInputs(string json)
-    {
-        try
-        {
-            return JsonNode.Parse(string.IsNullOrWhiteSpace(json) ? "{}" : json) as JsonObject
-                ?? throw new ArgumentException("The attempt's inputs are not a JSON object.", nameof(json));
-        }
-        catch (JsonException ex)
-        {
-            throw new ArgumentException($"The attempt's inputs are not a JSON object: {ex.Message}", nameof(json), ex);
-        }
-    }
-
     /// <summary>Pinned by node name (<c>metadata.name</c>), which is what discovery reports and the allocator grants: the
     /// <c>kubernetes.io/hostname</c> label usually equals it but need not (hostname overrides, cloud node names).</summary>
     private static V1Affinity PinTo(string node) => new()
@@ -171,40 +155,8 @@ public static class PodBuilder
 
     private static List<V1EnvVar> Env(AttemptLaunch launch, JsonObject inputs)
     {
-        var env = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (key, value) in launch.Env)
-        {
-            env[key] = value;
-        }
-
-        foreach (var (name, value) in inputs)
-        {
-            env["FLYTE_INPUT_" + EnvName(name)] = value is JsonValue scalar && scalar.GetValueKind() == JsonValueKind.String
-                ? scalar.GetValue<string>()
-                : value?.ToJsonString() ?? "null";
-        }
-
-        env["FLYTE_INPUTS"] = InputsPath;
-        env["FLYTE_OUTPUTS"] = TerminationMessagePath;
-        env["FLYTE_ATTEMPT_ID"] = launch.AttemptId;
-        env["FLYTE_EXECUTION_ID"] = launch.ExecutionId;
-        env["FLYTE_NODE_ID"] = launch.NodeId;
-        env["FLYTE_ATTEMPT"] = launch.Attempt.ToString(CultureInfo.InvariantCulture);
-
-        // Only the grant decides which GPUs a task may use. With a grant the device plugin sets the visible devices of
-        // what the kubelet allocated; without one, "void" stops the NVIDIA runtime from exposing every GPU of the node to
-        // images that default NVIDIA_VISIBLE_DEVICES to "all" (the CUDA base images do).
-        env.Remove("CUDA_VISIBLE_DEVICES");
-        env.Remove("NVIDIA_VISIBLE_DEVICES");
-        if (launch.Gpu.IsEmpty)
-        {
-            env["NVIDIA_VISIBLE_DEVICES"] = "void";
-        }
-        else
-        {
-            env["FLYTE_GPU_GRANT"] = string.Join(',', launch.Gpu.DeviceIds);
-        }
-
+        var env = new Dictionary<string, string?>(StringComparer.Ordinal);
+        TaskContract.WriteEnvironment(env, launch, inputs, InputsPath, TerminationMessagePath, GpuVisibility.DevicePlugin);
         return env.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => new V1EnvVar { Name = e.Key, Value = e.Value }).ToList();
     }
 }

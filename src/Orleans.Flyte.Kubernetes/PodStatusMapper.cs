@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using k8s.Models;
 using Orleans.Flyte.Abstractions.Runners;
 
@@ -70,39 +69,13 @@ public static class PodStatusMapper
     public static string? AttemptId(V1Pod pod) =>
         pod?.Metadata?.Annotations is { } annotations && annotations.TryGetValue(PodNames.AttemptIdAnnotation, out var id) ? id : null;
 
+    /// <summary>Exit code 0 is success only with the declared outputs in the termination message (the task contract's
+    /// rule; the names travel in an annotation, so an adopted pod is judged the same way).</summary>
     private static AttemptStatus Succeeded(V1Pod pod, string id, V1ContainerStateTerminated? terminated, DateTimeOffset? started, DateTimeOffset? finished)
     {
-        var expected = ExpectedOutputs(pod);
-        var message = terminated?.Message;
-        AttemptStatus ExitedZeroBut(string what) =>
-            new(id, AttemptPhase.Failed, 0, Error: $"task exited 0 but {what}", StartedAt: started, FinishedAt: finished);
-
-        if (string.IsNullOrWhiteSpace(message))
-        {
-            return expected.Count == 0
-                ? new AttemptStatus(id, AttemptPhase.Succeeded, 0, "{}", StartedAt: started, FinishedAt: finished)
-                : ExitedZeroBut($"wrote no outputs to {PodBuilder.TerminationMessagePath} (expected outputs: {string.Join(", ", expected)})");
-        }
-
-        JsonObject? outputs;
-        try
-        {
-            outputs = JsonNode.Parse(message) as JsonObject;
-        }
-        catch (JsonException ex)
-        {
-            return ExitedZeroBut($"its termination message is not valid JSON ({ex.Message})");
-        }
-
-        if (outputs is null)
-        {
-            return ExitedZeroBut("its termination message is not a JSON object of named outputs");
-        }
-
-        var missing = expected.Where(name => !outputs.ContainsKey(name)).ToList();
-        return missing.Count > 0
-            ? ExitedZeroBut($"its termination message lacks {(missing.Count == 1 ? "output" : "outputs")} {string.Join(", ", missing)} (expected outputs: {string.Join(", ", expected)})")
-            : new AttemptStatus(id, AttemptPhase.Succeeded, 0, outputs.ToJsonString(), StartedAt: started, FinishedAt: finished);
+        // The kubelet cannot tell an empty termination message from none: both mean the task wrote nothing.
+        var message = string.IsNullOrWhiteSpace(terminated?.Message) ? null : terminated.Message;
+        return TaskContract.ExitedZero(id, message, ExpectedOutputs(pod), PodBuilder.Outputs, started, finished);
     }
 
     private static AttemptStatus Failed(V1Pod pod, string id, V1ContainerStateTerminated? terminated, DateTimeOffset? started, DateTimeOffset? finished)

@@ -13,4 +13,20 @@ public sealed record AttemptStatus(
     [property: Id(6)] DateTimeOffset? FinishedAt = null)
 {
     public bool IsTerminal => Phase is AttemptPhase.Succeeded or AttemptPhase.Failed or AttemptPhase.TimedOut or AttemptPhase.Terminated or AttemptPhase.Lost;
+
+    /// <summary>Whether <paramref name="next"/> is progress after this status: an attempt only moves forward (Unknown,
+    /// Pending, Running, then terminal), and its first terminal verdict stands.</summary>
+    public bool Precedes(AttemptStatus next)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        return !IsTerminal && Rank(next.Phase) > Rank(Phase);
+    }
+
+    private static int Rank(AttemptPhase phase) => phase switch
+    {
+        AttemptPhase.Unknown => 0,
+        AttemptPhase.Pending => 1,
+        AttemptPhase.Running => 2,
+        _ => 3,
+    };
 }

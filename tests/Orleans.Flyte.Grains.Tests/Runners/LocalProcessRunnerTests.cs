@@ -99,6 +99,20 @@ public sealed class LocalProcessRunnerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Outputs_over_the_limit_fail_with_the_limit_and_are_not_stored()
+    {
+        var runner = Runner(o => o.MaxOutputBytes = 1024);
+        var launch = Shell("large-outputs", """{ printf '{"blob":"'; head -c 100000 /dev/zero | tr '\0' x; printf '"}'; } > "$FLYTE_OUTPUTS" """, outputs: ["blob"]);
+
+        await runner.LaunchAsync(launch);
+        var final = await _sink.TerminalAsync(launch.AttemptId);
+
+        final.Phase.Should().Be(AttemptPhase.Failed);
+        final.Error.Should().Be("task exited 0 but wrote an outputs.json larger than 1024 bytes, the most outputs may take");
+        final.OutputsJson.Should().BeNull();
+    }
+
+    [Fact]
     public async Task A_command_that_is_not_on_the_path_fails_to_start()
     {
         var runner = Runner();

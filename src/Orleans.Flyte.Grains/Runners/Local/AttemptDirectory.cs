@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging;
@@ -47,6 +48,29 @@ internal sealed class AttemptDirectory
     private string PidFile => Path.Combine(FullPath, "pid");
 
     public void Create() => Directory.CreateDirectory(FullPath);
+
+    /// <summary>
+    /// What the task wrote to <see cref="Outputs"/>, decoded as <see cref="File.ReadAllTextAsync(string, CancellationToken)"/>
+    /// would; null when it wrote no such file. Reads at most a little more than <paramref name="maxBytes"/> (room for a
+    /// byte order mark), so an outputs file of any size costs the silo no more than that, and one over the limit still
+    /// reads as over it.
+    /// </summary>
+    public async Task<string?> ReadOutputsAsync(int maxBytes)
+    {
+        const int byteOrderMarkRoom = 4;
+        try
+        {
+            await using var stream = new FileStream(Outputs, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 4096, useAsync: true);
+            var buffer = new byte[Math.Min(Math.Min(stream.Length, maxBytes + byteOrderMarkRoom + 1L), Array.MaxLength)];
+            var read = await stream.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false);
+            using var reader = new StreamReader(new MemoryStream(buffer, 0, read), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+            return await reader.ReadToEndAsync();
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+    }
 
     public Task WritePidAsync(ProcessIdentity process) => WriteAtomicallyAsync(PidFile, process.ToString(), overwrite: true);
 

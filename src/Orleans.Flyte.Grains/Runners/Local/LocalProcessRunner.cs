@@ -2,9 +2,6 @@ using System.Collections.Concurrent;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Flyte.Abstractions.Runners;
@@ -14,12 +11,12 @@ namespace Orleans.Flyte.Grains.Runners.Local;
 /// <summary>
 /// The embedded default runner: each attempt is a local process, started without a shell in a fresh directory
 /// <c>{WorkRoot}/{AttemptId}</c>. The container image is not used.
-/// <para>What a task sees: <c>FLYTE_INPUTS</c> is the path of a JSON object with its inputs, also given one by one as
-/// <c>FLYTE_INPUT_&lt;NAME&gt;</c> (strings as they are, other values as compact JSON); it writes its outputs as one JSON
-/// object to the path in <c>FLYTE_OUTPUTS</c>; exit code 0 means success. <c>FLYTE_ATTEMPT_ID</c>,
-/// <c>FLYTE_EXECUTION_ID</c>, <c>FLYTE_NODE_ID</c> and <c>FLYTE_ATTEMPT</c> say who it is. A GPU grant arrives as
-/// <c>CUDA_VISIBLE_DEVICES</c> / <c>NVIDIA_VISIBLE_DEVICES</c>; without one both are removed, so a task never sees the
-/// silo's GPUs by inheritance. stdout and stderr go to <c>stdout.log</c> / <c>stderr.log</c> (the tail, bounded).</para>
+/// <para>What a task sees is the <see cref="TaskContract"/>: <c>FLYTE_INPUTS</c> is <c>inputs.json</c> in its directory,
+/// <c>FLYTE_OUTPUTS</c> is <c>outputs.json</c> there (at most <see cref="LocalProcessRunnerOptions.MaxOutputBytes"/>), and
+/// a GPU grant arrives as <c>CUDA_VISIBLE_DEVICES</c> / <c>NVIDIA_VISIBLE_DEVICES</c>; without one both are removed, so a
+/// task never sees the silo's GPUs by inheritance. stdout and stderr go to <c>stdout.log</c> / <c>stderr.log</c> (the
+/// tail, bounded). The process is started by <see cref="TaskProcess"/>, its tree killed by <see cref="ProcessTree"/>,
+/// and what outlives the runner is kept by <see cref="AttemptDirectory"/>.</para>
 /// <para>Idempotent per attempt id, and an attempt never runs twice at once. A local process dies with the silo that
 /// owns it (or must be treated as if it did: nobody waits on it, captures its output or records its result any more),
 /// so when an attempt's directory exists but this runner instance did not start it, the silo restarted under it:
@@ -39,8 +36,9 @@ public sealed class LocalProcessRunner : ITaskRunner, IDisposable, IAsyncDisposa
     /// inherited the pipes can keep them open forever.</summary>
     private static readonly TimeSpan s_drainLimit = TimeSpan.FromSeconds(2);
 
-    private readonly ConcurrentDictionary<string, Attempt> _attempts = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, LocalAttempt> _attempts = new(StringComparer.Ordinal);
     private readonly LocalProcessRunnerOptions _options;
+    private readonly OutputsChannel _outputs;
     private readonly IAttemptStatusSink _sink;
     private readonly TimeProvider _clock;
     private readonly ILogger<LocalProcessRunner> _log;
@@ -57,6 +55,13 @@ public sealed class LocalProcessRunner : ITaskRunner, IDisposable, IAsyncDisposa
         {
             throw new ArgumentOutOfRangeException(nameof(options), _options.MaxLogBytes, "MaxLogBytes must be positive.");
         }
+
+        if (_options.MaxOutputBytes <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), _options.MaxOutputBytes, "MaxOutputBytes must be positive.");
+        }
+
+        _outputs = new OutputsChannel("an outputs.json", "did not write outputs.json", _options.MaxOutputBytes);
     }
 
     /// <inheritdoc />
@@ -64,8 +69,8 @@ public sealed class LocalProcessRunner : ITaskRunner, IDisposable, IAsyncDisposa
     {
         ArgumentNullException.ThrowIfNull(launch);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var directory = new AttemptDirectory(_options.WorkRoot, launch.AttemptId);
-        var candidate = new Attempt(launch.AttemptId, directory);
+        var candidate = NewAttempt(launch.AttemptId);
+        var directory = candidate.Directory;
         var attempt = _attempts.GetOrAdd(launch.AttemptId, candidate);
         if (!ReferenceEquals(attempt, candidate))
         {
@@ -142,16 +147,9 @@ public sealed class LocalProcessRunner : ITaskRunner, IDisposable, IAsyncDisposa
         _disposed = true;
         foreach (var attempt in _attempts.Values)
         {
-            Process? process;
-            lock (attempt.Gate)
-            {
-                process = attempt.Status.IsTerminal ? null : attempt.Process;
-                attempt.Timer?.Dispose();
-            }
-
             try
             {
-                process?.Kill(entireProcessTree: true);
+                attempt.Abandon()?.Kill(entireProcessTree: true);
             }
             catch (Exception ex) when (ex is InvalidOperationException or Win32Exception)
             {
@@ -167,14 +165,7 @@ public sealed class LocalProcessRunner : ITaskRunner, IDisposable, IAsyncDisposa
         var kills = new List<Task>();
         foreach (var attempt in _attempts.Values)
         {
-            Process? process;
-            lock (attempt.Gate)
-            {
-                process = attempt.Status.IsTerminal ? null : attempt.Process;
-                attempt.Timer?.Dispose();
-            }
-
-            if (process is not null)
+            if (attempt.Abandon() is { } process)
             {
                 kills.Add(ProcessTree.KillAsync(process, _options.KillGrace, _clock));
             }
@@ -184,19 +175,18 @@ public sealed class LocalProcessRunner : ITaskRunner, IDisposable, IAsyncDisposa
     }
 
     /// <summary>The attempt this runner knows, adopting it from disk if its directory is there; null when neither.</summary>
-    private async Task<Attempt?> FindAsync(string attemptId, CancellationToken cancellationToken)
+    private async Task<LocalAttempt?> FindAsync(string attemptId, CancellationToken cancellationToken)
     {
         if (!_attempts.TryGetValue(attemptId, out var attempt))
         {
-            var directory = new AttemptDirectory(_options.WorkRoot, attemptId);
-            if (!directory.Exists)
+            var candidate = NewAttempt(attemptId);
+            if (!candidate.Directory.Exists)
             {
                 return null;
             }
 
             // Adoption goes through the same add as a launch, so a launch racing this call is never mistaken for a
             // lost attempt (and its process never killed as one).
-            var candidate = new Attempt(attemptId, directory);
             attempt = _attempts.GetOrAdd(attemptId, candidate);
             if (ReferenceEquals(attempt, candidate))
             {
@@ -215,21 +205,15 @@ public sealed class LocalProcessRunner : ITaskRunner, IDisposable, IAsyncDisposa
         return attempt;
     }
 
-    private async Task StartAsync(Attempt attempt, AttemptLaunch launch)
+    private async Task StartAsync(LocalAttempt attempt, AttemptLaunch launch)
     {
         var id = launch.AttemptId;
         var directory = attempt.Directory;
         directory.Create();
 
-        JsonObject inputs;
-        try
+        if (!TaskContract.TryParseInputs(launch.InputsJson, out var inputs, out var inputsError))
         {
-            inputs = JsonNode.Parse(string.IsNullOrWhiteSpace(launch.InputsJson) ? "{}" : launch.InputsJson) as JsonObject
-                ?? throw new JsonException("not a JSON object");
-        }
-        catch (JsonException ex)
-        {
-            await FinishAsync(attempt, Failed(id, $"the attempt's inputs are not a JSON object: {ex.Message}", null));
+            await FinishAsync(attempt, Failed(id, inputsError, null));
             return;
         }
 
@@ -242,44 +226,30 @@ public sealed class LocalProcessRunner : ITaskRunner, IDisposable, IAsyncDisposa
             return;
         }
 
-        var info = StartInfo(launch, inputs, directory, command);
         if (!string.IsNullOrEmpty(launch.Image))
         {
             _log.LogDebug("Attempt {AttemptId}: image {Image} is ignored by the local process runner", id, launch.Image);
         }
 
         var started = _clock.GetUtcNow();
-        var process = new Process { StartInfo = info };
+        Process process;
         try
         {
-            if (ResolveExecutable(command[0], info.Environment) is not { } executable)
-            {
-                throw new Win32Exception($"not found on PATH ({info.Environment["PATH"]})");
-            }
-
-            info.FileName = executable;
-            process.Start();
+            process = TaskProcess.Start(launch, inputs, directory, command);
         }
         catch (Exception ex) when (ex is Win32Exception or InvalidOperationException or IOException)
         {
-            process.Dispose();
             await FinishAsync(attempt, Failed(id, $"could not start '{command[0]}': {ex.Message}", started));
             return;
         }
 
-        // EOF on stdin rather than the silo's own.
-        process.StandardInput.Close();
         if (ProcessTree.Identify(process.Id) is { } identity)
         {
             await directory.WritePidAsync(identity);
         }
 
         var running = new AttemptStatus(id, AttemptPhase.Running, StartedAt: started);
-        lock (attempt.Gate)
-        {
-            attempt.Process = process;
-            attempt.Status = running;
-        }
+        attempt.Started(process, running);
 
         _log.LogInformation("Attempt {AttemptId} started as process {Pid}: {Command}", id, process.Id, string.Join(' ', command));
         var captures = Task.WhenAll(
@@ -288,69 +258,14 @@ public sealed class LocalProcessRunner : ITaskRunner, IDisposable, IAsyncDisposa
 
         if (launch.Timeout is { } timeout)
         {
-            var timer = _clock.CreateTimer(_ => _ = RequestStop(attempt, AttemptPhase.TimedOut, $"timed out after {Describe(timeout)}"), null, timeout, Timeout.InfiniteTimeSpan);
-            lock (attempt.Gate)
-            {
-                attempt.Timer = timer;
-            }
+            attempt.LimitWith(_clock.CreateTimer(_ => _ = RequestStop(attempt, AttemptPhase.TimedOut, $"timed out after {Describe(timeout)}"), null, timeout, Timeout.InfiniteTimeSpan));
         }
 
-        Publish(attempt, running);
+        attempt.Publisher.Publish(running);
         _ = MonitorAsync(attempt, launch, process, captures, started);
     }
 
-    private static ProcessStartInfo StartInfo(AttemptLaunch launch, JsonObject inputs, AttemptDirectory directory, List<string> command)
-    {
-        var info = new ProcessStartInfo(command[0])
-        {
-            WorkingDirectory = directory.FullPath,
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var argument in command.Skip(1))
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        var env = info.Environment;
-        foreach (var (key, value) in launch.Env)
-        {
-            env[key] = value;
-        }
-
-        foreach (var (name, value) in inputs)
-        {
-            env["FLYTE_INPUT_" + EnvName(name)] = value is JsonValue scalar && scalar.GetValueKind() == JsonValueKind.String
-                ? scalar.GetValue<string>()
-                : value?.ToJsonString() ?? "null";
-        }
-
-        env["FLYTE_INPUTS"] = directory.Inputs;
-        env["FLYTE_OUTPUTS"] = directory.Outputs;
-        env["FLYTE_ATTEMPT_ID"] = launch.AttemptId;
-        env["FLYTE_EXECUTION_ID"] = launch.ExecutionId;
-        env["FLYTE_NODE_ID"] = launch.NodeId;
-        env["FLYTE_ATTEMPT"] = launch.Attempt.ToString(CultureInfo.InvariantCulture);
-
-        // Only the grant decides which GPUs a task may use: never the silo's own visibility, nor the spec's env.
-        if (launch.Gpu.IsEmpty)
-        {
-            env.Remove("CUDA_VISIBLE_DEVICES");
-            env.Remove("NVIDIA_VISIBLE_DEVICES");
-        }
-        else
-        {
-            var devices = string.Join(',', launch.Gpu.DeviceIds);
-            env["CUDA_VISIBLE_DEVICES"] = devices;
-            env["NVIDIA_VISIBLE_DEVICES"] = devices;
-        }
-
-        return info;
-    }
-
-    private async Task MonitorAsync(Attempt attempt, AttemptLaunch launch, Process process, Task captures, DateTimeOffset started)
+    private async Task MonitorAsync(LocalAttempt attempt, AttemptLaunch launch, Process process, Task captures, DateTimeOffset started)
     {
         AttemptStatus outcome;
         try
@@ -376,17 +291,11 @@ public sealed class LocalProcessRunner : ITaskRunner, IDisposable, IAsyncDisposa
         await FinishAsync(attempt, outcome);
     }
 
-    private async Task<AttemptStatus> OutcomeAsync(Attempt attempt, AttemptLaunch launch, int exitCode, DateTimeOffset started)
+    private async Task<AttemptStatus> OutcomeAsync(LocalAttempt attempt, AttemptLaunch launch, int exitCode, DateTimeOffset started)
     {
         var id = launch.AttemptId;
         var finished = _clock.GetUtcNow();
-        (AttemptPhase Phase, string Reason)? stop;
-        lock (attempt.Gate)
-        {
-            stop = attempt.Stop;
-        }
-
-        if (stop is { } s)
+        if (attempt.StopRequested is { } s)
         {
             return new AttemptStatus(id, s.Phase, exitCode, Error: s.Reason, StartedAt: started, FinishedAt: finished);
         }
@@ -398,62 +307,13 @@ public sealed class LocalProcessRunner : ITaskRunner, IDisposable, IAsyncDisposa
             return new AttemptStatus(id, AttemptPhase.Failed, exitCode, Error: error, StartedAt: started, FinishedAt: finished);
         }
 
-        var expected = launch.OutputNames;
-        var outputsFile = Path.GetFileName(attempt.Directory.Outputs);
-        var declared = $"expected outputs: {string.Join(", ", expected)}";
-        string json;
-        try
-        {
-            json = await File.ReadAllTextAsync(attempt.Directory.Outputs);
-        }
-        catch (FileNotFoundException)
-        {
-            return expected.Count == 0
-                ? new AttemptStatus(id, AttemptPhase.Succeeded, 0, "{}", StartedAt: started, FinishedAt: finished)
-                : ExitedZeroBut($"did not write {outputsFile} ({declared})");
-        }
-
-        JsonObject? outputs;
-        try
-        {
-            outputs = JsonNode.Parse(json) as JsonObject;
-        }
-        catch (JsonException ex)
-        {
-            return ExitedZeroBut($"wrote an {outputsFile} that is not valid JSON ({ex.Message})");
-        }
-
-        if (outputs is null)
-        {
-            return ExitedZeroBut($"wrote an {outputsFile} that is not a JSON object of named outputs");
-        }
-
-        var missing = expected.Where(name => !outputs.ContainsKey(name)).ToList();
-        return missing.Count > 0
-            ? ExitedZeroBut($"its {outputsFile} lacks {(missing.Count == 1 ? "output" : "outputs")} {string.Join(", ", missing)} ({declared})")
-            : new AttemptStatus(id, AttemptPhase.Succeeded, 0, outputs.ToJsonString(), StartedAt: started, FinishedAt: finished);
-
-        AttemptStatus ExitedZeroBut(string what) =>
-            new(id, AttemptPhase.Failed, 0, Error: $"task exited 0 but {what}", StartedAt: started, FinishedAt: finished);
+        var written = await attempt.Directory.ReadOutputsAsync(_outputs.MaxBytes);
+        return TaskContract.ExitedZero(id, written, launch.OutputNames, _outputs, started, finished);
     }
 
     /// <summary>Records a stop reason and starts killing the tree, once. Null when there is nothing (left) to kill.</summary>
-    private Task? RequestStop(Attempt attempt, AttemptPhase phase, string reason)
-    {
-        Lazy<Task> kill;
-        lock (attempt.Gate)
-        {
-            if (attempt.Status.IsTerminal || attempt.Process is not { } process)
-            {
-                return null;
-            }
-
-            attempt.Stop ??= (phase, reason);
-            kill = attempt.Kill ??= new Lazy<Task>(() => KillAsync(attempt.Id, process));
-        }
-
-        return kill.Value;
-    }
+    private Task? RequestStop(LocalAttempt attempt, AttemptPhase phase, string reason) =>
+        attempt.RequestStop(phase, reason, process => KillAsync(attempt.Id, process));
 
     private async Task KillAsync(string attemptId, Process process)
     {
@@ -469,12 +329,12 @@ public sealed class LocalProcessRunner : ITaskRunner, IDisposable, IAsyncDisposa
     }
 
     /// <summary>Adopts an attempt this instance did not start, from what its directory holds (see the class remarks).</summary>
-    private async Task RecoverAsync(Attempt attempt)
+    private async Task RecoverAsync(LocalAttempt attempt)
     {
         var directory = attempt.Directory;
         if (await directory.ReadFinalStatusAsync() is { } final)
         {
-            SetFinal(attempt, final);
+            attempt.SetFinal(final);
             return;
         }
 
@@ -497,27 +357,21 @@ public sealed class LocalProcessRunner : ITaskRunner, IDisposable, IAsyncDisposa
             }
         }
 
-        SetFinal(attempt, standing);
+        attempt.SetFinal(standing);
     }
 
     /// <summary>The single way an attempt this runner started becomes terminal: durable first, then visible, then pushed.</summary>
-    private async Task FinishAsync(Attempt attempt, AttemptStatus status)
+    private async Task FinishAsync(LocalAttempt attempt, AttemptStatus status)
     {
-        lock (attempt.Gate)
+        if (!attempt.TryBeginFinishing())
         {
-            if (attempt.Finishing)
-            {
-                return;
-            }
-
-            attempt.Finishing = true;
-            attempt.Timer?.Dispose();
+            return;
         }
 
         if (_disposed)
         {
             // Killed by shutdown, not finished: no final status, so the next runner reports the attempt lost.
-            SetFinal(attempt, status with { Phase = AttemptPhase.Lost, Error = LostError });
+            attempt.SetFinal(status with { Phase = AttemptPhase.Lost, Error = LostError });
             return;
         }
 
@@ -536,118 +390,16 @@ public sealed class LocalProcessRunner : ITaskRunner, IDisposable, IAsyncDisposa
             attempt.Directory.DeleteAllButStatusAndLogs(_log);
         }
 
-        SetFinal(attempt, status);
+        attempt.SetFinal(status);
         _log.LogInformation("Attempt {AttemptId} {Phase} {Error}", attempt.Id, status.Phase, status.Error);
-        Publish(attempt, status);
-    }
-
-    private static void SetFinal(Attempt attempt, AttemptStatus status)
-    {
-        Process? process;
-        lock (attempt.Gate)
-        {
-            attempt.Finishing = true;
-            attempt.Status = status;
-            process = attempt.Process;
-            attempt.Process = null;
-        }
-
-        process?.Dispose();
-        attempt.Finished.TrySetResult();
-    }
-
-    /// <summary>Pushes a transition to the sink without waiting for it, after the attempt's earlier transitions, so the
-    /// sink never sees Running after the terminal status of a task that ended at once.</summary>
-    private void Publish(Attempt attempt, AttemptStatus status)
-    {
-        lock (attempt.Gate)
-        {
-            attempt.Published = PublishAfterAsync(attempt.Published, status);
-        }
-    }
-
-    private async Task PublishAfterAsync(Task previous, AttemptStatus status)
-    {
-        // Never on the caller's thread: a slow sink must not hold up a launch or the process monitor.
-        await previous.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
-        try
-        {
-            await _sink.OnAttemptChangedAsync(status);
-        }
-        catch (Exception ex)
-        {
-            // The engine also polls on its reminder: a lost notification delays the transition, never loses it.
-            _log.LogWarning(ex, "Attempt {AttemptId}: could not report {Phase}", status.AttemptId, status.Phase);
-        }
+        attempt.Publisher.Publish(status);
     }
 
     private AttemptStatus Failed(string attemptId, string error, DateTimeOffset? started) =>
         new(attemptId, AttemptPhase.Failed, Error: error, StartedAt: started, FinishedAt: _clock.GetUtcNow());
 
-    /// <summary>The executable for <paramref name="command"/>: as given when it is a path, else the first match on the
-    /// task's own PATH (which the spec's env may set), like a shell would find it.</summary>
-    private static string? ResolveExecutable(string command, IDictionary<string, string?> env)
-    {
-        if (command.Contains('/', StringComparison.Ordinal) || Path.IsPathRooted(command) || OperatingSystem.IsWindows())
-        {
-            return command;
-        }
-
-        var path = env.TryGetValue("PATH", out var value) && !string.IsNullOrEmpty(value) ? value : "/usr/local/bin:/usr/bin:/bin";
-        foreach (var folder in path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            var candidate = Path.Combine(folder, command);
-            if (File.Exists(candidate)
-                && (File.GetUnixFileMode(candidate) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0)
-            {
-                return candidate;
-            }
-        }
-
-        return null;
-    }
-
-    /// <summary>Input names become env var names: upper-cased, anything but letters, digits and '_' as '_'.</summary>
-    private static string EnvName(string name)
-    {
-        var builder = new StringBuilder(name.Length);
-        foreach (var c in name.ToUpperInvariant())
-        {
-            builder.Append(char.IsAsciiLetterOrDigit(c) || c == '_' ? c : '_');
-        }
-
-        return builder.ToString();
-    }
+    private LocalAttempt NewAttempt(string attemptId) =>
+        new(attemptId, new AttemptDirectory(_options.WorkRoot, attemptId), new AttemptStatusPublisher(_sink, _log));
 
     private static string Describe(TimeSpan timeout) => timeout.ToString("c", CultureInfo.InvariantCulture);
-
-    private sealed class Attempt(string id, AttemptDirectory directory)
-    {
-        public Lock Gate { get; } = new();
-
-        public string Id { get; } = id;
-
-        public AttemptDirectory Directory { get; } = directory;
-
-        public AttemptStatus Status { get; set; } = new(id, AttemptPhase.Pending);
-
-        public Process? Process { get; set; }
-
-        public ITimer? Timer { get; set; }
-
-        public (AttemptPhase Phase, string Reason)? Stop { get; set; }
-
-        public Lazy<Task>? Kill { get; set; }
-
-        public bool Finishing { get; set; }
-
-        /// <summary>The last transition pushed to the sink; the next one goes after it.</summary>
-        public Task Published { get; set; } = Task.CompletedTask;
-
-        /// <summary>Set once the attempt is started, failed to start, or adopted from disk.</summary>
-        public TaskCompletionSource Ready { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        /// <summary>Set once its terminal status is in place.</summary>
-        public TaskCompletionSource Finished { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
 }

@@ -11,6 +11,11 @@ public sealed class LocalProcessRunnerOptions
     /// is where the error is).</summary>
     public int MaxLogBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>The most a task's <c>outputs.json</c> may take, in bytes: outputs are stored in the attempt's events and
+    /// passed on to the nodes downstream (as environment variables among others), so a task that writes more fails with
+    /// the reason instead of being read whole.</summary>
+    public int MaxOutputBytes { get; set; } = 1024 * 1024;
+
     /// <summary>How long a process tree gets after SIGTERM to exit on its own before it is SIGKILLed.</summary>
     public TimeSpan KillGrace { get; set; } = TimeSpan.FromSeconds(5);
 
