@@ -18,6 +18,18 @@ public sealed class WorkflowExecutionState : IEventSourcedState<WorkflowExecutio
 
     public ExecutionPlan Plan => Submission?.Plan ?? throw new InvalidOperationException("The execution has not been accepted.");
 
+    /// <summary>
+    /// A copy that folding more events into leaves this one untouched: <see cref="WorkflowStep"/> folds the events it
+    /// decides into a copy, so each decision of a step sees the ones before it while the grain's state changes only
+    /// through its own log. Every member but <see cref="Nodes"/> is immutable, so only the nodes are copied deeply.
+    /// </summary>
+    public WorkflowExecutionState Copy()
+    {
+        var copy = (WorkflowExecutionState)MemberwiseClone();
+        copy.Nodes = Nodes.ToDictionary(n => n.Key, n => n.Value.Copy(), StringComparer.Ordinal);
+        return copy;
+    }
+
     public void Apply(WorkflowExecutionEvent @event)
     {
         switch (@event)
@@ -90,6 +102,9 @@ public sealed class NodeExecutionState
 
     /// <summary>Handed to its task grain and not yet finished.</summary>
     public bool IsActive => Phase == TaskPhase.Queued;
+
+    /// <summary>Every member is immutable, so a member-wise copy is a full one.</summary>
+    internal NodeExecutionState Copy() => (NodeExecutionState)MemberwiseClone();
 
     internal void Ready(string inputs, DateTimeOffset at)
     {

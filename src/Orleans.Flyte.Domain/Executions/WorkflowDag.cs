@@ -1,0 +1,103 @@
+namespace Orleans.Flyte.Domain.Executions;
+
+/// <summary>
+/// The DAG walk of one step: every node not yet started becomes ready once its upstream nodes have succeeded, or is
+/// skipped once one of them can no longer succeed. What a ready node then does depends on its kind
+/// (<see cref="NodeDecisions.Ready"/>), not on the walk.
+/// </summary>
+internal static class WorkflowDag
+{
+    public static void Walk(WorkflowDraft step)
+    {
+        var state = step.State;
+        var values = BindingValues.Of(state);
+
+        // A node settled in this step (a skip, or outputs reused by a recover) can unblock or skip nodes before it in
+        // plan order, so walk again until a pass changes nothing. Each pass that changes something moves at least one
+        // node out of NotReady, so there are at most (nodes + 1) passes.
+        bool progressed;
+        do
+        {
+            progressed = false;
+            foreach (var node in state.Plan.Nodes.Where(n => state.Nodes[n.Id].Phase == TaskPhase.NotReady))
+            {
+                var blocked = Blocked(state, node, out var reason);
+                if (blocked)
+                {
+                    step.Raise(new NodeSkipped(node.Id, reason));
+                }
+                else if (node.Upstream.All(u => state.Nodes[u].Phase == TaskPhase.Succeeded))
+                {
+                    NodeDecisions.Ready(step, node, values);
+                }
+                else
+                {
+                    continue; // waiting for upstream nodes still queued or running
+                }
+
+                progressed = true;
+            }
+        }
+        while (progressed);
+    }
+
+    /// <summary>Whether an upstream node ended without success (or stopped in some other way), so this node can never run.</summary>
+    private static bool Blocked(WorkflowExecutionState state, PlanNode node, out string reason)
+    {
+        var upstream = node.Upstream.Select(u => state.Nodes[u]).ToList();
+        if (upstream.All(u => u.Phase is TaskPhase.Succeeded or TaskPhase.NotReady or TaskPhase.Queued))
+        {
+            reason = string.Empty;
+            return false;
+        }
+
+        var cause = upstream.FirstOrDefault(u => u.Phase.IsTerminal() && u.Phase != TaskPhase.Succeeded);
+        reason = cause is null
+            ? "the execution is failing"
+            : $"upstream node '{cause.NodeId}' did not succeed ({cause.Phase})";
+        return true;
+    }
+}
+
+/// <summary>
+/// What a node does when it becomes ready and when its work ends. Every node runs one task today; map, branch and
+/// sub-workflow nodes (issue 17) are new cases of these two decisions (a branch not taken is a skip, a map starts
+/// several tasks and settles when they have), while the DAG walk and the step around them stay as they are.
+/// </summary>
+internal static class NodeDecisions
+{
+    /// <summary>Upstream succeeded: resolve the inputs and run the task, or reuse the outputs a recover carried over.</summary>
+    public static void Ready(WorkflowDraft step, PlanNode node, BindingValues values)
+    {
+        var inputs = values.Resolve(node.Inputs).ToJsonString();
+        step.Raise(new NodeReady(node.Id, inputs));
+        var submission = step.State.Submission;
+        if (submission is not null && submission.RecoveredOutputs.TryGetValue(node.Id, out var reused))
+        {
+            step.Raise(new NodeSucceeded(node.Id, reused, false, submission.RecoverOf));
+            values.Succeeded(node.Id, reused);
+        }
+        else
+        {
+            step.Start(node, inputs);
+        }
+    }
+
+    /// <summary>The node's task ended. Under fail-fast (<paramref name="failFast"/> and the plan's policy) the first
+    /// failure of a running execution makes it fail: the step then stops the other nodes.</summary>
+    public static void Settle(WorkflowDraft step, NodeOutcome outcome, bool failFast)
+    {
+        if (outcome.Phase == TaskPhase.Succeeded)
+        {
+            step.Raise(new NodeSucceeded(outcome.NodeId, outcome.OutputsJson ?? "{}", outcome.CacheHit, null));
+            return;
+        }
+
+        var error = outcome.Error ?? outcome.Phase.ToString();
+        step.Raise(new NodeFailed(outcome.NodeId, outcome.Phase, error));
+        if (failFast && !step.State.Plan.FinishWhatCanFinish && step.State.Phase == WorkflowPhase.Running)
+        {
+            step.Raise(new ExecutionFailing($"node '{outcome.NodeId}' {outcome.Phase.ToString().ToLowerInvariant()}: {error}"));
+        }
+    }
+}
