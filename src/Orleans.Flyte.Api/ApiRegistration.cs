@@ -10,6 +10,7 @@ using Orleans.Flyte.Api.Health;
 using Orleans.Flyte.Api.Http;
 using Orleans.Flyte.Api.Executions;
 using Orleans.Flyte.Api.Gpus;
+using Orleans.Flyte.Api.LaunchPlans;
 using Orleans.Flyte.Api.Registry;
 using Prometheus;
 using Scalar.AspNetCore;
@@ -62,7 +63,7 @@ public static class ApiRegistration
         app.MapDefinitionsApi();
         app.MapExecutionsApi();
         app.MapGpusApi();
-        LaunchPlans.LaunchPlansApi.MapLaunchPlansApi(app);
+        app.MapLaunchPlansApi();
         return app;
     }
 

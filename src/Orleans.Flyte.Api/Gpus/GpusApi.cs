@@ -1,10 +1,9 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Orleans.Flyte.Abstractions.Gpus;
 using Orleans.Flyte.Api.Http;
-using Orleans.Flyte.Api.Registry;
-using Orleans.Flyte.Domain.Executions;
 using Orleans.Flyte.Domain.Gpus;
 using Orleans.Flyte.Domain.Specs;
 
@@ -24,22 +23,23 @@ public static class GpusApi
         routes.MapGet("/api/v1/capacity", GetCapacity).WithTags("GPUs").WithName(nameof(GetCapacity))
             .WithSummary("Every GPU node, device and MIG slice, free or held and by whom; the waiting queue with positions and reasons; quotas.");
 
-        var nodes = routes.MapGroup("/api/v1/gpu-nodes").WithTags("GPUs");
-        nodes.MapGet("/{node}", GetNode).WithName("GetGpuNode").WithSummary("One GPU node: inventory, condition, source.");
-        nodes.MapPost("/{node}/cordon", CordonNode).WithName("CordonGpuNode")
+        var nodes = routes.MapGroup("/api/v1/gpu-nodes").WithTags("GPUs").ProducesProblem(StatusCodes.Status404NotFound);
+        nodes.MapGet("/{node}", GetGpuNode).WithName(nameof(GetGpuNode)).WithSummary("One GPU node: inventory, condition, source.");
+        nodes.MapPost("/{node}/cordon", CordonGpuNode).WithName(nameof(CordonGpuNode))
             .WithSummary("Nothing new is placed on the node (drain: true marks it for maintenance); running tasks keep their GPUs.");
-        nodes.MapPost("/{node}/uncordon", UncordonNode).WithName("UncordonGpuNode").WithSummary("The node takes new work again.");
-        nodes.MapDelete("/{node}", RemoveNode).WithName("RemoveGpuNode")
+        nodes.MapPost("/{node}/uncordon", UncordonGpuNode).WithName(nameof(UncordonGpuNode)).WithSummary("The node takes new work again.");
+        nodes.MapDelete("/{node}", RemoveGpuNode).WithName(nameof(RemoveGpuNode))
             .WithSummary("Takes a node out of the inventory (e.g. one a former inventory source listed); leases held there run to their end.");
 
-        routes.MapPut("/api/v1/projects/{project}/domains/{domain}/quotas/{resource}", SetQuota).WithTags("GPUs").WithName("SetGpuQuota")
+        var quotas = routes.MapDomainGroup("/quotas").WithTags("GPUs");
+        quotas.MapPut("/{resource}", SetGpuQuota).WithName(nameof(SetGpuQuota))
             .WithSummary("The most units of a resource (gpu, or a MIG profile such as mig-3g.20gb) the project/domain may hold at once.");
-        routes.MapDelete("/api/v1/projects/{project}/domains/{domain}/quotas/{resource}", RemoveQuota).WithTags("GPUs").WithName("RemoveGpuQuota")
+        quotas.MapDelete("/{resource}", RemoveGpuQuota).WithName(nameof(RemoveGpuQuota))
             .WithSummary("Removes the quota (the configured default, if any, applies again).");
         return routes;
     }
 
-    public static async Task<IResult> GetCapacity(IClusterClient grains, string? resource)
+    public static async Task<Ok<GpuCapacity>> GetCapacity(IClusterClient grains, string? resource)
     {
         var capacity = await Allocator(grains).GetCapacity();
         if (resource is null)
@@ -63,22 +63,22 @@ public static class GpusApi
         });
     }
 
-    public static async Task<IResult> GetNode(string node, IClusterClient grains) =>
+    public static async Task<Results<Ok<GpuNodeView>, ProblemHttpResult>> GetGpuNode(string node, IClusterClient grains) =>
         await grains.GetGrain<IGpuNodeGrain>(node).Get() is { } view ? TypedResults.Ok(view) : UnknownNode(node);
 
-    public static async Task<IResult> CordonNode(string node, NodeActionRequest? request, IClusterClient grains)
+    public static async Task<Results<Ok<GpuNodeView>, ProblemHttpResult>> CordonGpuNode(string node, NodeActionRequest? request, IClusterClient grains)
     {
-        var reason = string.IsNullOrWhiteSpace(request?.Reason) ? (request?.Drain == true ? "drained" : "cordoned") + " through the API" : request!.Reason!.Trim();
+        var reason = string.IsNullOrWhiteSpace(request?.Reason) ? (request?.Drain == true ? "drained" : "cordoned") + " through the API" : request.Reason.Trim();
         return await grains.GetGrain<IGpuNodeGrain>(node).Cordon(reason, request?.Drain ?? false) is { } view ? TypedResults.Ok(view) : UnknownNode(node);
     }
 
-    public static async Task<IResult> UncordonNode(string node, NodeActionRequest? request, IClusterClient grains)
+    public static async Task<Results<Ok<GpuNodeView>, ProblemHttpResult>> UncordonGpuNode(string node, NodeActionRequest? request, IClusterClient grains)
     {
-        var reason = string.IsNullOrWhiteSpace(request?.Reason) ? "uncordoned through the API" : request!.Reason!.Trim();
+        var reason = string.IsNullOrWhiteSpace(request?.Reason) ? "uncordoned through the API" : request.Reason.Trim();
         return await grains.GetGrain<IGpuNodeGrain>(node).Uncordon(reason) is { } view ? TypedResults.Ok(view) : UnknownNode(node);
     }
 
-    public static async Task<IResult> RemoveNode(string node, IClusterClient grains)
+    public static async Task<Results<NoContent, ProblemHttpResult>> RemoveGpuNode(string node, IClusterClient grains)
     {
         var grain = grains.GetGrain<IGpuNodeGrain>(node);
         if (await grain.Get() is null)
@@ -90,14 +90,9 @@ public static class GpusApi
         return TypedResults.NoContent();
     }
 
-    public static async Task<IResult> SetQuota(
-        string project, string domain, string resource, QuotaRequest request, [AsParameters] RegistryServices services)
+    public static async Task<Results<Ok<CapacityQuota>, ValidationProblem>> SetGpuQuota(
+        string project, string domain, string resource, QuotaRequest request, IClusterClient grains)
     {
-        if (await services.CheckScope(project, domain) is { } scopeError)
-        {
-            return scopeError;
-        }
-
         var errors = new List<SpecError>();
         var normalized = NormalizeResource(resource, errors);
         if (request.Limit is not { } limit || limit < 0 || limit > MaxQuota)
@@ -105,49 +100,25 @@ public static class GpusApi
             errors.Add(new SpecError("/limit", $"give the most units held at once as a whole number from 0 to {MaxQuota}"));
         }
 
-        if (errors.Count > 0)
+        if (errors.Count > 0 || normalized is null)
         {
             return Problems.InvalidSpec(errors, "The quota is not valid.");
         }
 
-        await Allocator(services.Grains).SetQuota(project, domain, normalized!, request.Limit, request.Reason);
-        return TypedResults.Ok(Quota(await Allocator(services.Grains).GetCapacity(), project, domain, normalized!));
+        await Allocator(grains).SetQuota(project, domain, normalized, request.Limit, request.Reason);
+        return TypedResults.Ok(Quota(await Allocator(grains).GetCapacity(), project, domain, normalized));
     }
 
-    public static async Task<IResult> RemoveQuota(string project, string domain, string resource, [AsParameters] RegistryServices services)
+    public static async Task<Results<NoContent, ValidationProblem>> RemoveGpuQuota(string project, string domain, string resource, IClusterClient grains)
     {
-        if (await services.CheckScope(project, domain) is { } scopeError)
-        {
-            return scopeError;
-        }
-
         var errors = new List<SpecError>();
-        var normalized = NormalizeResource(resource, errors);
-        if (errors.Count > 0)
+        if (NormalizeResource(resource, errors) is not { } normalized)
         {
             return Problems.InvalidSpec(errors, "The quota is not valid.");
         }
 
-        await Allocator(services.Grains).SetQuota(project, domain, normalized!, null, "removed through the API");
+        await Allocator(grains).SetQuota(project, domain, normalized, null, "removed through the API");
         return TypedResults.NoContent();
-    }
-
-    /// <summary>For a submission: one error per task node whose GPU request no node could ever satisfy.</summary>
-    public static async Task<IReadOnlyList<SpecError>> UnsatisfiableGpuRequests(ExecutionPlan plan, IClusterClient grains)
-    {
-        var wanting = plan.Nodes
-            .Select(n => (Node: n, Gpu: StoredSpec.Task(n.TaskSpec).Resources.Gpu))
-            .Where(n => n.Gpu is not null)
-            .ToList();
-        if (wanting.Count == 0)
-        {
-            return [];
-        }
-
-        var verdicts = await Allocator(grains).Check([.. wanting.Select(n => new GpuShape(n.Gpu!.Profile, n.Gpu.DeviceClass, n.Gpu.Count))]);
-        return [.. wanting.Zip(verdicts)
-            .Where(v => v.Second is not null)
-            .Select(v => new SpecError($"/workflow/nodes/{v.First.Node.Id}/resources/gpu", $"node '{v.First.Node.Id}' (task {v.First.Node.Task}): {v.Second}"))];
     }
 
     private static string? NormalizeResource(string resource, List<SpecError> errors)
@@ -169,7 +140,7 @@ public static class GpusApi
     private static CapacityQuota? Quota(GpuCapacity capacity, string project, string domain, string resource) =>
         capacity.Quotas.FirstOrDefault(q => q.Project == project && q.Domain == domain && q.Resource == resource && !q.Default);
 
-    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult UnknownNode(string node) => Problems.NotFound($"GPU node '{node}' is not in the inventory.");
+    private static ProblemHttpResult UnknownNode(string node) => Problems.NotFound($"GPU node '{node}' is not in the inventory.");
 
     private static IGpuAllocatorGrain Allocator(IClusterClient grains) => grains.GetGrain<IGpuAllocatorGrain>(IGpuAllocatorGrain.Key);
 }

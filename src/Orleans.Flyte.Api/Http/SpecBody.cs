@@ -1,13 +1,35 @@
 using System.Text;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Orleans.Flyte.Domain.Specs;
 
 namespace Orleans.Flyte.Api.Http;
 
+/// <summary>A spec document read from a request body, or why it could not be read.</summary>
+/// <param name="Unreadable">415 (media type), 413 (size) or 400 (empty body).</param>
+/// <param name="Invalid">400: the body is not well-formed YAML or JSON, with where it breaks.</param>
+public sealed record SpecBodyRead(JsonObject? Document, ProblemHttpResult? Unreadable = null, ValidationProblem? Invalid = null);
+
 /// <summary>Reads a spec document (YAML or JSON) from a request body, bounded in size.</summary>
 public static class SpecBody
 {
-    public static async Task<(string? Text, SpecFormat Format, IResult? Error)> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
+    public static async Task<SpecBodyRead> ReadDocumentAsync(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var (text, format, error) = await ReadAsync(request, request.HttpContext.RequestAborted);
+        if (error is not null)
+        {
+            return new SpecBodyRead(null, Unreadable: error);
+        }
+
+        var parsed = SpecDocument.Parse(text!, format);
+        return parsed.IsValid
+            ? new SpecBodyRead(parsed.Value)
+            : new SpecBodyRead(null, Invalid: Problems.InvalidSpec(parsed.Errors, "The document could not be read."));
+    }
+
+    private static async Task<(string? Text, SpecFormat Format, ProblemHttpResult? Error)> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         var mediaType = request.ContentType?.Split(';')[0].Trim().ToLowerInvariant() ?? string.Empty;
         SpecFormat? format = mediaType switch
@@ -55,7 +77,7 @@ public static class SpecBody
         return (Encoding.UTF8.GetString(buffer, 0, read), format.Value, null);
     }
 
-    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult TooLarge(long? length) => Problems.TooLarge(
+    private static ProblemHttpResult TooLarge(long? length) => Problems.TooLarge(
         $"The spec is {(length is null ? "larger than the limit" : $"{length} bytes")}; specs may be at most {SpecDocument.MaxBytes} bytes. " +
         "Move large values (data, scripts) into the container image or an input.");
 }

@@ -1,15 +1,16 @@
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Orleans.Flyte.Abstractions.Catalogs;
 using Orleans.Flyte.Abstractions.Executions;
 using Orleans.Flyte.Abstractions.LaunchPlans;
 using Orleans.Flyte.Abstractions.Registry;
+using Orleans.Flyte.Abstractions.Submissions;
+using Orleans.Flyte.Api.Executions;
 using Orleans.Flyte.Api.Http;
-using Orleans.Flyte.Api.Registry;
-using Orleans.Flyte.Domain.Executions;
 using Orleans.Flyte.Domain.LaunchPlans;
 using Orleans.Flyte.Domain.Specs;
 
@@ -22,117 +23,90 @@ public static class LaunchPlansApi
 
     public static IEndpointRouteBuilder MapLaunchPlansApi(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/v1/projects/{project}/domains/{domain}/launchplans").WithTags("Launch plans");
+        var group = routes.MapDomainGroup("/launchplans").WithTags("Launch plans");
         group.MapPost("/", RegisterLaunchPlan).WithName(nameof(RegisterLaunchPlan))
-            .WithSummary("Register a launch plan version (YAML or JSON), inactive. Same version and content: 200; new: 201; same version, other content: 409.")
-            .Accepts<JsonObject>("application/yaml", "application/json");
+            .Accepts<JsonObject>("application/yaml", "application/json")
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .WithSummary("Register a launch plan version (YAML or JSON), inactive. Same version and content: 200; new: 201; same version, other content: 409.");
         group.MapGet("/", ListLaunchPlans).WithName(nameof(ListLaunchPlans))
             .WithSummary("List launch plan versions; state=active|inactive|archived|all (archived versions are hidden unless asked for).");
         group.MapGet("/{name}", GetLaunchPlan).WithName(nameof(GetLaunchPlan))
             .WithSummary("A launch plan: its versions and their states, the active version, its schedule's next fire times and recent fires.");
         group.MapGet("/{name}/versions/{version}", GetLaunchPlanVersion).WithName(nameof(GetLaunchPlanVersion)).WithSummary("One launch plan version.");
-        group.MapPost("/{name}/versions/{version}/activate", (string project, string domain, string name, string version, [FromBody] LaunchPlanTransitionRequest? request, [AsParameters] RegistryServices s) =>
-            Transition(project, domain, name, request?.Reason, s, (g, r) => g.Activate(version, r)))
-            .WithName("ActivateLaunchPlan").WithSummary("Activate a version: its schedule starts; the previously active version is deactivated in the same step.");
-        group.MapPost("/{name}/versions/{version}/deactivate", (string project, string domain, string name, string version, [FromBody] LaunchPlanTransitionRequest? request, [AsParameters] RegistryServices s) =>
-            Transition(project, domain, name, request?.Reason, s, (g, r) => g.Deactivate(version, r)))
-            .WithName("DeactivateLaunchPlan").WithSummary("Deactivate a version: no fire starts after this returns; manual launches stay allowed.");
-        group.MapPost("/{name}/versions/{version}/archive", (string project, string domain, string name, string version, [FromBody] LaunchPlanTransitionRequest? request, [AsParameters] RegistryServices s) =>
-            Transition(project, domain, name, request?.Reason, s, (g, r) => g.Archive(version, r)))
-            .WithName("ArchiveLaunchPlan").WithSummary("Archive a version: no fires, no manual launches, hidden from default listings.");
-        group.MapPost("/{name}/versions/{version}/restore", (string project, string domain, string name, string version, [FromBody] LaunchPlanTransitionRequest? request, [AsParameters] RegistryServices s) =>
-            Transition(project, domain, name, request?.Reason, s, (g, r) => g.Restore(version, r)))
-            .WithName("RestoreLaunchPlan").WithSummary("Restore an archived version (it comes back inactive).");
-        group.MapPost("/{name}/pause", (string project, string domain, string name, [FromBody] LaunchPlanTransitionRequest? request, [AsParameters] RegistryServices s) =>
-            Transition(project, domain, name, request?.Reason, s, (g, r) => g.Pause(r)))
-            .WithName("PauseLaunchPlan").WithSummary("Pause the active version's schedule (instants during the pause are not caught up).");
-        group.MapPost("/{name}/resume", (string project, string domain, string name, [FromBody] LaunchPlanTransitionRequest? request, [AsParameters] RegistryServices s) =>
-            Transition(project, domain, name, request?.Reason, s, (g, r) => g.Resume(r)))
-            .WithName("ResumeLaunchPlan").WithSummary("Resume the schedule from now.");
-        group.MapPost("/{name}/trigger", TriggerLaunchPlan).WithName(nameof(TriggerLaunchPlan))
+        group.MapPost("/{name}/versions/{version}/activate", ActivateLaunchPlan).WithName(nameof(ActivateLaunchPlan)).ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Activate a version: its schedule starts; the previously active version is deactivated in the same step.");
+        group.MapPost("/{name}/versions/{version}/deactivate", DeactivateLaunchPlan).WithName(nameof(DeactivateLaunchPlan)).ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Deactivate a version: no fire starts after this returns; manual launches stay allowed.");
+        group.MapPost("/{name}/versions/{version}/archive", ArchiveLaunchPlan).WithName(nameof(ArchiveLaunchPlan)).ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Archive a version: no fires, no manual launches, hidden from default listings.");
+        group.MapPost("/{name}/versions/{version}/restore", RestoreLaunchPlan).WithName(nameof(RestoreLaunchPlan)).ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Restore an archived version (it comes back inactive).");
+        group.MapPost("/{name}/pause", PauseLaunchPlan).WithName(nameof(PauseLaunchPlan)).ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Pause the active version's schedule (instants during the pause are not caught up).");
+        group.MapPost("/{name}/resume", ResumeLaunchPlan).WithName(nameof(ResumeLaunchPlan)).ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Resume the schedule from now.");
+        group.MapPost("/{name}/trigger", TriggerLaunchPlan).WithName(nameof(TriggerLaunchPlan)).ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Launch now (the active version, or the one named), optionally overriding inputs the plan does not fix.");
-        group.MapPost("/{name}/versions/{version}/backfill", BackfillLaunchPlan).WithName(nameof(BackfillLaunchPlan))
+        group.MapPost("/{name}/versions/{version}/backfill", BackfillLaunchPlan).WithName(nameof(BackfillLaunchPlan)).ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("One execution per scheduled instant in [from, to) (bounded); an instant that already ran is not run again.");
         return routes;
     }
 
-    public static async Task<IResult> RegisterLaunchPlan(string project, string domain, HttpRequest request, [AsParameters] RegistryServices services)
+    public static async Task<Results<Created<LaunchPlanResponse>, Ok<LaunchPlanResponse>, ValidationProblem, ProblemHttpResult>> RegisterLaunchPlan(
+        string project, string domain, HttpRequest request, IClusterClient grains, IExecutionSubmissions submissions)
     {
-        if (await services.CheckScope(project, domain) is { } scopeError)
+        var body = await SpecBody.ReadDocumentAsync(request);
+        if (body.Unreadable is { } unreadable)
         {
-            return scopeError;
+            return unreadable;
         }
 
-        var (text, format, error) = await SpecBody.ReadAsync(request, request.HttpContext.RequestAborted);
-        if (error is not null)
+        if (body.Invalid is { } invalid)
         {
-            return error;
+            return invalid;
         }
 
-        var document = SpecDocument.Parse(text!, format);
-        if (!document.IsValid)
-        {
-            return Problems.InvalidSpec(document.Errors, "The document could not be read.");
-        }
-
-        var spec = LaunchPlanSpecReader.Read(document.Value!);
+        var spec = LaunchPlanSpecReader.Read(body.Document!);
         if (!spec.IsValid)
         {
             return Problems.InvalidSpec(spec.Errors, "The launch plan spec is not valid.");
         }
 
+        // The workflow is pinned, and its plan compiled with every pinned task spec, now: a launch plan version never floats.
         var plan = spec.Value!;
-        var definition = await services.Grains.GetGrain<IWorkflowDefinitionGrain>(DefinitionKey.Of(project, domain, plan.Workflow.Name)).GetVersion(plan.Workflow.Version);
-        if (definition is null)
+        if (await submissions.ResolveAsync(project, domain, plan.Workflow) is not { } workflow)
         {
             return Problems.InvalidSpec([new SpecError("/workflow", $"workflow '{plan.Workflow}' is not registered in {project}/{domain}; register it first")],
                 "The launch plan spec is not valid.");
         }
 
-        var workflow = StoredSpec.Workflow(definition.Spec);
-        var semanticErrors = LaunchPlanInputs.Validate(plan, workflow);
-        if (semanticErrors.Count > 0)
+        if (LaunchPlanInputs.Validate(plan, workflow.Workflow) is { Count: > 0 } inputErrors)
         {
-            return Problems.InvalidSpec(semanticErrors, "The launch plan spec is not valid.");
+            return Problems.InvalidSpec(inputErrors, "The launch plan spec is not valid.");
         }
 
-        // The workflow is pinned, and its plan compiled with every pinned task spec, now: a launch plan version never floats.
-        var pinned = definition.PinnedTasks.Values.Distinct(StringComparer.Ordinal).ToList();
-        var specs = await Task.WhenAll(pinned.Select(async p =>
+        if (await submissions.CheckGpusAsync(workflow.Plan) is { Count: > 0 } gpuErrors)
         {
-            var r = TaskReference.Parse(p);
-            var view = await services.Grains.GetGrain<ITaskDefinitionGrain>(DefinitionKey.Of(project, domain, r.Name)).GetVersion(r.Version);
-            return (Pinned: p, Spec: view?.Spec ?? throw new InvalidOperationException($"Pinned task {p} of workflow {definition.Name}@{definition.Version} is missing."));
-        }));
-        var bySpec = specs.ToDictionary(s => s.Pinned, s => s.Spec, StringComparer.Ordinal);
-        var executionPlan = ExecutionPlanCompiler.Compile(workflow, definition.PinnedTasks, p => bySpec[p]);
-        var pinnedWorkflow = $"{definition.Name}@{definition.Version}";
-        var canonical = CanonicalJson.Serialize((plan with { Workflow = new TaskReference(definition.Name, definition.Version) }).ToJson());
-        var registration = await Grain(services, project, domain, plan.Name).Register(
-            new RegisterLaunchPlan(plan.Version, canonical, CanonicalJson.Sha256(canonical), pinnedWorkflow, definition.Spec, executionPlan));
+            return Problems.InvalidSpec(gpuErrors, "The launch plan asks for GPUs no node has.");
+        }
+
+        var canonical = CanonicalJson.Serialize((plan with { Workflow = new TaskReference(workflow.Name, workflow.Version) }).ToJson());
+        var registration = await Grain(grains, project, domain, plan.Name).Register(
+            new RegisterLaunchPlan(plan.Version, canonical, CanonicalJson.Sha256(canonical), workflow.Pinned, workflow.Spec, workflow.Plan));
         var response = Response(registration.LaunchPlan);
-        var location = $"/api/v1/projects/{project}/domains/{domain}/launchplans/{plan.Name}/versions/{plan.Version}";
         return registration.Outcome switch
         {
-            RegistrationOutcome.Created => TypedResults.Created(location, response),
+            RegistrationOutcome.Created => TypedResults.Created($"/api/v1/projects/{project}/domains/{domain}/launchplans/{plan.Name}/versions/{plan.Version}", response),
             RegistrationOutcome.AlreadyRegistered => TypedResults.Ok(response),
             _ => Problems.Conflict(
                 $"launch plan '{plan.Name}' version '{plan.Version}' is already registered with different content, and versions are immutable. Register the change under a new version.",
-                new Dictionary<string, object?>
-                {
-                    ["differences"] = SpecDiff.Compare(JsonNode.Parse(registration.ExistingSpec), JsonNode.Parse(canonical)),
-                }),
+                new Dictionary<string, object?> { ["differences"] = SpecDiff.Compare(JsonNode.Parse(registration.ExistingSpec), JsonNode.Parse(canonical)) }),
         };
     }
 
-    public static async Task<IResult> ListLaunchPlans(
-        string project, string domain, string? state, [AsParameters] RegistryServices services, ILaunchPlanCatalog catalog, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<LaunchPlanList>, ValidationProblem>> ListLaunchPlans(
+        string project, string domain, string? state, ILaunchPlanCatalog catalog, CancellationToken cancellationToken)
     {
-        if (await services.CheckScope(project, domain) is { } scopeError)
-        {
-            return scopeError;
-        }
-
         LaunchPlanStatus? filter = null;
         var all = false;
         switch (state)
@@ -154,39 +128,42 @@ public static class LaunchPlansApi
             r.Name, r.Version, StateText(r.Status), r.Workflow, r.Schedule, r.Paused, r.ScheduledThrough, r.Fired, r.RegisteredAt, r.ChangedAt, r.ChangedBy))]));
     }
 
-    public static async Task<IResult> GetLaunchPlan(string project, string domain, string name, [AsParameters] RegistryServices services)
+    public static async Task<Results<Ok<LaunchPlanResponse>, ProblemHttpResult>> GetLaunchPlan(string project, string domain, string name, IClusterClient grains) =>
+        await View(grains, project, domain, name) is { } view ? TypedResults.Ok(Response(view)) : NotFound(project, domain, name);
+
+    public static async Task<Results<Ok<LaunchPlanVersionResponse>, ProblemHttpResult>> GetLaunchPlanVersion(
+        string project, string domain, string name, string version, IClusterClient grains) =>
+        (await View(grains, project, domain, name))?.Versions.FirstOrDefault(v => string.Equals(v.Version, version, StringComparison.Ordinal)) is { } found
+            ? TypedResults.Ok(VersionResponse(found))
+            : Problems.NotFound($"Launch plan '{name}@{version}' is not registered in {project}/{domain}.");
+
+    public static Task<Results<Ok<LaunchPlanResponse>, ValidationProblem, ProblemHttpResult>> ActivateLaunchPlan(
+        string project, string domain, string name, string version, [FromBody] LaunchPlanTransitionRequest? request, IClusterClient grains) =>
+        Transition(project, domain, name, request, grains, (g, r) => g.Activate(version, r));
+
+    public static Task<Results<Ok<LaunchPlanResponse>, ValidationProblem, ProblemHttpResult>> DeactivateLaunchPlan(
+        string project, string domain, string name, string version, [FromBody] LaunchPlanTransitionRequest? request, IClusterClient grains) =>
+        Transition(project, domain, name, request, grains, (g, r) => g.Deactivate(version, r));
+
+    public static Task<Results<Ok<LaunchPlanResponse>, ValidationProblem, ProblemHttpResult>> ArchiveLaunchPlan(
+        string project, string domain, string name, string version, [FromBody] LaunchPlanTransitionRequest? request, IClusterClient grains) =>
+        Transition(project, domain, name, request, grains, (g, r) => g.Archive(version, r));
+
+    public static Task<Results<Ok<LaunchPlanResponse>, ValidationProblem, ProblemHttpResult>> RestoreLaunchPlan(
+        string project, string domain, string name, string version, [FromBody] LaunchPlanTransitionRequest? request, IClusterClient grains) =>
+        Transition(project, domain, name, request, grains, (g, r) => g.Restore(version, r));
+
+    public static Task<Results<Ok<LaunchPlanResponse>, ValidationProblem, ProblemHttpResult>> PauseLaunchPlan(
+        string project, string domain, string name, [FromBody] LaunchPlanTransitionRequest? request, IClusterClient grains) =>
+        Transition(project, domain, name, request, grains, (g, r) => g.Pause(r));
+
+    public static Task<Results<Ok<LaunchPlanResponse>, ValidationProblem, ProblemHttpResult>> ResumeLaunchPlan(
+        string project, string domain, string name, [FromBody] LaunchPlanTransitionRequest? request, IClusterClient grains) =>
+        Transition(project, domain, name, request, grains, (g, r) => g.Resume(r));
+
+    public static async Task<Results<Accepted<LaunchResponse>, ValidationProblem, ProblemHttpResult>> TriggerLaunchPlan(
+        string project, string domain, string name, [FromBody] TriggerLaunchPlanRequest? request, HttpRequest http, IClusterClient grains)
     {
-        if (await services.CheckScope(project, domain) is { } scopeError)
-        {
-            return scopeError;
-        }
-
-        var view = Names.Dns1123LabelError(name) is null ? await Grain(services, project, domain, name).Get() : null;
-        return view is null ? NotFound(project, domain, name) : TypedResults.Ok(Response(view));
-    }
-
-    public static async Task<IResult> GetLaunchPlanVersion(string project, string domain, string name, string version, [AsParameters] RegistryServices services)
-    {
-        if (await services.CheckScope(project, domain) is { } scopeError)
-        {
-            return scopeError;
-        }
-
-        var view = Names.Dns1123LabelError(name) is null ? await Grain(services, project, domain, name).Get() : null;
-        var found = view?.Versions.FirstOrDefault(v => string.Equals(v.Version, version, StringComparison.Ordinal));
-        return found is null
-            ? Problems.NotFound($"Launch plan '{name}@{version}' is not registered in {project}/{domain}.")
-            : TypedResults.Ok(VersionResponse(found));
-    }
-
-    public static async Task<IResult> TriggerLaunchPlan(
-        string project, string domain, string name, [FromBody] TriggerLaunchPlanRequest? request, HttpContext http, [AsParameters] RegistryServices services)
-    {
-        if (await services.CheckScope(project, domain) is { } scopeError)
-        {
-            return scopeError;
-        }
-
         if (ReasonError(request?.Reason) is { } reasonError)
         {
             return reasonError;
@@ -197,25 +174,20 @@ public static class LaunchPlansApi
             return NotFound(project, domain, name);
         }
 
-        var key = http.Request.Headers[Executions.ExecutionsApi.IdempotencyHeader].ToString();
-        if (key.Length > 200)
+        if (IdempotencyKey.Read(http, out var key) is { } badKey)
         {
-            return Problems.BadRequest($"The {Executions.ExecutionsApi.IdempotencyHeader} header may be at most 200 characters.");
+            return badKey;
         }
 
-        var executionId = key.Length > 0 ? ExecutionIds.FromIdempotencyKey(project, domain, $"launchplan/{name}/{key}") : null;
-        var result = await Grain(services, project, domain, name).Trigger(request?.Version, request?.Inputs?.ToJsonString(), request?.Reason, executionId);
+        // The key names the execution, in a namespace of its own per launch plan.
+        var executionId = key is null ? null : ExecutionIds.FromIdempotencyKey(project, domain, $"launchplan/{name}/{key}");
+        var result = await Grain(grains, project, domain, name).Trigger(request?.Version, request?.Inputs?.ToJsonString(), request?.Reason, executionId);
         return Launched(project, domain, name, result);
     }
 
-    public static async Task<IResult> BackfillLaunchPlan(
-        string project, string domain, string name, string version, [FromBody] BackfillLaunchPlanRequest? request, [AsParameters] RegistryServices services)
+    public static async Task<Results<Accepted<LaunchResponse>, ValidationProblem, ProblemHttpResult>> BackfillLaunchPlan(
+        string project, string domain, string name, string version, [FromBody] BackfillLaunchPlanRequest? request, IClusterClient grains)
     {
-        if (await services.CheckScope(project, domain) is { } scopeError)
-        {
-            return scopeError;
-        }
-
         if (ReasonError(request?.Reason) is { } reasonError)
         {
             return reasonError;
@@ -232,7 +204,7 @@ public static class LaunchPlansApi
             errors.Add(new SpecError("/to", "'to' is required (an ISO 8601 instant; the range is [from, to))"));
         }
 
-        if (errors.Count > 0)
+        if (errors.Count > 0 || request is not { From: { } from, To: { } to })
         {
             return Problems.InvalidSpec(errors, "The backfill is not valid.");
         }
@@ -242,19 +214,14 @@ public static class LaunchPlansApi
             return NotFound(project, domain, name);
         }
 
-        var result = await Grain(services, project, domain, name).Backfill(version, request!.From!.Value, request.To!.Value, request.Reason);
-        return Launched(project, domain, name, result);
+        return Launched(project, domain, name, await Grain(grains, project, domain, name).Backfill(version, from, to, request.Reason));
     }
 
-    private static async Task<IResult> Transition(
-        string project, string domain, string name, string? reason, RegistryServices services, Func<ILaunchPlanGrain, string?, Task<TransitionResult>> change)
+    private static async Task<Results<Ok<LaunchPlanResponse>, ValidationProblem, ProblemHttpResult>> Transition(
+        string project, string domain, string name, LaunchPlanTransitionRequest? request, IClusterClient grains,
+        Func<ILaunchPlanGrain, string?, Task<TransitionResult>> change)
     {
-        if (await services.CheckScope(project, domain) is { } scopeError)
-        {
-            return scopeError;
-        }
-
-        if (ReasonError(reason) is { } reasonError)
+        if (ReasonError(request?.Reason) is { } reasonError)
         {
             return reasonError;
         }
@@ -264,36 +231,41 @@ public static class LaunchPlansApi
             return NotFound(project, domain, name);
         }
 
-        var result = await change(Grain(services, project, domain, name), reason);
+        var result = await change(Grain(grains, project, domain, name), request?.Reason);
         return result.Status switch
         {
             TransitionStatus.NotFound => Problems.NotFound(result.Message!),
             TransitionStatus.Refused => Problems.Conflict(result.Message!),
+            TransitionStatus.Invalid => Problems.InvalidSpec(Errors(result.Errors ?? []), result.Message ?? "The request is not valid."),
             _ => TypedResults.Ok(Response(result.LaunchPlan!)),
         };
     }
 
-    private static IResult Launched(string project, string domain, string name, LaunchResult result) => result.Status switch
-    {
-        TransitionStatus.NotFound => Problems.NotFound(result.Message!),
-        TransitionStatus.Refused => Problems.Conflict(result.Message!),
-        TransitionStatus.Invalid => Problems.InvalidSpec(result.Errors.Select(e => new SpecError(e.Pointer, e.Message)), result.Message ?? "The request is not valid."),
-        _ => TypedResults.Accepted(
-            result.Executions.Count == 1 ? ExecutionLocation(project, domain, result.Executions[0].ExecutionId) : (string?)null,
-            new LaunchResponse(name, [.. result.Executions.Select(e =>
-                new LaunchedExecution(e.ExecutionId, e.ScheduledAt, e.Created, ExecutionLocation(project, domain, e.ExecutionId)))])),
-    };
+    private static Results<Accepted<LaunchResponse>, ValidationProblem, ProblemHttpResult> Launched(string project, string domain, string name, LaunchResult result) =>
+        result.Status switch
+        {
+            TransitionStatus.NotFound => Problems.NotFound(result.Message!),
+            TransitionStatus.Refused => Problems.Conflict(result.Message!),
+            TransitionStatus.Invalid => Problems.InvalidSpec(Errors(result.Errors), result.Message ?? "The request is not valid."),
+            _ => TypedResults.Accepted(
+                result.Executions.Count == 1 ? ExecutionResponses.Location(project, domain, result.Executions[0].ExecutionId) : (string?)null,
+                new LaunchResponse(name, [.. result.Executions.Select(e =>
+                    new LaunchedExecution(e.ExecutionId, e.ScheduledAt, e.Created, ExecutionResponses.Location(project, domain, e.ExecutionId)))])),
+        };
 
-    private static string ExecutionLocation(string project, string domain, string id) => $"/api/v1/projects/{project}/domains/{domain}/executions/{id}";
+    private static IEnumerable<SpecError> Errors(IEnumerable<LaunchError> errors) => errors.Select(e => new SpecError(e.Pointer, e.Message));
 
-    private static Microsoft.AspNetCore.Http.HttpResults.ValidationProblem? ReasonError(string? reason) => reason is { Length: > MaxReason }
+    private static ValidationProblem? ReasonError(string? reason) => reason is { Length: > MaxReason }
         ? Problems.InvalidSpec([new SpecError("/reason", $"the reason may be at most {MaxReason} characters")], "The request is not valid.")
         : null;
 
-    private static ILaunchPlanGrain Grain(RegistryServices services, string project, string domain, string name) =>
-        services.Grains.GetGrain<ILaunchPlanGrain>(DefinitionKey.Of(project, domain, name));
+    private static ILaunchPlanGrain Grain(IClusterClient grains, string project, string domain, string name) =>
+        grains.GetGrain<ILaunchPlanGrain>(DefinitionKey.Of(project, domain, name));
 
-    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult NotFound(string project, string domain, string name) =>
+    private static async Task<LaunchPlanView?> View(IClusterClient grains, string project, string domain, string name) =>
+        Names.Dns1123LabelError(name) is null ? await Grain(grains, project, domain, name).Get() : null;
+
+    private static ProblemHttpResult NotFound(string project, string domain, string name) =>
         Problems.NotFound($"Launch plan '{name}' does not exist in {project}/{domain}.");
 
     private static string StateText(LaunchPlanStatus status) => status.ToString().ToLowerInvariant();

@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.Options;
 using Orleans.Flyte.Abstractions.Catalogs;
 using Orleans.Flyte.Abstractions.Registry;
 using Orleans.Flyte.Api.Http;
@@ -16,82 +15,117 @@ public static class DefinitionsApi
 {
     public static IEndpointRouteBuilder MapDefinitionsApi(this IEndpointRouteBuilder routes)
     {
-        var domain = routes.MapGroup("/api/v1/projects/{project}/domains/{domain}");
+        var tasks = routes.MapDomainGroup("/tasks").WithTags("Tasks");
+        tasks.MapPost("/", RegisterTask).WithName(nameof(RegisterTask)).AcceptsSpec().ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Register a task version (YAML or JSON). Same version and content: 200; new: 201; same version, other content: 409.");
+        tasks.MapGet("/", ListTasks).WithName(nameof(ListTasks)).WithSummary("List task names with their latest version.");
+        tasks.MapGet("/{name}", ListTaskVersions).WithName(nameof(ListTaskVersions)).WithSummary("List a task's versions.");
+        tasks.MapGet("/{name}/versions/{version}", GetTaskVersion).WithName(nameof(GetTaskVersion)).WithSummary("Get one task version.");
 
-        var tasks = domain.MapGroup("/tasks").WithTags("Tasks");
-        tasks.MapPost("/", RegisterTask).WithName(nameof(RegisterTask))
-            .WithSummary("Register a task version (YAML or JSON). Same version and content: 200; new: 201; same version, other content: 409.")
-            .Accepts<JsonObject>("application/yaml", "application/json");
-        tasks.MapGet("/", (string project, string domain, [AsParameters] RegistryServices s, IDefinitionCatalog catalog, CancellationToken ct) =>
-            ListNames(DefinitionKinds.Task, project, domain, s, catalog, ct)).WithName("ListTasks").WithSummary("List task names with their latest version.");
-        tasks.MapGet("/{name}", (string project, string domain, string name, [AsParameters] RegistryServices s) =>
-            ListVersions<ITaskDefinitionGrain>(DefinitionKinds.Task, project, domain, name, s)).WithName("ListTaskVersions").WithSummary("List a task's versions.");
-        tasks.MapGet("/{name}/versions/{version}", (string project, string domain, string name, string version, [AsParameters] RegistryServices s) =>
-            GetVersion<ITaskDefinitionGrain>(DefinitionKinds.Task, project, domain, name, version, s)).WithName("GetTaskVersion").WithSummary("Get one task version.");
-
-        var workflows = domain.MapGroup("/workflows").WithTags("Workflows");
-        workflows.MapPost("/", RegisterWorkflow).WithName(nameof(RegisterWorkflow))
-            .WithSummary("Register a workflow version (YAML or JSON); task references are resolved and pinned.")
-            .Accepts<JsonObject>("application/yaml", "application/json");
-        workflows.MapGet("/", (string project, string domain, [AsParameters] RegistryServices s, IDefinitionCatalog catalog, CancellationToken ct) =>
-            ListNames(DefinitionKinds.Workflow, project, domain, s, catalog, ct)).WithName("ListWorkflows").WithSummary("List workflow names with their latest version.");
-        workflows.MapGet("/{name}", (string project, string domain, string name, [AsParameters] RegistryServices s) =>
-            ListVersions<IWorkflowDefinitionGrain>(DefinitionKinds.Workflow, project, domain, name, s)).WithName("ListWorkflowVersions").WithSummary("List a workflow's versions.");
-        workflows.MapGet("/{name}/versions/{version}", (string project, string domain, string name, string version, [AsParameters] RegistryServices s) =>
-            GetVersion<IWorkflowDefinitionGrain>(DefinitionKinds.Workflow, project, domain, name, version, s)).WithName("GetWorkflowVersion").WithSummary("Get one workflow version.");
+        var workflows = routes.MapDomainGroup("/workflows").WithTags("Workflows");
+        workflows.MapPost("/", RegisterWorkflow).WithName(nameof(RegisterWorkflow)).AcceptsSpec().ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Register a workflow version (YAML or JSON); task references are resolved and pinned.");
+        workflows.MapGet("/", ListWorkflows).WithName(nameof(ListWorkflows)).WithSummary("List workflow names with their latest version.");
+        workflows.MapGet("/{name}", ListWorkflowVersions).WithName(nameof(ListWorkflowVersions)).WithSummary("List a workflow's versions.");
+        workflows.MapGet("/{name}/versions/{version}", GetWorkflowVersion).WithName(nameof(GetWorkflowVersion)).WithSummary("Get one workflow version.");
         return routes;
     }
 
-    public static async Task<IResult> RegisterTask(string project, string domain, HttpRequest request, [AsParameters] RegistryServices services)
+    public static async Task<Results<Created<DefinitionResponse>, Ok<DefinitionResponse>, ValidationProblem, ProblemHttpResult>> RegisterTask(
+        string project, string domain, HttpRequest request, IClusterClient grains)
     {
-        if (await services.CheckScope(project, domain) is { } scopeError)
+        var body = await SpecBody.ReadDocumentAsync(request);
+        if (body.Unreadable is { } unreadable)
         {
-            return scopeError;
+            return unreadable;
         }
 
-        var (document, error) = await ReadDocument(request);
-        if (error is not null)
+        if (body.Invalid is { } invalid)
         {
-            return error;
+            return invalid;
         }
 
-        var spec = TaskSpecReader.Read(document!);
+        var spec = TaskSpecReader.Read(body.Document!);
         if (!spec.IsValid)
         {
             return Problems.InvalidSpec(spec.Errors, "The task spec is not valid.");
         }
 
-        var grain = services.Grains.GetGrain<ITaskDefinitionGrain>(DefinitionKey.Of(project, domain, spec.Value!.Name));
-        var canonical = CanonicalJson.Serialize(spec.Value.ToJson());
-        var registration = await grain.Register(new RegisterDefinition(spec.Value.Version, canonical, CanonicalJson.Sha256(canonical), NoPins));
+        var canonical = CanonicalJson.Serialize(spec.Value!.ToJson());
+        var registration = await grains.GetGrain<ITaskDefinitionGrain>(DefinitionKey.Of(project, domain, spec.Value.Name))
+            .Register(new RegisterDefinition(spec.Value.Version, canonical, CanonicalJson.Sha256(canonical), NoPins));
         return Outcome(DefinitionKinds.Task, registration, canonical);
     }
 
-    public static async Task<IResult> RegisterWorkflow(string project, string domain, HttpRequest request, [AsParameters] RegistryServices services)
+    public static async Task<Results<Created<DefinitionResponse>, Ok<DefinitionResponse>, ValidationProblem, ProblemHttpResult>> RegisterWorkflow(
+        string project, string domain, HttpRequest request, IClusterClient grains)
     {
-        if (await services.CheckScope(project, domain) is { } scopeError)
+        var body = await SpecBody.ReadDocumentAsync(request);
+        if (body.Unreadable is { } unreadable)
         {
-            return scopeError;
+            return unreadable;
         }
 
-        var (document, error) = await ReadDocument(request);
-        if (error is not null)
+        if (body.Invalid is { } invalid)
         {
-            return error;
+            return invalid;
         }
 
-        var spec = WorkflowSpecReader.Read(document!);
+        var spec = WorkflowSpecReader.Read(body.Document!);
         if (!spec.IsValid)
         {
             return Problems.InvalidSpec(spec.Errors, "The workflow spec is not valid.");
         }
 
         var workflow = spec.Value!;
+        var tasks = await ResolveTasks(project, domain, workflow, grains);
+        var semanticErrors = WorkflowValidator.Validate(workflow, r => tasks.TryGetValue(r, out var t) ? t.Spec : null);
+        if (semanticErrors.Count > 0)
+        {
+            return Problems.InvalidSpec(semanticErrors, "The workflow spec is not valid.");
+        }
 
-        // Resolve every task reference once, in parallel; an unpinned reference resolves to the latest version.
+        var pins = tasks.ToDictionary(t => t.Key.ToString(), t => $"{t.Value.View.Name}@{t.Value.View.Version}", StringComparer.Ordinal);
+        var canonical = CanonicalJson.Serialize(workflow.ToJson());
+        var registration = await grains.GetGrain<IWorkflowDefinitionGrain>(DefinitionKey.Of(project, domain, workflow.Name))
+            .Register(new RegisterDefinition(workflow.Version, canonical, CanonicalJson.Sha256(canonical), pins));
+        return Outcome(DefinitionKinds.Workflow, registration, canonical);
+    }
+
+    public static Task<Ok<DefinitionNameList>> ListTasks(string project, string domain, IDefinitionCatalog catalog, CancellationToken cancellationToken) =>
+        ListNames(DefinitionKinds.Task, project, domain, catalog, cancellationToken);
+
+    public static Task<Ok<DefinitionNameList>> ListWorkflows(string project, string domain, IDefinitionCatalog catalog, CancellationToken cancellationToken) =>
+        ListNames(DefinitionKinds.Workflow, project, domain, catalog, cancellationToken);
+
+    public static Task<Results<Ok<DefinitionVersionList>, ProblemHttpResult>> ListTaskVersions(string project, string domain, string name, IClusterClient grains) =>
+        ListVersions(DefinitionKinds.Task, project, domain, name, grains.GetGrain<ITaskDefinitionGrain>(DefinitionKey.Of(project, domain, name)));
+
+    public static Task<Results<Ok<DefinitionVersionList>, ProblemHttpResult>> ListWorkflowVersions(string project, string domain, string name, IClusterClient grains) =>
+        ListVersions(DefinitionKinds.Workflow, project, domain, name, grains.GetGrain<IWorkflowDefinitionGrain>(DefinitionKey.Of(project, domain, name)));
+
+    public static Task<Results<Ok<DefinitionResponse>, ProblemHttpResult>> GetTaskVersion(
+        string project, string domain, string name, string version, IClusterClient grains) =>
+        GetVersion(DefinitionKinds.Task, project, domain, name, version, grains.GetGrain<ITaskDefinitionGrain>(DefinitionKey.Of(project, domain, name)));
+
+    public static Task<Results<Ok<DefinitionResponse>, ProblemHttpResult>> GetWorkflowVersion(
+        string project, string domain, string name, string version, IClusterClient grains) =>
+        GetVersion(DefinitionKinds.Workflow, project, domain, name, version, grains.GetGrain<IWorkflowDefinitionGrain>(DefinitionKey.Of(project, domain, name)));
+
+    private static readonly IReadOnlyDictionary<string, string> NoPins = new Dictionary<string, string>();
+
+    private static RouteHandlerBuilder AcceptsSpec(this RouteHandlerBuilder endpoint) => endpoint
+        .Accepts<JsonObject>("application/yaml", "application/json")
+        .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+        .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+
+    /// <summary>Every task reference of the workflow, resolved once and in parallel; an unpinned reference resolves to the latest version.</summary>
+    private static async Task<Dictionary<TaskReference, (DefinitionView View, TaskSpec Spec)>> ResolveTasks(
+        string project, string domain, WorkflowSpec workflow, IClusterClient grains)
+    {
         var references = workflow.Nodes.Select(n => n.Task).Distinct().ToList();
         var resolved = await Task.WhenAll(references.Select(r =>
-            services.Grains.GetGrain<ITaskDefinitionGrain>(DefinitionKey.Of(project, domain, r.Name)).GetVersion(r.Version)));
+            grains.GetGrain<ITaskDefinitionGrain>(DefinitionKey.Of(project, domain, r.Name)).GetVersion(r.Version)));
         var tasks = new Dictionary<TaskReference, (DefinitionView View, TaskSpec Spec)>();
         for (var i = 0; i < references.Count; i++)
         {
@@ -102,74 +136,36 @@ public static class DefinitionsApi
             }
         }
 
-        var semanticErrors = WorkflowValidator.Validate(workflow, r => tasks.TryGetValue(r, out var t) ? t.Spec : null);
-        if (semanticErrors.Count > 0)
-        {
-            return Problems.InvalidSpec(semanticErrors, "The workflow spec is not valid.");
-        }
-
-        var pins = tasks.ToDictionary(t => t.Key.ToString(), t => $"{t.Value.View.Name}@{t.Value.View.Version}", StringComparer.Ordinal);
-        var canonical = CanonicalJson.Serialize(workflow.ToJson());
-        var grain = services.Grains.GetGrain<IWorkflowDefinitionGrain>(DefinitionKey.Of(project, domain, workflow.Name));
-        var registration = await grain.Register(new RegisterDefinition(workflow.Version, canonical, CanonicalJson.Sha256(canonical), pins));
-        return Outcome(DefinitionKinds.Workflow, registration, canonical);
+        return tasks;
     }
 
-    public static async Task<IResult> ListNames(
-        string kind, string project, string domain, RegistryServices services, IDefinitionCatalog catalog, CancellationToken cancellationToken)
+    private static async Task<Ok<DefinitionNameList>> ListNames(
+        string kind, string project, string domain, IDefinitionCatalog catalog, CancellationToken cancellationToken)
     {
-        if (await services.CheckScope(project, domain) is { } scopeError)
-        {
-            return scopeError;
-        }
-
         var names = await catalog.ListNamesAsync(kind, project, domain, cancellationToken);
         return TypedResults.Ok(new DefinitionNameList([.. names.Select(n => new DefinitionNameSummary(n.Name, n.LatestVersion, n.Versions, n.LastRegisteredAt))]));
     }
 
-    public static async Task<IResult> ListVersions<TGrain>(string kind, string project, string domain, string name, RegistryServices services)
-        where TGrain : IDefinitionGrain
+    private static async Task<Results<Ok<DefinitionVersionList>, ProblemHttpResult>> ListVersions(
+        string kind, string project, string domain, string name, IDefinitionGrain grain)
     {
-        if (await services.CheckScope(project, domain) is { } scopeError)
-        {
-            return scopeError;
-        }
-
-        var versions = await services.Grains.GetGrain<TGrain>(DefinitionKey.Of(project, domain, name)).ListVersions();
+        var versions = await grain.ListVersions();
         return versions.Count == 0
             ? Problems.NotFound($"No {kind} named '{name}' is registered in {project}/{domain}.")
             : TypedResults.Ok(new DefinitionVersionList(name, [.. versions.Select(v => new DefinitionVersionItem(v.Version, v.ContentHash, v.RegisteredAt, v.RegisteredBy))]));
     }
 
-    public static async Task<IResult> GetVersion<TGrain>(string kind, string project, string domain, string name, string version, RegistryServices services)
-        where TGrain : IDefinitionGrain
+    private static async Task<Results<Ok<DefinitionResponse>, ProblemHttpResult>> GetVersion(
+        string kind, string project, string domain, string name, string version, IDefinitionGrain grain)
     {
-        if (await services.CheckScope(project, domain) is { } scopeError)
-        {
-            return scopeError;
-        }
-
-        var view = await services.Grains.GetGrain<TGrain>(DefinitionKey.Of(project, domain, name)).GetVersion(version);
+        var view = await grain.GetVersion(version);
         return view is null
             ? Problems.NotFound($"{kind} '{name}@{version}' is not registered in {project}/{domain}.")
             : TypedResults.Ok(Response(kind, view));
     }
 
-    private static readonly IReadOnlyDictionary<string, string> NoPins = new Dictionary<string, string>();
-
-    private static async Task<(JsonObject? Document, IResult? Error)> ReadDocument(HttpRequest request)
-    {
-        var (text, format, error) = await SpecBody.ReadAsync(request, request.HttpContext.RequestAborted);
-        if (error is not null)
-        {
-            return (null, error);
-        }
-
-        var parsed = SpecDocument.Parse(text!, format);
-        return parsed.IsValid ? (parsed.Value, null) : (null, Problems.InvalidSpec(parsed.Errors, "The document could not be read."));
-    }
-
-    private static IResult Outcome(string kind, Registration registration, string submittedCanonical)
+    private static Results<Created<DefinitionResponse>, Ok<DefinitionResponse>, ValidationProblem, ProblemHttpResult> Outcome(
+        string kind, Registration registration, string submittedCanonical)
     {
         var response = Response(kind, registration.Definition);
         var location = $"/api/v1/projects/{response.Project}/domains/{response.Domain}/{kind}s/{response.Name}/versions/{response.Version}";
@@ -191,20 +187,4 @@ public static class DefinitionsApi
     private static DefinitionResponse Response(string kind, DefinitionView view) => new(
         kind, view.Project, view.Domain, view.Name, view.Version, view.ContentHash, view.RegisteredAt, view.RegisteredBy,
         JsonNode.Parse(view.Spec), kind == DefinitionKinds.Workflow ? view.PinnedTasks : null);
-}
-
-/// <summary>What registry endpoints need, bound with <c>[AsParameters]</c>.</summary>
-public readonly record struct RegistryServices(IClusterClient Grains, IOptions<FlyteOptions> Options)
-{
-    /// <summary>404 with what does exist when the domain or the project is unknown; null when both exist.</summary>
-    public async Task<IResult?> CheckScope(string project, string domain)
-    {
-        var domains = Options.Value.Domains;
-        if (!domains.Contains(domain, StringComparer.Ordinal))
-        {
-            return Problems.NotFound($"Domain '{domain}' does not exist. Domains are: {string.Join(", ", domains)}.");
-        }
-
-        return await Grains.GetGrain<IProjectGrain>(project).Get() is null ? Problems.NotFound(ProjectsApi.ProjectNotFound(project)) : null;
-    }
 }

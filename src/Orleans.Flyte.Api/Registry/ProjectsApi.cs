@@ -12,14 +12,16 @@ namespace Orleans.Flyte.Api.Registry;
 
 public static class ProjectsApi
 {
-    public static RouteGroupBuilder MapProjectsApi(this IEndpointRouteBuilder routes)
+    public static IEndpointRouteBuilder MapProjectsApi(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/v1/projects").WithTags("Projects");
-        group.MapPost("/", CreateProject).WithName(nameof(CreateProject)).WithSummary("Create a project (idempotent).");
-        group.MapGet("/", ListProjects).WithName(nameof(ListProjects)).WithSummary("List projects.");
-        group.MapGet("/{project}", GetProject).WithName(nameof(GetProject)).WithSummary("Get a project.");
-        group.MapGet("/{project}/domains", ListDomains).WithName(nameof(ListDomains)).WithSummary("List a project's domains.");
-        return group;
+        var projects = routes.MapGroup("/api/v1/projects").WithTags("Projects");
+        projects.MapPost("/", CreateProject).WithName(nameof(CreateProject)).WithSummary("Create a project (idempotent).");
+        projects.MapGet("/", ListProjects).WithName(nameof(ListProjects)).WithSummary("List projects.");
+
+        var project = routes.MapProjectGroup().WithTags("Projects");
+        project.MapGet("/", GetProject).WithName(nameof(GetProject)).WithSummary("Get a project.");
+        project.MapGet("/domains", ListDomains).WithName(nameof(ListDomains)).WithSummary("List a project's domains.");
+        return routes;
     }
 
     public static async Task<Results<Created<ProjectResponse>, Ok<ProjectResponse>, ValidationProblem>> CreateProject(
@@ -64,22 +66,11 @@ public static class ProjectsApi
         return TypedResults.Ok(new ProjectList([.. projects.Select(p => Response(p, options.Value))]));
     }
 
-    public static async Task<Results<Ok<ProjectResponse>, ProblemHttpResult>> GetProject(
-        string project, IClusterClient grains, IOptions<FlyteOptions> options)
-    {
-        var view = await grains.GetGrain<IProjectGrain>(project).Get();
-        return view is null ? Problems.NotFound(ProjectNotFound(project)) : TypedResults.Ok(Response(view, options.Value));
-    }
+    /// <summary>The project the scope filter found (it answered 404 for an unknown one).</summary>
+    public static Ok<ProjectResponse> GetProject(string project, HttpContext http, IOptions<FlyteOptions> options) =>
+        TypedResults.Ok(Response(http.ProjectScope().Project, options.Value));
 
-    public static async Task<Results<Ok<DomainList>, ProblemHttpResult>> ListDomains(
-        string project, IClusterClient grains, IOptions<FlyteOptions> options)
-    {
-        var view = await grains.GetGrain<IProjectGrain>(project).Get();
-        return view is null ? Problems.NotFound(ProjectNotFound(project)) : TypedResults.Ok(new DomainList(options.Value.Domains));
-    }
-
-    internal static string ProjectNotFound(string project) =>
-        $"Project '{project}' does not exist. Create it first: POST /api/v1/projects with {{\"name\": \"{project}\"}}.";
+    public static Ok<DomainList> ListDomains(string project, IOptions<FlyteOptions> options) => TypedResults.Ok(new DomainList(options.Value.Domains));
 
     private static ProjectResponse Response(ProjectView view, FlyteOptions options) =>
         new(view.Name, view.DisplayName, view.Description, view.CreatedAt, view.CreatedBy, options.Domains);

@@ -3,9 +3,11 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Flyte.Abstractions.Gpus;
 using Orleans.Flyte.Abstractions.Runners;
+using Orleans.Flyte.Abstractions.Submissions;
 using Orleans.Flyte.Grains.Executions;
 using Orleans.Flyte.Grains.Gpus;
 using Orleans.Flyte.Grains.Runners.Local;
+using Orleans.Flyte.Grains.Submissions;
 using Orleans.Runtime;
 
 namespace Orleans.Flyte.Grains.Hosting;
@@ -13,7 +15,7 @@ namespace Orleans.Flyte.Grains.Hosting;
 public static class EngineRegistration
 {
     /// <summary>
-    /// The execution engine: options, the output cache, the runner with the sink that forwards its status changes
+    /// The execution engine: options, the output cache, submissions, the runner with the sink that forwards its status changes
     /// to task grains, and the GPU inventory. The embedded default runner is <see cref="LocalProcessRunner"/>; the
     /// embedded default inventory is <c>Flyte:Gpus:Nodes</c>.
     /// </summary>
@@ -36,6 +38,9 @@ public static class EngineRegistration
         services.AddSingleton<TaskOutputCache>();
         services.AddSingleton<IAttemptStatusSink, AttemptStatusForwarder>();
         services.TryAddSingleton<ITaskRunner, LocalProcessRunner>();
+
+        // The one way executions are created (the API and launch plans both submit through it).
+        services.TryAddSingleton<IExecutionSubmissions, ExecutionSubmissions>();
 
         // GPUs: the allocator asks task grains whether a lease is still needed and tells them of grants, through seams the
         // executions side implements (so Gpus never depends on Executions); inventory sources report to node grains.

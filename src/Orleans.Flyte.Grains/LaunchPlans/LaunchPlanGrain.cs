@@ -5,6 +5,7 @@ using Orleans.Flyte.Abstractions;
 using Orleans.Flyte.Abstractions.Executions;
 using Orleans.Flyte.Abstractions.LaunchPlans;
 using Orleans.Flyte.Abstractions.Registry;
+using Orleans.Flyte.Abstractions.Submissions;
 using Orleans.Flyte.Domain.EventSourcing;
 using Orleans.Flyte.Domain.Executions;
 using Orleans.Flyte.Domain.LaunchPlans;
@@ -24,6 +25,7 @@ namespace Orleans.Flyte.Grains.LaunchPlans;
 public sealed class LaunchPlanGrain(
     IEventStreamStore store,
     LaunchPlanClock clock,
+    IExecutionSubmissions submissions,
     IOptions<LaunchPlanOptions> options,
     ILogger<LaunchPlanGrain> log)
     : EventSourcedGrain<LaunchPlanState, LaunchPlanEvent>(store, clock.Time), ILaunchPlanGrain, IRemindable
@@ -32,6 +34,7 @@ public sealed class LaunchPlanGrain(
     public const string SchedulerPrincipal = "system:scheduler";
 
     private const string ScheduleReminder = "schedule";
+    private const string NoGpu = "The launch plan asks for GPUs no node has.";
     private const int ShownNextFires = 5;
 
     private readonly Dictionary<string, (LaunchPlanSpec Plan, WorkflowSpec Workflow)> _parsed = new(StringComparer.Ordinal);
@@ -112,6 +115,12 @@ public sealed class LaunchPlanGrain(
             if (target.Status == LaunchPlanStatus.Active)
             {
                 return new TransitionResult(TransitionStatus.Unchanged, null, View());
+            }
+
+            // Activating a schedule whose runs no node could ever serve would only queue runs that wait forever.
+            if (await UnservableGpus(target) is { } refused)
+            {
+                return new TransitionResult(TransitionStatus.Invalid, refused.Message, View(), refused.Errors);
             }
 
             // The reminder is written first: an active schedule without one could not survive a crash. A reminder
@@ -229,13 +238,21 @@ public sealed class LaunchPlanGrain(
         var retried = executionId is not null && await Execution(id).GetSubmission() is not null;
         if (!retried)
         {
+            if (await UnservableGpus(target) is { } refused)
+            {
+                return refused;
+            }
+
             await Record(new LaunchPlanTriggered(target.Version, id, inputsJson), reason);
         }
 
-        var outcome = await Execution(id).Create(Command(target, inputsJson, null));
-        return outcome.Status == CreateStatus.Conflict
-            ? Launch(TransitionStatus.Refused, $"The idempotency key was already used to launch execution {id} with other inputs or another version. Use a new key for a new launch.")
-            : new LaunchResult(TransitionStatus.Changed, null, [], [new LaunchedRun(id, null, outcome.Status == CreateStatus.Created)]);
+        return await submissions.SubmitAsync(Submission(target, inputsJson, null, id)) switch
+        {
+            SubmissionResult.Accepted accepted => new LaunchResult(TransitionStatus.Changed, null, [], [new LaunchedRun(id, null, accepted.Created)]),
+            SubmissionResult.Conflict => Launch(TransitionStatus.Refused,
+                $"The idempotency key was already used to launch execution {id} with other inputs or another version. Use a new key for a new launch."),
+            var other => throw new InvalidOperationException($"A launch of {this.GetPrimaryKeyString()}@{target.Version} was answered {other}."),
+        };
     }
 
     public async Task<LaunchResult> Backfill(string version, DateTimeOffset from, DateTimeOffset to, string? reason)
@@ -277,6 +294,11 @@ public sealed class LaunchPlanGrain(
         if (errors.Count > 0)
         {
             return new LaunchResult(TransitionStatus.Invalid, "The backfill is not valid.", errors, []);
+        }
+
+        if (await UnservableGpus(target) is { } refused)
+        {
+            return refused;
         }
 
         var ids = instants.Select(i => ScheduledExecutionIds.For(Key.Project, Key.Domain, Key.Name, version, i)).ToList();
@@ -427,8 +449,12 @@ public sealed class LaunchPlanGrain(
 
         try
         {
-            var outcome = await Execution(id).Create(Command(version, inputs.Value!.ToJsonString(), instant));
-            return outcome.Status == CreateStatus.Created;
+            return await submissions.SubmitAsync(Submission(version, inputs.Value!.ToJsonString(), instant, id)) switch
+            {
+                SubmissionResult.Accepted accepted => accepted.Created,
+                SubmissionResult.Conflict => false,
+                var other => throw new InvalidOperationException($"The run {id} of {this.GetPrimaryKeyString()}@{version.Version} was answered {other}."),
+            };
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -472,9 +498,18 @@ public sealed class LaunchPlanGrain(
         return view is not null && !view.Phase.IsTerminal() ? last.ExecutionId : null;
     }
 
-    private CreateExecution Command(LaunchPlanVersionState version, string inputsJson, DateTimeOffset? scheduledAt) =>
-        new(Key.Project, Key.Domain, version.Plan, inputsJson, null, false, null, null, new Dictionary<string, string>(),
-            $"{Key.Name}@{version.Version}", scheduledAt?.ToUniversalTime());
+    private SubmitExecution Submission(LaunchPlanVersionState version, string inputsJson, DateTimeOffset? scheduledAt, string id) =>
+        new(Key.Project, Key.Domain, new SubmissionSource.FromLaunchPlan($"{Key.Name}@{version.Version}", version.Plan, inputsJson, scheduledAt)) { ExecutionId = id };
+
+    /// <summary>
+    /// Refuses a trigger, backfill or activation of a version whose plan asks for GPUs no node could ever serve, before
+    /// anything is recorded. The plan is the same for every run of the version, so it is checked once per call; a
+    /// scheduled fire is not checked again (it was decided already): its run waits, saying why.
+    /// </summary>
+    private async Task<LaunchResult?> UnservableGpus(LaunchPlanVersionState version) =>
+        await submissions.CheckGpusAsync(version.Plan) is { Count: > 0 } errors
+            ? new LaunchResult(TransitionStatus.Invalid, NoGpu, [.. errors.Select(e => new LaunchError(e.Pointer, e.Message))], [])
+            : null;
 
     private IWorkflowExecutionGrain Execution(string id) =>
         GrainFactory.GetGrain<IWorkflowExecutionGrain>(ExecutionKeys.Workflow(Key.Project, Key.Domain, id));

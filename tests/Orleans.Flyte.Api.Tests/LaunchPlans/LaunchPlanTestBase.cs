@@ -68,22 +68,28 @@ public abstract class LaunchPlanTestBase : IAsyncLifetime
         Directory.Delete(Scratch, recursive: true);
     }
 
+    /// <summary>Configuration the platform of this test class starts with, on top of the base settings (later wins).</summary>
+    protected virtual IReadOnlyDictionary<string, string>? Settings => null;
+
     protected async Task StartPlatform()
     {
         // The real silo host with a test clock for schedules: advancing it fires the launch plan timers that are due.
         // Orleans keeps the real clock (its timers, reminders and timeouts run on it). The service id stays the same
         // across restarts: reminders belong to it.
-        Factory = new FlyteApiFactory(
-            Database.ConnectionString,
-            new Dictionary<string, string>
-            {
-                ["Orleans:ClusterId"] = _serviceId,
-                ["Orleans:ServiceId"] = _serviceId,
-                ["Flyte:Runners:Local:WorkRoot"] = Path.Combine(Scratch, "work"),
-                ["Flyte:LaunchPlans:ReminderPeriod"] = "00:00:05",
-                ["Flyte:LaunchPlans:PollInterval"] = "00:00:01",
-            },
-            services => services.AddSingleton(new LaunchPlanClock(Clock)));
+        var settings = new Dictionary<string, string>
+        {
+            ["Orleans:ClusterId"] = _serviceId,
+            ["Orleans:ServiceId"] = _serviceId,
+            ["Flyte:Runners:Local:WorkRoot"] = Path.Combine(Scratch, "work"),
+            ["Flyte:LaunchPlans:ReminderPeriod"] = "00:00:05",
+            ["Flyte:LaunchPlans:PollInterval"] = "00:00:01",
+        };
+        foreach (var (key, value) in Settings ?? new Dictionary<string, string>())
+        {
+            settings[key] = value;
+        }
+
+        Factory = new FlyteApiFactory(Database.ConnectionString, settings, services => services.AddSingleton(new LaunchPlanClock(Clock)));
         Http = Factory.CreateClient();
         (await Http.GetAsync(new Uri("/readyz", UriKind.Relative))).EnsureSuccessStatusCode();
     }

@@ -1,0 +1,14 @@
+using Orleans.Flyte.Domain.Executions;
+using Orleans.Flyte.Domain.Specs;
+
+namespace Orleans.Flyte.Abstractions.Submissions;
+
+/// <summary>A registered workflow version with its plan compiled from the exact task versions it pinned.</summary>
+/// <param name="Spec">The workflow version's normalized spec (canonical JSON), as the registry stored it.</param>
+/// <param name="Workflow">The same spec, read.</param>
+/// <param name="Plan">What an execution of this version runs: the workflow and every pinned task spec.</param>
+public sealed record ResolvedWorkflow(string Name, string Version, string Spec, WorkflowSpec Workflow, ExecutionPlan Plan)
+{
+    /// <summary><c>name@version</c>: the exact version, never floating.</summary>
+    public string Pinned => $"{Name}@{Version}";
+}

@@ -1,0 +1,38 @@
+using System.Text.Json.Nodes;
+using Orleans.Flyte.Abstractions.Executions;
+using Orleans.Flyte.Domain.Executions;
+
+namespace Orleans.Flyte.Api.Executions;
+
+/// <summary>An execution as the API shows it: the workflow's view joined with each node's task view (attempts, waiting reason).</summary>
+public static class ExecutionResponses
+{
+    public static string Location(string project, string domain, string id) => $"/api/v1/projects/{project}/domains/{domain}/executions/{id}";
+
+    /// <param name="withAttempts">False right after a submission: nothing has run yet, so the task grains are not asked.</param>
+    public static async Task<ExecutionResponse> Of(ExecutionView view, IClusterClient grains, bool withAttempts = true)
+    {
+        ArgumentNullException.ThrowIfNull(view);
+        ArgumentNullException.ThrowIfNull(grains);
+        var tasks = withAttempts
+            ? await Task.WhenAll(view.Nodes.Select(async n => n.Phase is TaskPhase.NotReady or TaskPhase.Skipped || n.CacheHit || n.RecoveredFrom is not null
+                ? null
+                : await grains.GetGrain<ITaskExecutionGrain>(ExecutionKeys.Task(view.Project, view.Domain, view.ExecutionId, n.NodeId)).Get()))
+            : new TaskExecutionView?[view.Nodes.Count];
+        return new ExecutionResponse(
+            view.ExecutionId, view.Project, view.Domain, view.Workflow, view.Phase.ToString(), Parse(view.InputsJson), Parse(view.OutputsJson), view.Error,
+            view.CreatedAt, view.CreatedBy, view.StartedAt, view.FinishedAt, view.RelaunchOf, view.RecoverOf, view.LaunchPlan, view.ScheduledAt,
+            [.. view.Nodes.Select((n, i) => new NodeResponse(
+                n.NodeId, n.Task, NodePhase(n, tasks[i]).ToString(), Parse(n.InputsJson), Parse(n.OutputsJson), n.Error, n.CacheHit, n.RecoveredFrom, n.ReadyAt, n.FinishedAt,
+                [.. (tasks[i]?.Attempts ?? []).Select(a => new AttemptResponse(a.Attempt, a.AttemptId, a.Outcome, a.LaunchedAt, a.StartedAt, a.FinishedAt, a.Error, a.ExitCode,
+                    a.Gpu is { IsEmpty: false } g ? new GpuGrantResponse(g.Node!, g.DeviceIds, g.ResourceName!) : null))],
+                tasks[i]?.Waiting is { } w ? new WaitingResponse(w.Code, w.Message, w.Position, tasks[i]!.WaitingSince) : null))]);
+    }
+
+    /// <summary>The task's own phase is the more precise one while the workflow still sees the node as running
+    /// (e.g. WaitingForResources); once the workflow has decided, its phase stands.</summary>
+    private static TaskPhase NodePhase(NodeView node, TaskExecutionView? task) =>
+        task is not null && !node.Phase.IsTerminal() && !task.Phase.IsTerminal() ? task.Phase : node.Phase;
+
+    private static JsonNode? Parse(string? json) => json is null ? null : JsonNode.Parse(json);
+}
