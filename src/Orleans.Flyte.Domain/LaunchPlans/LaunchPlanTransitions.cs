@@ -1,4 +1,5 @@
 using Orleans.Flyte.Domain.EventSourcing;
+using Orleans.Flyte.Domain.Specs;
 
 namespace Orleans.Flyte.Domain.LaunchPlans;
 
@@ -12,15 +13,21 @@ public enum TransitionKind
 
     /// <summary>Not allowed in the current state; <see cref="TransitionVerdict.Message"/> says why.</summary>
     Refused,
+
+    /// <summary>What the version asks for cannot be met; <see cref="TransitionVerdict.Errors"/> point at the fields.</summary>
+    Invalid,
 }
 
-public sealed record TransitionVerdict(TransitionKind Kind, string? Message)
+/// <param name="Errors">For <see cref="TransitionKind.Invalid"/>: what is wrong, each pointing at a field.</param>
+public sealed record TransitionVerdict(TransitionKind Kind, string? Message, IReadOnlyList<SpecError>? Errors = null)
 {
     public static readonly TransitionVerdict Changed = new(TransitionKind.Changed, null);
     public static readonly TransitionVerdict Unchanged = new(TransitionKind.Unchanged, null);
     public static readonly TransitionVerdict NotFound = new(TransitionKind.NotFound, null);
 
     public static TransitionVerdict Refused(string message) => new(TransitionKind.Refused, message);
+
+    public static TransitionVerdict Invalid(string message, IReadOnlyList<SpecError> errors) => new(TransitionKind.Invalid, message, errors);
 }
 
 /// <summary>
@@ -30,8 +37,15 @@ public sealed record TransitionVerdict(TransitionKind Kind, string? Message)
 /// </summary>
 public static class LaunchPlanTransitions
 {
-    /// <summary>Activating a version deactivates the active one in the same event, and ends a pause.</summary>
-    public static Decision<LaunchPlanEvent, TransitionVerdict> Activate(LaunchPlanState state, string version)
+    public const string UnservableGpusMessage = "The launch plan asks for GPUs no node has.";
+
+    /// <summary>
+    /// Activating a version deactivates the active one in the same event, and ends a pause. A version whose runs no node
+    /// could ever serve is refused: its schedule would only queue runs that wait forever.
+    /// </summary>
+    /// <param name="unservableGpus">What the GPU check the grain asked for found (one error per node whose GPU request no
+    /// node could ever serve); empty or null when every request can be met some day, or when it was not asked.</param>
+    public static Decision<LaunchPlanEvent, TransitionVerdict> Activate(LaunchPlanState state, string version, IReadOnlyList<SpecError>? unservableGpus = null)
     {
         ArgumentNullException.ThrowIfNull(state);
         return state.Find(version) switch
@@ -39,6 +53,7 @@ public static class LaunchPlanTransitions
             null => Verdict(TransitionVerdict.NotFound),
             { Status: LaunchPlanStatus.Archived } => Verdict(TransitionVerdict.Refused($"Version '{version}' is archived; restore it before activating it.")),
             { Status: LaunchPlanStatus.Active } => Verdict(TransitionVerdict.Unchanged),
+            _ when unservableGpus is { Count: > 0 } => Verdict(TransitionVerdict.Invalid(UnservableGpusMessage, unservableGpus)),
             _ => Change(new LaunchPlanActivated(version, state.ActiveVersion)),
         };
     }

@@ -1,4 +1,5 @@
 using Orleans.Flyte.Domain.LaunchPlans;
+using Orleans.Flyte.Domain.Specs;
 using static Orleans.Flyte.Domain.Tests.LaunchPlans.LaunchPlanHistory;
 
 namespace Orleans.Flyte.Domain.Tests.LaunchPlans;
@@ -41,6 +42,20 @@ public sealed class LaunchPlanTransitionsTests
 
         refused.RecordsNothing.Should().BeTrue();
         refused.Result.Should().Be(TransitionVerdict.Refused("Version 'v2' is archived; restore it before activating it."));
+    }
+
+    [Fact]
+    public void Activating_a_version_whose_gpus_no_node_has_is_invalid_records_nothing_and_points_at_the_node()
+    {
+        SpecError[] unservable = [new("/workflow/nodes/train/resources/gpu", "no node has mig-7g.40gb")];
+
+        var decision = LaunchPlanTransitions.Activate(ActiveSince(), "v2", unservable);
+
+        decision.RecordsNothing.Should().BeTrue();
+        decision.Result.Kind.Should().Be(TransitionKind.Invalid);
+        decision.Result.Message.Should().Be(LaunchPlanTransitions.UnservableGpusMessage);
+        decision.Result.Errors.Should().Equal(unservable);
+        LaunchPlanTransitions.Activate(ActiveSince(), "v1", unservable).Result.Should().Be(TransitionVerdict.Unchanged, "nothing would change, so nothing is refused");
     }
 
     [Fact]
