@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using Orleans.Flyte.Abstractions;
-using Orleans.Flyte.Abstractions.Executions;
 using Orleans.Flyte.Abstractions.LaunchPlans;
 using Orleans.Flyte.Domain.Executions;
 using Orleans.Flyte.Domain.LaunchPlans;
