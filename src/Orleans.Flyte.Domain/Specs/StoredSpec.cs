@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Orleans.Flyte.Domain.LaunchPlans;
 
 namespace Orleans.Flyte.Domain.Specs;
 
@@ -11,6 +12,8 @@ public static class StoredSpec
     public static TaskSpec Task(string canonical) => Read(canonical, TaskSpecReader.Read, "task");
 
     public static WorkflowSpec Workflow(string canonical) => Read(canonical, WorkflowSpecReader.Read, "workflow");
+
+    public static LaunchPlanSpec LaunchPlan(string canonical) => Read(canonical, LaunchPlanSpecReader.Read, "launch plan");
 
     private static T Read<T>(string canonical, Func<JsonObject, SpecResult<T>> reader, string kind)
         where T : class

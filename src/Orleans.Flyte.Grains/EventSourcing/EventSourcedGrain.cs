@@ -11,8 +11,8 @@ namespace Orleans.Flyte.Grains.EventSourcing;
 /// (<see cref="IEventSourcedState{TEvent}.Apply"/>); appends carry the expected version, so two activations
 /// of the same key (a split brain across silos, or two clusters on one database) can never both win:
 /// the loser's <see cref="ApplyUpdatesToStorage"/> returns false and Orleans re-reads the stream.
-/// Decisions that depend on state must use <see cref="RaiseConditionalEvent(TEvent)"/> so a lost race
-/// re-decides on the fresh state instead of appending a fact decided on stale state.
+/// Decisions that depend on state go through <see cref="DecideAndRecord{TResult}"/>, so a lost race re-decides on the
+/// fresh state instead of appending a fact decided on stale state.
 /// </summary>
 [LogConsistencyProvider(ProviderName = MartenLogConsistency.ProviderName)]
 public abstract class EventSourcedGrain<TState, TEvent>(IEventStreamStore store, TimeProvider clock)
@@ -38,11 +38,54 @@ public abstract class EventSourcedGrain<TState, TEvent>(IEventStreamStore store,
         await ConfirmEvents();
     }
 
-    /// <summary>Stamps and raises an event only if no other write reached the stream first.</summary>
+    /// <summary>Stamps and raises an event only if no other write reached the stream first. Prefer
+    /// <see cref="DecideAndRecord{TResult}"/>, which also takes the decision again when this returns false.</summary>
     protected Task<bool> RecordIfUnchanged(TEvent @event, string? reason = null) =>
         RaiseConditionalEvent(Stamp(@event, reason));
 
+    /// <summary>
+    /// Takes a decision on the current state and records its events (stamped, in one write) only if nothing reached the
+    /// stream since that state: the way to record anything that depends on state. When another activation wrote first,
+    /// Orleans re-reads the stream and the decision is taken again on what it now holds, at most
+    /// <see cref="ConditionalRecording.MaxAttempts"/> times, then a <see cref="StreamContentionException"/> names this grain.
+    /// <paramref name="decide"/> must be pure (it may run several times); the answer it gives is returned once its events
+    /// are durable, or at once when it records nothing. Side effects belong after this returns.
+    /// </summary>
+    /// <param name="reason">Stamped on every recorded event.</param>
+    /// <param name="beforeWrite">Runs before each write of a decision that records something (not when it records nothing),
+    /// for what must be durable before the events, such as a reminder.</param>
+    protected Task<TResult> DecideAndRecord<TResult>(
+        Func<TState, Decision<TEvent, TResult>> decide, string? reason = null, Func<Task>? beforeWrite = null)
+    {
+        ArgumentNullException.ThrowIfNull(decide);
+        return DecideAndRecord(static _ => Task.FromResult(false), (state, _) => decide(state), reason, beforeWrite);
+    }
+
+    /// <summary>
+    /// <see cref="DecideAndRecord{TResult}"/> for decisions that need facts from outside the state (another grain's
+    /// answer): <paramref name="learn"/> asks for them first, and asks again whenever the decision is taken again, since the
+    /// fresh state may need other facts.
+    /// </summary>
+    protected Task<TResult> DecideAndRecord<TFacts, TResult>(
+        Func<TState, Task<TFacts>> learn, Func<TState, TFacts, Decision<TEvent, TResult>> decide, string? reason = null, Func<Task>? beforeWrite = null) =>
+        ConditionalRecording.DecideAndRecord(
+            this.GetGrainId().ToString(),
+            Stream.ToString(),
+            Current,
+            learn,
+            decide,
+            beforeWrite,
+            events => RaiseConditionalEvents(events.Select(e => Stamp(e, reason)).ToList()));
+
     protected override void TransitionState(TState state, TEvent @event) => state.Apply(@event);
+
+    /// <summary>The state a conditional write is appended to, and its position in the log: the confirmed state unless
+    /// this activation has raised events it has not confirmed yet (the tentative state costs a copy, so only then).</summary>
+    private (TState State, int Position) Current()
+    {
+        var unconfirmed = UnconfirmedEvents.Count();
+        return unconfirmed == 0 ? (State, Version) : (TentativeState, Version + unconfirmed);
+    }
 
     async Task<KeyValuePair<int, TState>> ICustomStorageInterface<TState, TEvent>.ReadStateFromStorage()
     {

@@ -20,23 +20,15 @@ public abstract class DefinitionGrain(IEventStreamStore store, TimeProvider cloc
 
     public async Task<Registration> Register(RegisterDefinition command)
     {
-        // Conditional raise: if another activation registered this version first, re-decide on its content.
-        while (true)
-        {
-            var existing = State.Find(command.Version);
-            if (existing is not null)
-            {
-                var outcome = string.Equals(existing.ContentHash, command.ContentHash, StringComparison.Ordinal)
-                    ? RegistrationOutcome.AlreadyRegistered
-                    : RegistrationOutcome.Conflict;
-                return new Registration(outcome, View(existing));
-            }
+        ArgumentNullException.ThrowIfNull(command);
 
-            if (await RecordIfUnchanged(Registered(command)))
-            {
-                return new Registration(RegistrationOutcome.Created, View(State.Find(command.Version)!));
-            }
-        }
+        // If another activation registered this version first, the decision is taken again on its content.
+        var outcome = await DecideAndRecord(state => state.Find(command.Version) is { } existing
+            ? Decision<DefinitionEvent, RegistrationOutcome>.Unchanged(string.Equals(existing.ContentHash, command.ContentHash, StringComparison.Ordinal)
+                ? RegistrationOutcome.AlreadyRegistered
+                : RegistrationOutcome.Conflict)
+            : Decision<DefinitionEvent, RegistrationOutcome>.Record(RegistrationOutcome.Created, Registered(command)));
+        return new Registration(outcome, View(State.Find(command.Version)!));
     }
 
     public Task<DefinitionView?> GetVersion(string? version)

@@ -15,15 +15,11 @@ public sealed class ProjectGrain(IEventStreamStore store, TimeProvider clock)
 
     public async Task<ProjectCreation> Create(CreateProject command)
     {
-        while (View() is null)
-        {
-            if (await RecordIfUnchanged(new ProjectCreated(this.GetPrimaryKeyString(), command.DisplayName, command.Description)))
-            {
-                return new ProjectCreation(true, View()!);
-            }
-        }
-
-        return new ProjectCreation(false, View()!);
+        ArgumentNullException.ThrowIfNull(command);
+        var created = await DecideAndRecord(state => state.Exists
+            ? Decision<ProjectEvent, bool>.Unchanged(false)
+            : Decision<ProjectEvent, bool>.Record(true, new ProjectCreated(this.GetPrimaryKeyString(), command.DisplayName, command.Description)));
+        return new ProjectCreation(created, View()!);
     }
 
     private ProjectView? View() => State.Exists
