@@ -18,8 +18,13 @@ public sealed class FlyteApiFactory(
     IReadOnlyDictionary<string, string>? settings = null,
     Action<IServiceCollection>? testServices = null) : WebApplicationFactory<Program>
 {
-    /// <summary>Where the local runner puts attempt directories: one folder per platform instance (kept across restarts by passing it in settings).</summary>
-    public string WorkRoot { get; } = settings?.GetValueOrDefault("Flyte:Runners:Local:WorkRoot") ?? Path.Combine(Path.GetTempPath(), "orleans-flyte-tests", Guid.NewGuid().ToString("N"));
+    private readonly string? _ownWorkRoot = settings?.ContainsKey("Flyte:Runners:Local:WorkRoot") == true ? null : ScratchDirectories.Create("platform");
+
+    /// <summary>
+    /// Where the local runner puts attempt directories. Passed in settings, it belongs to the caller (to keep it across
+    /// restarts); otherwise it is a scratch folder of this instance, deleted when the platform is disposed.
+    /// </summary>
+    public string WorkRoot => _ownWorkRoot ?? settings!["Flyte:Runners:Local:WorkRoot"];
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -42,6 +47,16 @@ public sealed class FlyteApiFactory(
         if (testServices is not null)
         {
             builder.ConfigureTestServices(testServices);
+        }
+    }
+
+    /// <remarks>Runs after the host has stopped (DisposeAsync ends here too), so no attempt process still writes there.</remarks>
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing && _ownWorkRoot is not null)
+        {
+            ScratchDirectories.Delete(_ownWorkRoot);
         }
     }
 }
