@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Orleans.Flyte.Testing;
 
@@ -35,6 +36,7 @@ public sealed class FlyteApiFactory(
         builder.UseSetting("Orleans:SiloPort", TestPorts.Free().ToString(CultureInfo.InvariantCulture));
         builder.UseSetting("Orleans:GatewayPort", TestPorts.Free().ToString(CultureInfo.InvariantCulture));
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        builder.ConfigureLogging(logging => logging.AddTestHostFilters());
         builder.UseSetting("Flyte:Runners:Local:WorkRoot", WorkRoot);
         builder.UseSetting("Flyte:Engine:RetryBaseDelay", "00:00:00.100");
         builder.UseSetting("Flyte:Engine:ReminderPeriod", "00:00:05");
