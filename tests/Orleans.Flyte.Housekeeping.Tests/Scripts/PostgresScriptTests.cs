@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
 
 namespace Orleans.Flyte.Housekeeping.Tests.Scripts;
 
@@ -52,6 +54,33 @@ public sealed class PostgresScriptTests
         finally
         {
             await mine.RemoveAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_data_directory_too_deep_for_a_unix_socket_still_starts_and_its_socket_folder_goes_with_stop()
+    {
+        // Inside a scripts/test run both the data directory and TMPDIR are deep: the socket (at most 107 bytes of path)
+        // fits beside neither, so it goes to a folder of its own under /tmp, which stop removes again.
+        var postgres = new ScratchPostgres("pg-deep");
+        var deep = Path.Combine(postgres.Folder, new string('d', 60), "data");
+        var environment = postgres.With(new Dictionary<string, string?> { ["ORLEANS_FLYTE_PGDATA"] = deep, ["TMPDIR"] = Path.Combine(postgres.Folder, new string('t', 60)) });
+        var socketFolder = $"/tmp/orleans-flyte-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(deep)))[..10]}.s";
+        try
+        {
+            var start = await ScriptProcess.RunAsync("postgres", environment, "start");
+            start.ExitCode.Should().Be(0, start.Errors);
+            Directory.Exists(socketFolder).Should().BeTrue();
+
+            var stop = await ScriptProcess.RunAsync("postgres", environment, "stop");
+
+            stop.ExitCode.Should().Be(0, stop.Errors);
+            Directory.Exists(socketFolder).Should().BeFalse();
+        }
+        finally
+        {
+            await ScriptProcess.RunAsync("postgres", environment, "stop");
+            await postgres.RemoveAsync();
         }
     }
 

@@ -19,8 +19,6 @@ internal sealed class ScratchPostgres(string name)
     {
         ["ORLEANS_FLYTE_PGDATA"] = DataDirectory,
         ["ORLEANS_FLYTE_PG_PORT"] = Port.ToString(CultureInfo.InvariantCulture),
-        // A socket folder that would not fit beside a long data directory path goes here rather than into /tmp.
-        ["TMPDIR"] = Folder,
     };
 
     /// <summary>The same settings with others on top (later wins).</summary>

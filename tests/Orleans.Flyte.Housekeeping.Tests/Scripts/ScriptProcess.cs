@@ -8,7 +8,7 @@ namespace Orleans.Flyte.Housekeeping.Tests.Scripts;
 /// <summary>A script of this checkout running as its own process, with the environment a test gives it.</summary>
 internal sealed class ScriptProcess : IDisposable
 {
-    private static readonly TimeSpan _defaultTimeout = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan _defaultTimeout = TimeSpan.FromMinutes(3);
 
     private readonly Process _process;
     private readonly StringBuilder _output = new();
