@@ -16,13 +16,13 @@ public static class ScratchDirectories
     public static string Root => Path.Combine(Path.GetTempPath(), "orleans-flyte-tests");
 
     /// <summary>
-    /// A new empty folder. It is created with the default mode (0755 under the usual umask), not 0700 like
-    /// <see cref="Directory.CreateTempSubdirectory"/>, so the postgres user can reach a data directory inside it.
+    /// A new empty folder, mode 0755 like every folder above it (not 0700 like <see cref="Directory.CreateTempSubdirectory"/>,
+    /// and whatever the umask), so the postgres user can reach a data directory inside it.
     /// </summary>
     public static string Create(string purpose)
     {
         var path = Path.Combine(_processFolder.Value, $"{purpose}-{Guid.NewGuid().ToString("N")[..8]}");
-        Directory.CreateDirectory(path);
+        CreateReachable(path);
         return path;
     }
 
@@ -77,9 +77,30 @@ public static class ScratchDirectories
     {
         RemoveFoldersOfEndedProcesses();
         var folder = Path.Combine(Root, ProcessTag(Environment.ProcessId) ?? $"{Environment.ProcessId}-0");
-        Directory.CreateDirectory(folder);
+        CreateReachable(Root);
+        CreateReachable(folder);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Delete(folder);
         return folder;
+    }
+
+    /// <summary>Creates the folder and sets 0755 on it (a chmod, which the umask does not filter as it does mkdir).</summary>
+    private static void CreateReachable(string path)
+    {
+        Directory.CreateDirectory(path);
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        try
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
+                UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // Someone else's folder (the shared root made by another user): its mode is theirs to choose.
+        }
     }
 
     /// <summary>Only folders named like ours whose process is gone: another test run's live folder is never touched.</summary>
