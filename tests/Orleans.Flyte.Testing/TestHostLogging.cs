@@ -25,6 +25,10 @@ public static class TestHostLogging
         // Tests lower ReminderOptions.MinimumReminderPeriod on purpose, to see recovery in seconds rather than minutes.
         logging.AddFilter("Orleans.Hosting.ReminderOptionsValidator", LogLevel.Error);
 
+        // "Application started. Press Ctrl+C to shut down." and friends, for every host a test starts (the silo's
+        // appsettings.json, copied next to the tests, sets the default level to Information).
+        logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+
         // Orleans 10.4's watchdog reports the machine's uptime as a stall once per silo start (why: SiloHosting). The
         // platform host filters it itself; hosts built in tests (PostgresSilo) need it here.
         logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);

@@ -45,6 +45,7 @@ public sealed class HostLoggingTests
         logging.CreateLogger("Polly").IsEnabled(LogLevel.Error).Should().BeFalse("placement retries of those same messages");
         logging.CreateLogger("Orleans.Hosting.ReminderOptionsValidator").IsEnabled(LogLevel.Warning).Should().BeFalse("tests shorten reminders on purpose");
         logging.CreateLogger("Orleans.Runtime.Watchdog").IsEnabled(LogLevel.Warning).Should().BeFalse();
+        logging.CreateLogger("Microsoft.Hosting.Lifetime").IsEnabled(LogLevel.Information).Should().BeFalse();
 
         logging.CreateLogger("Orleans.Runtime.Catalog").IsEnabled(LogLevel.Error).Should().BeTrue();
         logging.CreateLogger("Marten.IDocumentStore").IsEnabled(LogLevel.Error).Should().BeTrue();
