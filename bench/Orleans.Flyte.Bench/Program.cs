@@ -47,6 +47,7 @@ await using var scratch = new BenchScratch(connectionString, database, Path.Comb
 var benchConnection = new NpgsqlConnectionStringBuilder(connectionString) { Database = database, MaxPoolSize = 200 }.ConnectionString;
 var builder = Host.CreateApplicationBuilder();
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
+builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error); // reports the machine's uptime at start: see SiloHosting
 builder.Services.AddOrleansFlyteEventStore(benchConnection);
 builder.Services.AddOrleansFlyteEngine();
 builder.Services.Configure<LocalProcessRunnerOptions>(o => o.WorkRoot = scratch.WorkRoot);
