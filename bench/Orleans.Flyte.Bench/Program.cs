@@ -42,12 +42,14 @@ await using (var admin = new NpgsqlConnection(connectionString))
     await create.ExecuteNonQueryAsync();
 }
 
+await using var scratch = new BenchScratch(connectionString, database, Path.Combine(Path.GetTempPath(), $"orleans-flyte-bench-{database}"));
 var benchConnection = new NpgsqlConnectionStringBuilder(connectionString) { Database = database, MaxPoolSize = 200 }.ConnectionString;
 var builder = Host.CreateApplicationBuilder();
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
+builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error); // reports the machine's uptime at start: see SiloHosting
 builder.Services.AddOrleansFlyteEventStore(benchConnection);
 builder.Services.AddOrleansFlyteEngine();
-builder.Services.Configure<LocalProcessRunnerOptions>(o => o.WorkRoot = Path.Combine(Path.GetTempPath(), "orleans-flyte-bench", database));
+builder.Services.Configure<LocalProcessRunnerOptions>(o => o.WorkRoot = scratch.WorkRoot);
 if (mode == "instant")
 {
     builder.Services.AddSingleton<ITaskRunner, InstantRunner>();
@@ -238,11 +240,3 @@ Console.WriteLine($"all succeeded in     : {elapsed.TotalSeconds:F2} s");
 Console.WriteLine($"tasks/s              : {tasks / elapsed.TotalSeconds:F1}");
 Console.WriteLine($"events/s             : {events / elapsed.TotalSeconds:F1} ({events} events)");
 Console.WriteLine($"ready->launched ms   : p50 {Percentile(0.50):F1}, p99 {Percentile(0.99):F1} (n={latencies.Count})");
-
-await using (var admin = new NpgsqlConnection(connectionString))
-{
-    await admin.OpenAsync();
-    NpgsqlConnection.ClearAllPools();
-    await using var drop = new NpgsqlCommand($"drop database if exists {database} with (force)", admin);
-    await drop.ExecuteNonQueryAsync();
-}

@@ -11,7 +11,7 @@ public abstract class ExecutionTestBase : ApiTestBase
     protected const string Scope = "/api/v1/projects/lab/domains/development";
 
     /// <summary>A scratch folder tasks can write markers into (pids, run counters).</summary>
-    protected string Scratch { get; } = Directory.CreateTempSubdirectory("flyte-scratch-").FullName;
+    protected string Scratch { get; } = Orleans.Flyte.Testing.ScratchDirectories.Create("scratch");
 
     public override async Task InitializeAsync()
     {

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Orleans.Flyte.Testing;
 
@@ -18,8 +19,13 @@ public sealed class FlyteApiFactory(
     IReadOnlyDictionary<string, string>? settings = null,
     Action<IServiceCollection>? testServices = null) : WebApplicationFactory<Program>
 {
-    /// <summary>Where the local runner puts attempt directories: one folder per platform instance (kept across restarts by passing it in settings).</summary>
-    public string WorkRoot { get; } = settings?.GetValueOrDefault("Flyte:Runners:Local:WorkRoot") ?? Path.Combine(Path.GetTempPath(), "orleans-flyte-tests", Guid.NewGuid().ToString("N"));
+    private readonly string? _ownWorkRoot = settings?.ContainsKey("Flyte:Runners:Local:WorkRoot") == true ? null : ScratchDirectories.Create("platform");
+
+    /// <summary>
+    /// Where the local runner puts attempt directories. Passed in settings, it belongs to the caller (to keep it across
+    /// restarts); otherwise it is a scratch folder of this instance, deleted when the platform is disposed.
+    /// </summary>
+    public string WorkRoot => _ownWorkRoot ?? settings!["Flyte:Runners:Local:WorkRoot"];
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -30,6 +36,7 @@ public sealed class FlyteApiFactory(
         builder.UseSetting("Orleans:SiloPort", TestPorts.Free().ToString(CultureInfo.InvariantCulture));
         builder.UseSetting("Orleans:GatewayPort", TestPorts.Free().ToString(CultureInfo.InvariantCulture));
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        builder.ConfigureLogging(logging => logging.AddTestHostFilters());
         builder.UseSetting("Flyte:Runners:Local:WorkRoot", WorkRoot);
         builder.UseSetting("Flyte:Engine:RetryBaseDelay", "00:00:00.100");
         builder.UseSetting("Flyte:Engine:ReminderPeriod", "00:00:05");
@@ -42,6 +49,16 @@ public sealed class FlyteApiFactory(
         if (testServices is not null)
         {
             builder.ConfigureTestServices(testServices);
+        }
+    }
+
+    /// <remarks>Runs after the host has stopped (DisposeAsync ends here too), so no attempt process still writes there.</remarks>
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing && _ownWorkRoot is not null)
+        {
+            ScratchDirectories.Delete(_ownWorkRoot);
         }
     }
 }

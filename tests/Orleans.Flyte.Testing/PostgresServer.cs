@@ -28,7 +28,7 @@ public static class PostgresServer
 
     private static string StartLocalServer()
     {
-        var repositoryRoot = FindRepositoryRoot();
+        var repositoryRoot = Checkout.Root;
         var script = Path.Combine(repositoryRoot, "scripts", "postgres");
         var startInfo = new ProcessStartInfo("bash")
         {
@@ -65,20 +65,6 @@ public static class PostgresServer
         }
 
         return lastLine;
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Orleans.Flyte.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException(
-            $"No Orleans.Flyte.sln above {AppContext.BaseDirectory}; set {ConnectionStringVariable} to a PostgreSQL connection string.");
     }
 }
 

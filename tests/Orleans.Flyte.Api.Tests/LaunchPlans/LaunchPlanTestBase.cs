@@ -35,7 +35,7 @@ public abstract class LaunchPlanTestBase : IAsyncLifetime
 
     protected HttpClient Http { get; private set; } = null!;
 
-    protected string Scratch { get; } = Directory.CreateTempSubdirectory("flyte-lp-").FullName;
+    protected string Scratch { get; } = ScratchDirectories.Create("lp");
 
     protected string Gate => Path.Combine(Scratch, "gate");
 

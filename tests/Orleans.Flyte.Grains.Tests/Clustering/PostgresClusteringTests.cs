@@ -113,6 +113,7 @@ public sealed class PostgresClusteringTests(PostgresDatabaseFixture database, IT
     private TestCluster NewCluster(short silos, string clusterId, string serviceId)
     {
         var builder = new TestClusterBuilder(silos);
+        builder.Options.ConfigureFileLogging = false; // not ./logs/ in the test output folder, left behind by every run
         builder.Options.ClusterId = clusterId;
         builder.Options.ServiceId = serviceId;
         builder.Options.UseTestClusterMembership = false;

@@ -19,7 +19,7 @@ internal static class PostgresSilo
     public static async Task<IHost> StartAsync(string connectionString, string clusterId, string workRoot, Action<IServiceCollection>? configureServices = null)
     {
         var builder = Host.CreateApplicationBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning).AddTestHostFilters();
         builder.Services.AddOrleansFlyteEventStore(connectionString);
         builder.Services.AddOrleansFlyteEngine();
         builder.Services.Configure<LocalProcessRunnerOptions>(o => o.WorkRoot = workRoot);

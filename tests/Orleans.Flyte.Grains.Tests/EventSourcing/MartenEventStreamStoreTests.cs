@@ -24,6 +24,7 @@ public sealed class MartenEventStreamStoreTests : IAsyncLifetime
     {
         _database = await TestDatabase.CreateAsync("store");
         var builder = Host.CreateApplicationBuilder();
+        builder.Configuration["Logging:LogLevel:Default"] = "Warning"; // "Application started" for every test is noise
         builder.Services.AddOrleansFlyteEventStore(_database.ConnectionString);
         _host = builder.Build();
         await _host.StartAsync();

@@ -30,8 +30,8 @@ public sealed class SiloCrashTests : IAsyncLifetime
         """;
 
     private readonly string _clusterId = "crash-" + Guid.NewGuid().ToString("N")[..8];
-    private readonly string _workRoot = Directory.CreateTempSubdirectory("flyte-crash-work-").FullName;
-    private readonly string _scratch = Directory.CreateTempSubdirectory("flyte-crash-scratch-").FullName;
+    private readonly string _workRoot = ScratchDirectories.Create("crash-work");
+    private readonly string _scratch = ScratchDirectories.Create("crash-scratch");
     private TestDatabase _database = null!;
 
     public async Task InitializeAsync() => _database = await TestDatabase.CreateAsync("crash");

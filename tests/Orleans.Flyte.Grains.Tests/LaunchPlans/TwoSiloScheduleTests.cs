@@ -31,7 +31,7 @@ public sealed class TwoSiloScheduleTests : IAsyncLifetime
     private static readonly DateTimeOffset T0 = new(2026, 3, 2, 0, 0, 0, TimeSpan.Zero);
 
     private readonly string _clusterId = "lp2-" + Guid.NewGuid().ToString("N")[..8];
-    private readonly string _workRoot = Directory.CreateTempSubdirectory("flyte-lp2-work-").FullName;
+    private readonly string _workRoot = ScratchDirectories.Create("lp2-work");
     private readonly FakeTimeProvider _clock = new(T0);
     private TestDatabase _database = null!;
 

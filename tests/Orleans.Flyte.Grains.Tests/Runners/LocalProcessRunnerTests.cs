@@ -13,7 +13,7 @@ public sealed class LocalProcessRunnerTests : IAsyncLifetime
 {
     private static readonly TimeSpan s_deadline = TimeSpan.FromSeconds(30);
 
-    private readonly string _workRoot = Path.Combine(Path.GetTempPath(), "orleans-flyte-runner-tests", Guid.NewGuid().ToString("N"));
+    private readonly string _workRoot = Orleans.Flyte.Testing.ScratchDirectories.Create("runner-work");
     private readonly List<LocalProcessRunner> _runners = [];
     private readonly RecordingSink _sink = new();
 

@@ -1,0 +1,28 @@
+using Npgsql;
+
+namespace Orleans.Flyte.Bench;
+
+/// <summary>
+/// What one benchmark run creates outside itself: its own database and the local runner's work root (a folder per task
+/// attempt). Both go when the run ends, whichever mode ran and however it ended.
+/// </summary>
+internal sealed class BenchScratch(string adminConnectionString, string database, string workRoot) : IAsyncDisposable
+{
+    public string WorkRoot => workRoot;
+
+    public async ValueTask DisposeAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        await using (var admin = new NpgsqlConnection(adminConnectionString))
+        {
+            await admin.OpenAsync();
+            await using var drop = new NpgsqlCommand($"drop database if exists {database} with (force)", admin);
+            await drop.ExecuteNonQueryAsync();
+        }
+
+        if (Directory.Exists(workRoot))
+        {
+            Directory.Delete(workRoot, recursive: true);
+        }
+    }
+}
