@@ -1,7 +1,8 @@
-using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Orleans.Flyte.Testing;
 
 namespace Orleans.Flyte.Api.Tests;
 
@@ -65,24 +66,12 @@ public abstract class ExecutionTestBase : ApiTestBase
     protected async Task<JsonObject> Execution(string id) => await Json(await Get($"{Scope}/executions/{id}"));
 
     /// <summary>Polls until the execution reaches one of <paramref name="phases"/>; fails saying what it last saw.</summary>
-    protected async Task<JsonObject> WaitFor(string id, TimeSpan timeout, params string[] phases)
-    {
-        var deadline = Stopwatch.StartNew();
-        JsonObject last;
-        do
-        {
-            last = await Execution(id);
-            if (phases.Contains(last["phase"]!.GetValue<string>()))
-            {
-                return last;
-            }
-
-            await Task.Delay(50);
-        }
-        while (deadline.Elapsed < timeout);
-
-        throw new TimeoutException($"Execution {id} did not reach {string.Join("/", phases)} within {timeout}; last seen: {last.ToJsonString()}");
-    }
+    protected Task<JsonObject> WaitFor(string id, TimeSpan timeout, params string[] phases) => Eventually.Until(
+        () => Execution(id),
+        last => phases.Contains(last["phase"]!.GetValue<string>()),
+        $"execution {id} to reach {string.Join("/", phases)}",
+        timeout,
+        describe: last => last.ToJsonString());
 
     protected Task<JsonObject> WaitForEnd(string id, int seconds = 60) =>
         WaitFor(id, TimeSpan.FromSeconds(seconds), "Succeeded", "Failed", "Aborted", "TimedOut");
@@ -92,19 +81,15 @@ public abstract class ExecutionTestBase : ApiTestBase
 
     protected static bool ProcessAlive(int pid) => Directory.Exists($"/proc/{pid}") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ", StringComparison.Ordinal);
 
-    protected static async Task<int> WaitForPidFile(string path, TimeSpan timeout)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < timeout)
-        {
-            if (File.Exists(path) && int.TryParse((await File.ReadAllTextAsync(path)).Trim(), out var pid))
-            {
-                return pid;
-            }
+    /// <summary>Waits until a task wrote its process id to <paramref name="path"/>.</summary>
+    protected static async Task<int> WaitForPidFile(string path, TimeSpan timeout) =>
+        int.Parse(await WaitForFile(path, timeout, text => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out _)), CultureInfo.InvariantCulture);
 
-            await Task.Delay(20);
-        }
-
-        throw new TimeoutException($"No pid was written to {path} within {timeout}.");
-    }
+    /// <summary>Waits until a task wrote <paramref name="path"/> (non-empty, and <paramref name="complete"/> when given) and
+    /// returns its text, trimmed.</summary>
+    protected static Task<string> WaitForFile(string path, TimeSpan timeout, Func<string, bool>? complete = null) => Eventually.Until(
+        async () => File.Exists(path) ? (await File.ReadAllTextAsync(path)).Trim() : string.Empty,
+        text => text.Length > 0 && (complete is null || complete(text)),
+        $"{path} to be written",
+        timeout);
 }

@@ -244,24 +244,24 @@ public sealed class TaskFeatureTests : ExecutionTestBase
             ids.Add(await Submit("noop@v1", idempotencyKey: $"bulk-{i}")));
 
         ids.Distinct().Should().HaveCount(1000);
-        var deadline = DateTime.UtcNow.AddMinutes(4);
-        int succeeded;
-        do
-        {
-            var page = await Json(await Get($"{Scope}/executions?workflow=noop&phase=Succeeded&limit=500"));
-            var next = page["nextCursor"]?.GetValue<string>();
-            succeeded = page["items"]!.AsArray().Count;
-            if (next is not null)
+        var succeeded = await Eventually.Until(
+            async () =>
             {
-                succeeded += (await Json(await Get($"{Scope}/executions?workflow=noop&phase=Succeeded&limit=500&cursor={next}")))["items"]!.AsArray().Count;
-            }
+                var page = await Json(await Get($"{Scope}/executions?workflow=noop&phase=Succeeded&limit=500"));
+                var next = page["nextCursor"]?.GetValue<string>();
+                var count = page["items"]!.AsArray().Count;
+                if (next is not null)
+                {
+                    count += (await Json(await Get($"{Scope}/executions?workflow=noop&phase=Succeeded&limit=500&cursor={next}")))["items"]!.AsArray().Count;
+                }
 
-            if (succeeded < 1000)
-            {
-                await Task.Delay(250);
-            }
-        }
-        while (succeeded < 1000 && DateTime.UtcNow < deadline);
+                return count;
+            },
+            count => count >= 1000,
+            "all thousand executions to succeed",
+            TimeSpan.FromMinutes(4),
+            describe: count => $"{count} succeeded",
+            poll: TimeSpan.FromMilliseconds(250)); // two pages of 500 per read: no need to ask more often
 
         succeeded.Should().Be(1000);
     }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -230,24 +229,12 @@ public sealed class KubernetesPlatformTests : IAsyncLifetime
     private static JsonObject Node(JsonObject execution, string id) =>
         execution["nodes"]!.AsArray().Single(n => n!["id"]!.GetValue<string>() == id)!.AsObject();
 
-    private async Task<JsonObject> WaitFor(string id, Func<JsonObject, bool> condition, string what)
-    {
-        var clock = Stopwatch.StartNew();
-        JsonObject last;
-        do
-        {
-            last = (await Http.GetFromJsonAsync<JsonObject>(new Uri($"{Scope}/executions/{id}", UriKind.Relative)))!;
-            if (condition(last))
-            {
-                return last;
-            }
-
-            await Task.Delay(50);
-        }
-        while (clock.Elapsed < s_wait);
-
-        throw new TimeoutException($"Waited {s_wait} for {what}; last seen: {last.ToJsonString()}");
-    }
+    private Task<JsonObject> WaitFor(string id, Func<JsonObject, bool> condition, string what) => Eventually.Until(
+        async () => (await Http.GetFromJsonAsync<JsonObject>(new Uri($"{Scope}/executions/{id}", UriKind.Relative)))!,
+        condition,
+        what,
+        s_wait,
+        describe: last => last.ToJsonString());
 
     private Task<JsonObject> WaitForEnd(string id) =>
         WaitFor(id, e => e["phase"]!.GetValue<string>() is "Succeeded" or "Failed" or "Aborted" or "TimedOut", "the execution to end");

@@ -1,3 +1,4 @@
+using Orleans.Flyte.Testing;
 using YamlDotNet.RepresentationModel;
 
 namespace Orleans.Flyte.Kubernetes.Tests;
@@ -22,7 +23,7 @@ public sealed class ManifestTests
         ["Kustomization"] = "kustomize.config.k8s.io/v1beta1",
     };
 
-    private static readonly string s_root = FindRoot();
+    private static readonly string s_root = Checkout.Root;
 
     private static readonly List<(string File, YamlMappingNode Doc)> s_documents = Directory
         .EnumerateFiles(Path.Combine(s_root, "k8s"), "*.yaml", SearchOption.AllDirectories)
@@ -160,17 +161,4 @@ public sealed class ManifestTests
     private static YamlMappingNode? Map(YamlMappingNode map, params string[] path) => Node(map, path) as YamlMappingNode;
 
     private static IEnumerable<YamlNode> Seq(YamlMappingNode map, params string[] path) => (Node(map, path) as YamlSequenceNode)?.Children ?? [];
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Orleans.Flyte.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Orleans.Flyte.sln not found above " + AppContext.BaseDirectory);
-    }
 }

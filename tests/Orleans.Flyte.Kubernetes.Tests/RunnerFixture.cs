@@ -20,12 +20,12 @@ public sealed class RecordingStatusSink : IAttemptStatusSink
 
     public Task<AttemptStatus> WaitFor(string attemptId, AttemptPhase phase) => WaitFor(attemptId, s => s.Phase == phase, phase.ToString());
 
-    public async Task<AttemptStatus> WaitFor(string attemptId, Func<AttemptStatus, bool> condition, string what)
-    {
-        AttemptStatus? found = null;
-        await Eventually.Until(() => (found = Received.FirstOrDefault(s => s.AttemptId == attemptId && condition(s))) is not null, $"{attemptId} to report {what}; got {string.Join(", ", Received.Where(s => s.AttemptId == attemptId).Select(s => s.Phase))}", TimeSpan.FromSeconds(20));
-        return found!;
-    }
+    public async Task<AttemptStatus> WaitFor(string attemptId, Func<AttemptStatus, bool> condition, string what) => (await Eventually.Until(
+        () => Task.FromResult(Received.Where(s => s.AttemptId == attemptId && condition(s)).Take(1).ToList()),
+        found => found.Count > 0,
+        $"{attemptId} to report {what}",
+        TimeSpan.FromSeconds(20),
+        describe: _ => $"got {string.Join(", ", Received.Where(s => s.AttemptId == attemptId).Select(s => s.Phase))}"))[0];
 }
 
 public static class Attempts

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Orleans.Flyte.Testing;
 
 namespace Orleans.Flyte.Api.Tests.Gpus;
 
@@ -213,13 +214,7 @@ public sealed class GpuApiTests : ExecutionTestBase
     {
         var exported = (await (await Get("/metrics")).Content.ReadAsStringAsync())
             .Split('\n').Where(l => l.StartsWith("# HELP ", StringComparison.Ordinal)).Select(l => l.Split(' ')[2]).ToHashSet();
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "Orleans.Flyte.sln")))
-        {
-            root = Path.GetDirectoryName(root)!;
-        }
-
-        var dashboard = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(root, "dashboards", "gpu-capacity.json")))!;
+        var dashboard = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(Checkout.Root, "dashboards", "gpu-capacity.json")))!;
         var expressions = dashboard["panels"]!.AsArray().SelectMany(p => p!["targets"]!.AsArray()).Select(t => t!["expr"]!.GetValue<string>()).ToList();
         expressions.Should().NotBeEmpty();
         var used = expressions.SelectMany(e => System.Text.RegularExpressions.Regex.Matches(e, "flyte_[a-z_]+").Select(m => m.Value)).ToHashSet();
@@ -227,59 +222,21 @@ public sealed class GpuApiTests : ExecutionTestBase
         dashboard["uid"]!.GetValue<string>().Should().Be("orleans-flyte-gpu");
     }
 
-    private async Task ExpectAllFree()
-    {
-        var deadline = Stopwatch.StartNew();
-        JsonObject capacity;
-        do
-        {
-            capacity = await Json(await Get("/api/v1/capacity"));
-            if (capacity["resources"]!.AsArray().All(r => r!["held"]!.GetValue<int>() == 0) && capacity["queue"]!.AsArray().Count == 0)
-            {
-                return;
-            }
+    private Task<JsonObject> ExpectAllFree() => Eventually.Until(
+        async () => await Json(await Get("/api/v1/capacity")),
+        capacity => capacity["resources"]!.AsArray().All(r => r!["held"]!.GetValue<int>() == 0) && capacity["queue"]!.AsArray().Count == 0,
+        "every GPU to be free and the queue empty",
+        TimeSpan.FromSeconds(20),
+        describe: capacity => capacity.ToJsonString());
 
-            await Task.Delay(50);
-        }
-        while (deadline.Elapsed < TimeSpan.FromSeconds(20));
+    private Task<JsonObject> WaitForNode(string execution, string node, Func<JsonObject, bool> condition) => Eventually.Until(
+        async () => Node(await Execution(execution), node),
+        condition,
+        $"node {node} of {execution} to match",
+        TimeSpan.FromSeconds(30),
+        describe: last => last.ToJsonString());
 
-        throw new TimeoutException($"GPUs still held or requests still queued: {capacity.ToJsonString()}");
-    }
-
-    private async Task<JsonObject> WaitForNode(string execution, string node, Func<JsonObject, bool> condition)
-    {
-        var deadline = Stopwatch.StartNew();
-        JsonObject last;
-        do
-        {
-            last = Node(await Execution(execution), node);
-            if (condition(last))
-            {
-                return last;
-            }
-
-            await Task.Delay(50);
-        }
-        while (deadline.Elapsed < TimeSpan.FromSeconds(30));
-
-        throw new TimeoutException($"Node {node} of {execution} never matched; last seen: {last.ToJsonString()}");
-    }
-
-    private static async Task<string> WaitForFile(string path)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(30))
-        {
-            if (File.Exists(path) && (await File.ReadAllTextAsync(path)).Trim() is { Length: > 0 } text)
-            {
-                return text;
-            }
-
-            await Task.Delay(20);
-        }
-
-        throw new TimeoutException($"{path} was not written within 30 s.");
-    }
+    private static Task<string> WaitForFile(string path) => WaitForFile(path, TimeSpan.FromSeconds(30));
 }
 
 /// <summary>Settings that replace the silo's sample GPU inventory (node 0 of appsettings.json, disabled) with one test node.</summary>

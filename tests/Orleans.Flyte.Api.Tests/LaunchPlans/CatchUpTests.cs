@@ -20,7 +20,7 @@ public sealed class CatchUpTests : LaunchPlanTestBase
         await StepTo(10, minute => minute == 10 ? WaitForRun("hourly-ish", Minute(10)) : Task.CompletedTask);
 
         await StopPlatform();
-        Clock.SetUtcNow(Minute(75));
+        Clock.Set(Minute(75));
         await StartPlatform();
 
         // Watch the read model only: the reminder, not a call, must bring the plan back.

@@ -42,7 +42,7 @@ public sealed class GpuFeasibilityTests : LaunchPlanTestBase
         await RegisterWorkflow("mig-3g.20gb");
         await Expect(HttpStatusCode.Created, Post($"{Scope}/launchplans", LaunchPlanYaml));
         await RemoveDgxNode();
-        Clock.SetUtcNow(Minute(5 * 60));
+        Clock.Set(Minute(5 * 60));
 
         var activate = await Expect(HttpStatusCode.BadRequest, PostJson($"{Scope}/launchplans/tuning/versions/v1/activate", new { reason = "start" }));
         var trigger = await Expect(HttpStatusCode.BadRequest, PostJson($"{Scope}/launchplans/tuning/trigger", new { version = "v1" }));
@@ -69,7 +69,7 @@ public sealed class GpuFeasibilityTests : LaunchPlanTestBase
         await Transition("tuning", "v1", "activate");
         await RemoveDgxNode();
 
-        Clock.SetUtcNow(Minute(60));
+        Clock.Set(Minute(60));
         await WaitForRun("tuning", Minute(60));
 
         var run = (await Runs("tuning")).Single();

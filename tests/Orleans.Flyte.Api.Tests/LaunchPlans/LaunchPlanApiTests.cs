@@ -1,6 +1,7 @@
 using System.Net;
 using Orleans.Flyte.Abstractions.LaunchPlans;
 using Orleans.Flyte.Grains.LaunchPlans;
+using Orleans.Flyte.Testing;
 
 namespace Orleans.Flyte.Api.Tests.LaunchPlans;
 
@@ -37,7 +38,7 @@ public sealed class LaunchPlanApiTests : LaunchPlanTestBase
 
         active["nextFires"]!.AsArray().Select(n => n!.GetValue<DateTimeOffset>()).Should().Equal(
             Enumerable.Range(0, 5).Select(d => new DateTimeOffset(2026, 3, 2, 17, 0, 0, TimeSpan.Zero).AddDays(d)), "02:00 in Seoul is 17:00 UTC the day before");
-        Clock.SetUtcNow(new DateTimeOffset(2026, 3, 2, 17, 0, 0, TimeSpan.Zero));
+        Clock.Set(new DateTimeOffset(2026, 3, 2, 17, 0, 0, TimeSpan.Zero));
         await WaitForRun("seoul", new DateTimeOffset(2026, 3, 2, 17, 0, 0, TimeSpan.Zero));
         var run = (await Runs("seoul")).Single();
         var execution = await Expect(HttpStatusCode.OK, Get($"{Scope}/executions/{run.Id}"));
@@ -69,7 +70,7 @@ public sealed class LaunchPlanApiTests : LaunchPlanTestBase
     public async Task Trigger_launches_now_with_overrides_of_non_fixed_inputs_only_and_backfill_runs_each_instant_once()
     {
         await Register("manual", "cron: \"0 * * * *\"");
-        Clock.SetUtcNow(Minute(5 * 60 + 30));
+        Clock.Set(Minute(5 * 60 + 30));
 
         var launched = await Expect(HttpStatusCode.Accepted, PostJson($"{Scope}/launchplans/manual/trigger", new { version = "v1", inputs = new { epochs = 9 } }));
         var fixedOverride = await Expect(HttpStatusCode.BadRequest, PostJson($"{Scope}/launchplans/manual/trigger", new { version = "v1", inputs = new { gate = "/tmp" } }));
@@ -144,13 +145,7 @@ public sealed class LaunchPlanApiTests : LaunchPlanTestBase
     [Fact]
     public async Task The_documented_example_registers_and_shows_its_next_fires_in_seoul_time()
     {
-        var examples = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!Directory.Exists(Path.Combine(examples.FullName, "docs", "examples")))
-        {
-            examples = examples.Parent!;
-        }
-
-        string Example(string file) => File.ReadAllText(Path.Combine(examples.FullName, "docs", "examples", file));
+        static string Example(string file) => File.ReadAllText(Path.Combine(Checkout.Root, "docs", "examples", file));
         await Expect(HttpStatusCode.Created, Post($"{Scope}/tasks", Example("prepare-data.yaml")));
         await Expect(HttpStatusCode.Created, Post($"{Scope}/tasks", Example("train-model.yaml")));
         await Expect(HttpStatusCode.Created, Post($"{Scope}/workflows", Example("train-alpha.yaml")));

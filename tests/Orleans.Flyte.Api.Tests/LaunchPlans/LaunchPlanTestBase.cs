@@ -8,8 +8,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Time.Testing;
-using Orleans.Flyte.Grains.LaunchPlans;
 using Orleans.Flyte.Testing;
 
 namespace Orleans.Flyte.Api.Tests.LaunchPlans;
@@ -27,7 +25,7 @@ public abstract class LaunchPlanTestBase : IAsyncLifetime
 
     private readonly string _serviceId = "lp-" + Guid.NewGuid().ToString("N")[..8];
 
-    protected FakeTimeProvider Clock { get; } = new(T0);
+    protected TestClock Clock { get; } = new(T0);
 
     protected TestDatabase Database { get; private set; } = null!;
 
@@ -89,7 +87,7 @@ public abstract class LaunchPlanTestBase : IAsyncLifetime
             settings[key] = value;
         }
 
-        Factory = new FlyteApiFactory(Database.ConnectionString, settings, services => services.AddSingleton(new LaunchPlanClock(Clock)));
+        Factory = new FlyteApiFactory(Database.ConnectionString, settings, Clock.DriveSchedules);
         Http = Factory.CreateClient();
         (await Http.GetAsync(new Uri("/readyz", UriKind.Relative))).EnsureSuccessStatusCode();
     }
@@ -160,44 +158,13 @@ public abstract class LaunchPlanTestBase : IAsyncLifetime
         async () => (await Runs(launchPlan)).Any(r => r.ScheduledAt == instant && phases.Contains(r.Phase)),
         $"the run of {launchPlan} at {instant:O} to reach {string.Join("/", phases)}", TimeSpan.FromSeconds(60));
 
-    /// <summary>
-    /// Polls, letting test time pass too (by <paramref name="step"/> per poll, at most <paramref name="maxAdvance"/> in all),
-    /// as real time passes while a silo comes back or a run ends.
-    /// </summary>
-    protected async Task UntilAdvancing(Func<Task<bool>> condition, string what, TimeSpan step, TimeSpan maxAdvance, int seconds = 60)
-    {
-        var advanced = TimeSpan.Zero;
-        var deadline = System.Diagnostics.Stopwatch.StartNew();
-        while (!await condition())
-        {
-            if (deadline.Elapsed > TimeSpan.FromSeconds(seconds))
-            {
-                throw new TimeoutException($"Waited {seconds}s (and {advanced} of test time) for {what}.");
-            }
-
-            if (advanced < maxAdvance)
-            {
-                Clock.Advance(step);
-                advanced += step;
-            }
-
-            await Task.Delay(50);
-        }
-    }
+    /// <summary>Polls, letting test time pass too (<see cref="TestClock.UntilAdvancing"/>).</summary>
+    protected Task UntilAdvancing(Func<Task<bool>> condition, string what, TimeSpan step, TimeSpan maxAdvance, int seconds = 60) =>
+        Clock.UntilAdvancing(condition, what, step, maxAdvance, TimeSpan.FromSeconds(seconds));
 
     /// <summary>Advances the test clock one minute at a time up to <paramref name="until"/> (minutes after T0).</summary>
-    protected async Task StepTo(int until, Func<int, Task>? atMinute = null)
-    {
-        var current = (int)(Clock.GetUtcNow() - T0).TotalMinutes;
-        for (var minute = current + 1; minute <= until; minute++)
-        {
-            Clock.SetUtcNow(Minute(minute));
-            if (atMinute is not null)
-            {
-                await atMinute(minute);
-            }
-        }
-    }
+    protected Task StepTo(int until, Func<int, Task>? atMinute = null) =>
+        Clock.StepTo(Minute(until), TimeSpan.FromMinutes(1), atMinute is null ? null : at => atMinute((int)(at - T0).TotalMinutes));
 
     /// <summary>How many events the store holds in all: "nothing persisted" is checked against this.</summary>
     protected async Task<long> StoredEventCount(string? type = null, string? stream = null)

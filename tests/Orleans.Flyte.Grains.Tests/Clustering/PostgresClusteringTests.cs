@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Npgsql;
 using Orleans.Configuration;
 using Orleans.Flyte.Grains.Clustering;
+using Orleans.Flyte.Testing;
 using Orleans.Hosting;
 using Orleans.Runtime;
 using Orleans.TestingHost;
@@ -186,27 +187,6 @@ public sealed class PostgresClusteringTests(PostgresDatabaseFixture database, IT
     }
 
     /// <summary>Polls until <paramref name="condition"/> holds; a call failing while the cluster reconfigures counts as "not yet".</summary>
-    private static async Task Until(Func<Task<bool>> condition, string what)
-    {
-        var clock = Stopwatch.StartNew();
-        Exception? lastError = null;
-        while (clock.Elapsed < _deadline)
-        {
-            try
-            {
-                if (await condition())
-                {
-                    return;
-                }
-            }
-            catch (Exception e) when (e is OrleansException or TimeoutException or SiloUnavailableException)
-            {
-                lastError = e;
-            }
-
-            await Task.Delay(100);
-        }
-
-        throw new TimeoutException($"Waited {_deadline.TotalSeconds}s for {what}.", lastError);
-    }
+    private static Task Until(Func<Task<bool>> condition, string what) =>
+        Eventually.Until(condition, what, _deadline, notYet: e => e is OrleansException or TimeoutException or SiloUnavailableException);
 }

@@ -3,7 +3,6 @@ using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Time.Testing;
 using Orleans.Configuration;
 using Orleans.Flyte.Abstractions.LaunchPlans;
 using Orleans.Flyte.Abstractions.Registry;
@@ -32,7 +31,7 @@ public sealed class TwoSiloScheduleTests : IAsyncLifetime
 
     private readonly string _clusterId = "lp2-" + Guid.NewGuid().ToString("N")[..8];
     private readonly string _workRoot = ScratchDirectories.Create("lp2-work");
-    private readonly FakeTimeProvider _clock = new(T0);
+    private readonly TestClock _clock = new(T0);
     private TestDatabase _database = null!;
 
     public async Task InitializeAsync() => _database = await TestDatabase.CreateAsync("lp2");
@@ -56,10 +55,7 @@ public sealed class TwoSiloScheduleTests : IAsyncLifetime
 
         for (var hour = 1; hour <= Hours; hour++)
         {
-            for (var minute = 1; minute <= 60; minute++)
-            {
-                _clock.SetUtcNow(T0.AddHours(hour - 1).AddMinutes(minute));
-            }
+            await _clock.StepTo(T0.AddHours(hour), TimeSpan.FromMinutes(1));
 
             // Every live silo pokes the plan at the instant, on top of its own timer.
             var silos = new[] { first, hour <= 3 ? second : replacement! };
@@ -103,10 +99,7 @@ public sealed class TwoSiloScheduleTests : IAsyncLifetime
 
         for (var hour = 1; hour <= Hours; hour++)
         {
-            for (var minute = 1; minute <= 60; minute++)
-            {
-                _clock.SetUtcNow(T0.AddHours(hour - 1).AddMinutes(minute));
-            }
+            await _clock.StepTo(T0.AddHours(hour), TimeSpan.FromMinutes(1));
 
             await Task.WhenAll(planA.Tick(), planB.Tick(), planA.Tick(), planB.Tick());
             var instant = T0.AddHours(hour);
@@ -120,7 +113,7 @@ public sealed class TwoSiloScheduleTests : IAsyncLifetime
 
     private void ConfigureSchedules(IServiceCollection services)
     {
-        services.AddSingleton(new LaunchPlanClock(_clock));
+        _clock.DriveSchedules(services);
         services.Configure<LocalProcessRunnerOptions>(o => o.WorkRoot = _workRoot);
         services.Configure<LaunchPlanOptions>(o => o.PollInterval = TimeSpan.FromSeconds(1));
     }
@@ -182,7 +175,7 @@ public sealed class TwoSiloScheduleTests : IAsyncLifetime
     private Task<IHost> StartSilo() =>
         PostgresSilo.StartAsync(_database.ConnectionString, _clusterId, _workRoot, services =>
         {
-            services.AddSingleton(new LaunchPlanClock(_clock));
+            _clock.DriveSchedules(services);
             services.Configure<ExecutionEngineOptions>(o => o.ReminderPeriod = TimeSpan.FromSeconds(2));
             services.Configure<LaunchPlanOptions>(o =>
             {

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Orleans.Flyte.Abstractions.Runners;
 using Orleans.Flyte.Grains.Runners.Local;
+using Orleans.Flyte.Testing;
 
 namespace Orleans.Flyte.Grains.Tests.Runners;
 
@@ -329,7 +330,7 @@ public sealed class LocalProcessRunnerTests : IAsyncLifetime
     {
         var taskFile = Path.Combine(AttemptDir(launch), "task.pid");
         var childFile = Path.Combine(AttemptDir(launch), "child.pid");
-        await EventuallyAsync(() => ReadPid(taskFile) is not null && (!child || ReadPid(childFile) is not null), $"{launch.AttemptId} to write its pids");
+        await Eventually.Until(() => ReadPid(taskFile) is not null && (!child || ReadPid(childFile) is not null), $"{launch.AttemptId} to write its pids", s_deadline);
         return (ReadPid(taskFile) ?? 0, ReadPid(childFile) ?? 0);
     }
 
@@ -340,7 +341,7 @@ public sealed class LocalProcessRunnerTests : IAsyncLifetime
         File.Exists(file) && int.TryParse(File.ReadAllText(file).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : null;
 
     /// <summary>Dead, or a zombie nobody reaped yet (PID 1 of a container may never reap a re-parented child).</summary>
-    private static Task GoneAsync(int pid) => EventuallyAsync(() => !IsRunning(pid), $"process {pid} to be gone");
+    private static Task GoneAsync(int pid) => Eventually.Until(() => !IsRunning(pid), $"process {pid} to be gone", s_deadline);
 
     private static bool IsRunning(int pid)
     {
@@ -352,20 +353,6 @@ public sealed class LocalProcessRunnerTests : IAsyncLifetime
         catch (IOException)
         {
             return false;
-        }
-    }
-
-    private static async Task EventuallyAsync(Func<bool> condition, string what)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (deadline.Elapsed > s_deadline)
-            {
-                throw new TimeoutException($"waited {s_deadline} for {what}");
-            }
-
-            await Task.Delay(20);
         }
     }
 }
