@@ -46,6 +46,7 @@ public sealed class FlyteApiFactory(
             builder.UseSetting(key, value);
         }
 
+        builder.ConfigureTestServices(StopHostOnFatalError.Register);
         if (testServices is not null)
         {
             builder.ConfigureTestServices(testServices);

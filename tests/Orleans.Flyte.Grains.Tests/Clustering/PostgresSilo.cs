@@ -38,6 +38,7 @@ internal static class PostgresSilo
             silo.Configure<ClusterMembershipOptions>(PostgresClusteringTests.FastFailureDetection);
             PostgresClusteringTests.FastReminders(silo);
         });
+        StopHostOnFatalError.Register(builder.Services);
         var host = builder.Build();
         await host.StartAsync();
         return host;
