@@ -4,6 +4,7 @@ using Orleans.Flyte.Abstractions.Gpus;
 using Orleans.Flyte.Domain.EventSourcing;
 using Orleans.Flyte.Domain.Gpus;
 using Orleans.Flyte.Grains.EventSourcing;
+using Orleans.Flyte.Grains.Executions;
 using Orleans.Flyte.Grains.Gpus;
 using Orleans.Flyte.Testing;
 
@@ -110,12 +111,16 @@ public sealed class GpuAllocatorGrainTests : IAsyncLifetime
     [Fact]
     public async Task Reconciliation_frees_leases_and_withdraws_requests_whose_attempts_are_gone()
     {
-        await using var cluster = await Start(live: false, ("node-a", ["whole"]));
+        // The real check (the task grains), but only once both requests are in: the reconciliation timer runs every second,
+        // and one between the two requests would free the first GPU and grant the second at once.
+        var liveness = new AliveUntilChecking(new TaskAttemptLiveness());
+        await using var cluster = await Start(liveness, null, ("node-a", ["whole"]));
         var allocator = cluster.Grains.GetGrain<IGpuAllocatorGrain>(IGpuAllocatorGrain.Key);
 
         // No task execution exists for these attempts: as after a crash that lost them.
         (await allocator.Request(new GpuLeaseRequest("ghost.1", "alpha", "development", "ghost", "n", 1, null, null, 1))).State.Should().Be(GpuLeaseState.Granted);
         (await allocator.Request(new GpuLeaseRequest("ghost.2", "alpha", "development", "ghost", "m", 1, null, null, 1))).State.Should().Be(GpuLeaseState.Waiting);
+        liveness.StartChecking();
 
         await Eventually.Until(async () => (await allocator.GetStatus("ghost.1")).State == GpuLeaseState.Ended,
             "the periodic reconciliation to free the ghost's lease", TimeSpan.FromSeconds(30));
@@ -151,7 +156,7 @@ public sealed class GpuAllocatorGrainTests : IAsyncLifetime
     public async Task A_waiting_holder_is_told_of_its_grant_once_it_is_durable_and_a_holder_granted_at_once_is_not_told()
     {
         var told = new RecordingGrantNotifier();
-        await using var cluster = await Start(live: true, told, ("node-a", ["whole"]));
+        await using var cluster = await Start(new AlwaysLive(), told, ("node-a", ["whole"]));
         var allocator = cluster.Grains.GetGrain<IGpuAllocatorGrain>(IGpuAllocatorGrain.Key);
         GpuLeaseRequest Request(string id) => new(id, "alpha", "development", "e-" + id, "n", 1, null, "a100-40gb", 1);
         (await allocator.Request(Request("a"))).State.Should().Be(GpuLeaseState.Granted);
@@ -164,9 +169,10 @@ public sealed class GpuAllocatorGrainTests : IAsyncLifetime
         (await allocator.GetStatus("b")).State.Should().Be(GpuLeaseState.Granted);
     }
 
-    private Task<FlyteCluster> Start(bool live, params (string Name, string[] Gpus)[] nodes) => Start(live, null, nodes);
+    /// <param name="live">Every attempt counts as alive (<see cref="AlwaysLive"/>); otherwise the task grains answer.</param>
+    private Task<FlyteCluster> Start(bool live, params (string Name, string[] Gpus)[] nodes) => Start(live ? new AlwaysLive() : null, null, nodes);
 
-    private async Task<FlyteCluster> Start(bool live, IGpuGrantNotifier? notifier, params (string Name, string[] Gpus)[] nodes) =>
+    private async Task<FlyteCluster> Start(IGpuLeaseLiveness? liveness, IGpuGrantNotifier? notifier, params (string Name, string[] Gpus)[] nodes) =>
         await FlyteCluster.StartAsync(_database.ConnectionString, serviceId: _serviceId, configureServices: services =>
         {
             if (notifier is not null)
@@ -179,9 +185,9 @@ public sealed class GpuAllocatorGrainTests : IAsyncLifetime
                 o.Nodes = [.. nodes.Select(n => new GpuNodeOptions { Name = n.Name, Gpus = [.. n.Gpus] })];
                 o.ReconcileInterval = TimeSpan.FromSeconds(1);
             });
-            if (live)
+            if (liveness is not null)
             {
-                services.Replace(ServiceDescriptor.Singleton<IGpuLeaseLiveness, AlwaysLive>());
+                services.Replace(ServiceDescriptor.Singleton(liveness));
             }
         });
 
@@ -206,5 +212,16 @@ public sealed class GpuAllocatorGrainTests : IAsyncLifetime
     private sealed class AlwaysLive : IGpuLeaseLiveness
     {
         public Task<string?> CheckAsync(IGrainFactory grains, GpuLeaseRequest request) => Task.FromResult<string?>(null);
+    }
+
+    /// <summary>Every attempt counts as alive until <see cref="StartChecking"/>; from then on <paramref name="check"/> answers.</summary>
+    private sealed class AliveUntilChecking(IGpuLeaseLiveness check) : IGpuLeaseLiveness
+    {
+        private volatile bool _checking;
+
+        public void StartChecking() => _checking = true;
+
+        public Task<string?> CheckAsync(IGrainFactory grains, GpuLeaseRequest request) =>
+            _checking ? check.CheckAsync(grains, request) : Task.FromResult<string?>(null);
     }
 }
