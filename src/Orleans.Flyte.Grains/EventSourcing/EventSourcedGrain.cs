@@ -38,11 +38,6 @@ public abstract class EventSourcedGrain<TState, TEvent>(IEventStreamStore store,
         await ConfirmEvents();
     }
 
-    /// <summary>Stamps and raises an event only if no other write reached the stream first. Prefer
-    /// <see cref="DecideAndRecord{TResult}"/>, which also takes the decision again when this returns false.</summary>
-    protected Task<bool> RecordIfUnchanged(TEvent @event, string? reason = null) =>
-        RaiseConditionalEvent(Stamp(@event, reason));
-
     /// <summary>
     /// Takes a decision on the current state and records its events (stamped, in one write) only if nothing reached the
     /// stream since that state: the way to record anything that depends on state. When another activation wrote first,
@@ -54,11 +49,14 @@ public abstract class EventSourcedGrain<TState, TEvent>(IEventStreamStore store,
     /// <param name="reason">Stamped on every recorded event.</param>
     /// <param name="beforeWrite">Runs before each write of a decision that records something (not when it records nothing),
     /// for what must be durable before the events, such as a reminder.</param>
+    /// <param name="withWrite">Runs alongside each write of a decision that records something, and the call answers only
+    /// once both are done: for what must be durable with the events but need not precede them (an execution's reminder,
+    /// which removes itself if it finds no stream), at the cost of one write's latency instead of two.</param>
     protected Task<TResult> DecideAndRecord<TResult>(
-        Func<TState, Decision<TEvent, TResult>> decide, string? reason = null, Func<Task>? beforeWrite = null)
+        Func<TState, Decision<TEvent, TResult>> decide, string? reason = null, Func<Task>? beforeWrite = null, Func<Task>? withWrite = null)
     {
         ArgumentNullException.ThrowIfNull(decide);
-        return DecideAndRecord(static _ => Task.FromResult(false), (state, _) => decide(state), reason, beforeWrite);
+        return DecideAndRecord(static _ => Task.FromResult(false), (state, _) => decide(state), reason, beforeWrite, withWrite);
     }
 
     /// <summary>
@@ -67,7 +65,11 @@ public abstract class EventSourcedGrain<TState, TEvent>(IEventStreamStore store,
     /// fresh state may need other facts.
     /// </summary>
     protected Task<TResult> DecideAndRecord<TFacts, TResult>(
-        Func<TState, Task<TFacts>> learn, Func<TState, TFacts, Decision<TEvent, TResult>> decide, string? reason = null, Func<Task>? beforeWrite = null) =>
+        Func<TState, Task<TFacts>> learn,
+        Func<TState, TFacts, Decision<TEvent, TResult>> decide,
+        string? reason = null,
+        Func<Task>? beforeWrite = null,
+        Func<Task>? withWrite = null) =>
         ConditionalRecording.DecideAndRecord(
             this.GetGrainId().ToString(),
             Stream.ToString(),
@@ -75,9 +77,20 @@ public abstract class EventSourcedGrain<TState, TEvent>(IEventStreamStore store,
             learn,
             decide,
             beforeWrite,
-            events => RaiseConditionalEvents(events.Select(e => Stamp(e, reason)).ToList()));
+            events => RecordIfUnchanged(events, reason, withWrite));
 
     protected override void TransitionState(TState state, TEvent @event) => state.Apply(@event);
+
+    private async Task<bool> RecordIfUnchanged(IReadOnlyList<TEvent> events, string? reason, Func<Task>? withWrite)
+    {
+        var write = RaiseConditionalEvents([.. events.Select(e => Stamp(e, reason))]);
+        if (withWrite is not null)
+        {
+            await Task.WhenAll(write, withWrite());
+        }
+
+        return await write;
+    }
 
     /// <summary>The state a conditional write is appended to, and its position in the log: the confirmed state unless
     /// this activation has raised events it has not confirmed yet (the tentative state costs a copy, so only then).</summary>

@@ -53,23 +53,21 @@ public sealed class WorkflowExecutionGrain(
     public async Task<CreateOutcome> Create(CreateExecution command)
     {
         var hash = SubmissionHash(command);
-        while (!State.Exists)
-        {
-            var accepted = new ExecutionAccepted(Key.ExecutionId, Key.Project, Key.Domain, command.Plan, command.InputsJson, hash,
-                command.IdempotencyKey, command.OverwriteCache, command.RelaunchOf, command.RecoverOf, command.LaunchPlan, command.ScheduledAt,
-                command.RecoveredOutputs, command.Priority);
 
-            // The reminder and the acceptance are written concurrently; both must be durable before we answer.
-            // If we crash between them, a reminder on an empty stream unregisters itself; an acceptance without
-            // a reminder cannot happen because the caller only sees success when both are stored.
-            var remind = this.RegisterOrUpdateReminder(DriveReminder, options.Value.ReminderPeriod, options.Value.ReminderPeriod);
-            var record = RecordIfUnchanged(accepted);
-            await Task.WhenAll(remind, record);
-            if (await record)
-            {
-                ScheduleDrive();
-                return new CreateOutcome(CreateStatus.Created, ExecutionViews.Of(State));
-            }
+        // The reminder and the acceptance are written together; both must be durable before we answer. If we crash between
+        // them, a reminder on an empty stream unregisters itself; an acceptance without a reminder cannot happen because the
+        // caller only sees success when both are stored. A lost race re-reads the stream and finds the execution created.
+        var created = await DecideAndRecord(
+            state => state.Exists
+                ? Decision<WorkflowExecutionEvent, bool>.Unchanged(false)
+                : Decision<WorkflowExecutionEvent, bool>.Record(true, new ExecutionAccepted(Key.ExecutionId, Key.Project, Key.Domain, command.Plan,
+                    command.InputsJson, hash, command.IdempotencyKey, command.OverwriteCache, command.RelaunchOf, command.RecoverOf,
+                    command.LaunchPlan, command.ScheduledAt, command.RecoveredOutputs, command.Priority)),
+            withWrite: () => this.RegisterOrUpdateReminder(DriveReminder, options.Value.ReminderPeriod, options.Value.ReminderPeriod));
+        if (created)
+        {
+            ScheduleDrive();
+            return new CreateOutcome(CreateStatus.Created, ExecutionViews.Of(State));
         }
 
         var same = string.Equals(State.Submission!.SubmissionHash, hash, StringComparison.Ordinal);
