@@ -110,11 +110,7 @@ public sealed class KubernetesTaskRunnerTests : IAsyncLifetime
     public async Task Terminate_deletes_the_running_pod()
     {
         await using var runner = Attempts.Runner(_api, _sink);
-        var launch = Attempts.Launch();
-        var name = Attempts.PodName(launch);
-        await runner.LaunchAsync(launch);
-        _api.Run(Ns, name);
-        await _sink.WaitFor(launch.AttemptId, AttemptPhase.Running);
+        var (launch, name) = await Running(runner);
 
         await runner.TerminateAsync(launch.AttemptId, "aborted by alice");
 
@@ -150,11 +146,7 @@ public sealed class KubernetesTaskRunnerTests : IAsyncLifetime
     {
         await using var runner = Attempts.Runner(_api, _sink);
         (await runner.GetStatusAsync("lab.development.e0000000000000000009.none.1")).Phase.Should().Be(AttemptPhase.Unknown);
-        var launch = Attempts.Launch();
-        var name = Attempts.PodName(launch);
-        await runner.LaunchAsync(launch);
-        _api.Run(Ns, name);
-        await _sink.WaitFor(launch.AttemptId, AttemptPhase.Running);
+        var (launch, name) = await Running(runner);
 
         using var client = (k8s.Kubernetes)_api.Client();
         await k8s.CoreV1OperationsExtensions.DeleteNamespacedPodAsync(client.CoreV1, name, Ns);
@@ -166,11 +158,7 @@ public sealed class KubernetesTaskRunnerTests : IAsyncLifetime
     public async Task A_watch_that_expires_with_410_Gone_relists_and_loses_no_transition()
     {
         await using var runner = Attempts.Runner(_api, _sink);
-        var launch = Attempts.Launch();
-        var name = Attempts.PodName(launch);
-        await runner.LaunchAsync(launch);
-        _api.Run(Ns, name);
-        await _sink.WaitFor(launch.AttemptId, AttemptPhase.Running);
+        var (launch, name) = await Running(runner);
         var listsBefore = _api.PodLists;
 
         // The watch ends, history is compacted, and the pod finishes while nobody watches: only a relist can tell.
@@ -180,5 +168,16 @@ public sealed class KubernetesTaskRunnerTests : IAsyncLifetime
         _api.GoneAnswers.Should().BeGreaterThan(0);
         _api.PodLists.Should().BeGreaterThan(listsBefore);
         runner.Resyncs.Should().BeGreaterThan(0);
+    }
+
+    /// <summary>Launches the default attempt and plays the kubelet until the runner reports it running.</summary>
+    private async Task<(AttemptLaunch Launch, string Pod)> Running(KubernetesTaskRunner runner)
+    {
+        var launch = Attempts.Launch();
+        var name = Attempts.PodName(launch);
+        await runner.LaunchAsync(launch);
+        _api.Run(Ns, name);
+        await _sink.WaitFor(launch.AttemptId, AttemptPhase.Running);
+        return (launch, name);
     }
 }

@@ -1,11 +1,9 @@
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Npgsql;
 using Orleans.Flyte.Domain.EventSourcing;
 using Orleans.Flyte.Domain.Registry;
 using Orleans.Flyte.Grains.EventSourcing;
-using Orleans.Flyte.Grains.Hosting;
 using Orleans.Flyte.Testing;
 
 namespace Orleans.Flyte.Grains.Tests.EventSourcing;
@@ -15,27 +13,13 @@ public sealed class MartenEventStreamStoreTests : IAsyncLifetime
 {
     private static readonly StreamAddress s_stream = new("quant/development", "task/quant/development/train-model");
 
-    private TestDatabase _database = null!;
-    private IHost _host = null!;
+    private EventStoreHost _store = null!;
 
-    private IEventStreamStore Store => _host.Services.GetRequiredService<IEventStreamStore>();
+    private IEventStreamStore Store => _store.Services.GetRequiredService<IEventStreamStore>();
 
-    public async Task InitializeAsync()
-    {
-        _database = await TestDatabase.CreateAsync("store");
-        var builder = Host.CreateApplicationBuilder();
-        builder.Configuration["Logging:LogLevel:Default"] = "Warning"; // "Application started" for every test is noise
-        builder.Services.AddOrleansFlyteEventStore(_database.ConnectionString);
-        _host = builder.Build();
-        await _host.StartAsync();
-    }
+    public async Task InitializeAsync() => _store = await EventStoreHost.StartAsync("store");
 
-    public async Task DisposeAsync()
-    {
-        await _host.StopAsync();
-        _host.Dispose();
-        await _database.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _store.DisposeAsync();
 
     [Fact]
     public async Task Appended_events_read_back_in_order_with_their_versions_and_metadata()
@@ -114,7 +98,7 @@ public sealed class MartenEventStreamStoreTests : IAsyncLifetime
         var appended = await Store.AppendAsync(s_stream, 0, EventHashChain.Genesis, [Registered("v1"), Registered("v2"), Registered("v3")]);
         (await StreamVerifier.VerifyAsync(Store, s_stream)).IsIntact.Should().BeTrue();
 
-        await using (var connection = new NpgsqlConnection(_database.ConnectionString))
+        await using (var connection = new NpgsqlConnection(_store.Database.ConnectionString))
         {
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand(
@@ -137,7 +121,7 @@ public sealed class MartenEventStreamStoreTests : IAsyncLifetime
     {
         await Store.AppendAsync(s_stream, 0, EventHashChain.Genesis, [Registered("v1")]);
 
-        await using var session = _host.Services.GetRequiredService<IDocumentStore>().QuerySession();
+        await using var session = _store.Services.GetRequiredService<IDocumentStore>().QuerySession();
         var tenants = await session.QueryAsync<string>(
             "select tenant_id from flyte.mt_events where stream_id = ?", s_stream.Key);
 

@@ -1,9 +1,7 @@
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Orleans.Flyte.Domain.EventSourcing;
 using Orleans.Flyte.Grains.EventSourcing;
-using Orleans.Flyte.Grains.Hosting;
 using Orleans.Flyte.Testing;
 
 namespace Orleans.Flyte.Grains.Tests.ReadModels;
@@ -16,28 +14,15 @@ public sealed class ReadModelStore : IAsyncLifetime
 {
     public static readonly DateTimeOffset T0 = new(2026, 11, 28, 9, 0, 0, TimeSpan.Zero);
 
-    private TestDatabase _database = null!;
-    private IHost _host = null!;
+    private EventStoreHost _store = null!;
 
-    public IServiceProvider Services => _host.Services;
+    public IServiceProvider Services => _store.Services;
 
     public IDocumentStore Documents => Services.GetRequiredService<IDocumentStore>();
 
-    public async Task InitializeAsync()
-    {
-        _database = await TestDatabase.CreateAsync("readmodels");
-        var builder = Host.CreateApplicationBuilder();
-        builder.Services.AddOrleansFlyteEventStore(_database.ConnectionString);
-        _host = builder.Build();
-        await _host.StartAsync();
-    }
+    public async Task InitializeAsync() => _store = await EventStoreHost.StartAsync("readmodels");
 
-    public async Task DisposeAsync()
-    {
-        await _host.StopAsync();
-        _host.Dispose();
-        await _database.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _store.DisposeAsync();
 
     /// <summary>Appends at the stream's current version, as a grain that has read its stream would.</summary>
     public async Task Append(StreamAddress stream, params DomainEvent[] events)
