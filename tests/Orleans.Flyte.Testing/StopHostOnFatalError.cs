@@ -14,8 +14,10 @@ namespace Orleans.Flyte.Testing;
 /// without stopping it may still read the membership table, find itself dead and end up here; so may a live silo that a
 /// loaded machine starved of its probes. Either way the test then fails on what it checks, not by losing the process.
 /// </summary>
-public sealed class StopHostOnFatalError(IHostApplicationLifetime lifetime, ILogger<StopHostOnFatalError> log) : IFatalErrorHandler
+public sealed class StopHostOnFatalError(IServiceProvider services, ILogger<StopHostOnFatalError> log) : IFatalErrorHandler
 {
+    private int _stopping;
+
     /// <summary>Replaces the silo's fatal error handler; call after the silo's own services are added.</summary>
     public static void Register(IServiceCollection services) =>
         services.Replace(ServiceDescriptor.Singleton<IFatalErrorHandler, StopHostOnFatalError>());
@@ -25,13 +27,32 @@ public sealed class StopHostOnFatalError(IHostApplicationLifetime lifetime, ILog
     public void OnFatalException(object? sender = null, string? context = null, Exception? exception = null)
     {
         log.LogError(exception, "Fatal error from {Sender}: {Context}. This test silo stops; the test process goes on.", sender, context);
+        if (Interlocked.Exchange(ref _stopping, 1) != 0)
+        {
+            return;
+        }
+
+        IHost host;
         try
         {
-            lifetime.StopApplication();
+            host = services.GetRequiredService<IHost>();
         }
         catch (ObjectDisposedException)
         {
-            // The host was disposed already (a crashed silo): nothing is left to stop.
+            return; // disposed already (a crashed silo): nothing is left to stop
         }
+
+        // Not on the caller's thread: it is the silo's membership loop, which stopping the host waits for.
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await host.StopAsync();
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                log.LogError(e, "Stopping the test silo after a fatal error failed.");
+            }
+        });
     }
 }
