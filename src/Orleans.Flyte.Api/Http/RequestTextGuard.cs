@@ -66,6 +66,13 @@ public sealed class RequestTextGuard(RequestDelegate next, IOptions<Microsoft.As
                 return;
             }
 
+            if (Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var mediaType)
+                && mediaType.Charset.HasValue && !mediaType.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase))
+            {
+                await Problems.UnsupportedMediaType($"JSON bodies are UTF-8; charset '{mediaType.Charset}' is not accepted.").ExecuteAsync(context);
+                return;
+            }
+
             context.Request.EnableBuffering(bufferThreshold: 64 * 1024, bufferLimit: TextPolicy.MaxJsonBodyBytes);
             JsonNode? body;
             try
@@ -77,8 +84,9 @@ public sealed class RequestTextGuard(RequestDelegate next, IOptions<Microsoft.As
                 await Problems.TooLarge($"The request body is larger than {TextPolicy.MaxJsonBodyBytes} bytes, the most a JSON body may hold.").ExecuteAsync(context);
                 return;
             }
-            catch (JsonException ex)
+            catch (Exception ex) when (ex is JsonException or ArgumentException or InvalidOperationException)
             {
+                // ArgumentException: a field given twice.
                 await Problems.BadRequest($"The request body is not valid JSON: {ex.Message}").ExecuteAsync(context);
                 return;
             }
@@ -86,7 +94,16 @@ public sealed class RequestTextGuard(RequestDelegate next, IOptions<Microsoft.As
             context.Request.Body.Position = 0;
             var requestType = context.GetEndpoint()?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType;
             var typeInfo = requestType is null ? null : json.Value.SerializerOptions.GetTypeInfo(requestType);
-            Walk(body, string.Empty, typeInfo, errors);
+            try
+            {
+                Walk(body, string.Empty, typeInfo, errors);
+            }
+            catch (ArgumentException ex)
+            {
+                // JsonObject materialises its fields lazily and refuses a field given twice only then.
+                await Problems.BadRequest($"The request body is not valid JSON: {ex.Message}").ExecuteAsync(context);
+                return;
+            }
         }
 
         if (errors.Count > 0)
