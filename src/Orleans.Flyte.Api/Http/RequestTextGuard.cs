@@ -25,7 +25,7 @@ public sealed class RequestTextGuard(RequestDelegate next, IOptions<Microsoft.As
         ArgumentNullException.ThrowIfNull(context);
         foreach (var (key, value) in context.Request.RouteValues)
         {
-            if (value is string { Length: > 0 } blank && (string.IsNullOrWhiteSpace(blank) || blank.Trim().Length != blank.Length) && key is not "action" and not "controller")
+            if (value is string { Length: > 0 } blank && (string.IsNullOrWhiteSpace(blank) || blank.Trim().Length != blank.Length))
             {
                 await Problems.NotFound($"Nothing is named '{blank}': a {key} name has no leading or trailing whitespace.").ExecuteAsync(context);
                 return;
