@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
@@ -25,11 +26,13 @@ public static class ApiRegistration
             .BindConfiguration(FlyteOptions.Section)
             .PostConfigure(o => o.Domains = o.Domains.Length == 0 ? FlyteOptions.DefaultDomains : o.Domains)
             .Validate(o => o.Domains.All(d => Domain.Specs.Names.Dns1123LabelError(d) is null), "Flyte:Domains must be DNS-1123 labels (e.g. development)")
+            .Validate(o => o.RequestTimeout > TimeSpan.Zero, "Flyte:RequestTimeout must be positive")
             .ValidateOnStart();
         // Malformed request bodies raise BadHttpRequestException in every environment, and BadRequestProblems turns
         // them into 400 problem details that say what was wrong.
         services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddExceptionHandler<BadRequestProblems>();
+        services.AddExceptionHandler<StorageProblems>();
         services.AddProblemDetails();
         services.AddOpenApi();
         services.ConfigureHttpJsonOptions(o =>
@@ -38,6 +41,12 @@ public static class ApiRegistration
 
             // Responses are JSON for API clients, never inlined into HTML: keep "×" and accented names readable in curl.
             o.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+
+            // Strict bodies: a field no request type has is a 400 (RequestTextGuard names it first, with a suggestion).
+            o.SerializerOptions.UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow;
+            o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter());
+            o.SerializerOptions.TypeInfoResolver = (o.SerializerOptions.TypeInfoResolver ?? new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver())
+                .WithAddedModifier(JsonViews.DropTupleSequences);
         });
         services.AddSingleton<Metrics.GpuCapacityMetrics>();
         // The event store registers its own readiness check (AddOrleansFlyteEventStore) with the same tag.
@@ -50,6 +59,7 @@ public static class ApiRegistration
         // Unhandled exceptions and bare status codes (404 for unknown routes, 405, malformed JSON bodies) become problem details too.
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseMiddleware<RequestTextGuard>();
         app.UseMiddleware<CallerContextMiddleware>();
 
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
@@ -59,11 +69,13 @@ public static class ApiRegistration
         app.MapScalarApiReference("/docs", o => o.WithTitle("Orleans.Flyte API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
         app.MapGet("/", () => TypedResults.Redirect("/docs")).ExcludeFromDescription();
 
-        app.MapProjectsApi();
-        app.MapDefinitionsApi();
-        app.MapExecutionsApi();
-        app.MapGpusApi();
-        app.MapLaunchPlansApi();
+        // Every API call waits for the grains at most Flyte:RequestTimeout, then answers 503 with Retry-After.
+        var api = app.MapGroup(string.Empty).AddEndpointFilter<RequestDeadlineFilter>();
+        api.MapProjectsApi();
+        api.MapDefinitionsApi();
+        api.MapExecutionsApi();
+        api.MapGpusApi();
+        api.MapLaunchPlansApi();
         return app;
     }
 

@@ -32,7 +32,8 @@ public sealed class ProjectScopeFilter(IClusterClient grains, IOptions<FlyteOpti
             return Problems.NotFound($"Domain '{domain}' does not exist. Domains are: {string.Join(", ", domains)}.");
         }
 
-        if (await grains.GetGrain<IProjectGrain>(project).Get() is not { } view)
+        // A value that is not a project name cannot name a project: 404 without asking a grain (whose stream key it would be).
+        if (Domain.Specs.Names.Dns1123LabelError(project) is not null || await grains.GetGrain<IProjectGrain>(project).Get() is not { } view)
         {
             return Problems.NotFound(ProjectNotFound(project));
         }

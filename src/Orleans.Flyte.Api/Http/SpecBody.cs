@@ -24,9 +24,17 @@ public static class SpecBody
         }
 
         var parsed = SpecDocument.Parse(text!, format);
-        return parsed.IsValid
+        if (!parsed.IsValid)
+        {
+            return new SpecBodyRead(null, Invalid: Problems.InvalidSpec(parsed.Errors, "The document could not be read."));
+        }
+
+        // YAML can carry what JSON bodies are checked for at the edge (RequestTextGuard): "\0" is a NUL in YAML too.
+        var errors = new List<SpecError>();
+        TextPolicy.Check(parsed.Value, string.Empty, errors);
+        return errors.Count == 0
             ? new SpecBodyRead(parsed.Value)
-            : new SpecBodyRead(null, Invalid: Problems.InvalidSpec(parsed.Errors, "The document could not be read."));
+            : new SpecBodyRead(null, Invalid: Problems.InvalidSpec(errors, "The spec holds values the platform does not accept."));
     }
 
     private static async Task<(string? Text, SpecFormat Format, ProblemHttpResult? Error)> ReadAsync(HttpRequest request, CancellationToken cancellationToken)

@@ -43,6 +43,11 @@ public sealed class GpuAllocatorState : IEventSourcedState<GpuAllocatorEvent>
             case GpuRequestQueued e:
                 Waiting[e.Request.RequestId] = new WaitingRequest(e.Request, e.Meta.At, ++Arrivals);
                 break;
+            // A grant of a unit someone holds is refused (the request keeps waiting): the grain records grants only if the
+            // stream did not move since it decided, so this takes a split brain that wrote past that check, and even then
+            // a unit is never held twice. GpuLeaseAudit still names such an event in the history.
+            case GpuLeaseGranted e when e.UnitIds.Any(u => Holders.ContainsKey(UnitKey(e.Node, u))):
+                break;
             case GpuLeaseGranted e when Waiting.Remove(e.RequestId, out var waiting):
                 var lease = new GpuLease(waiting.Request, e.Node, e.UnitIds, e.ResourceName, e.Meta.At, waiting.Since);
                 Leases[e.RequestId] = lease;

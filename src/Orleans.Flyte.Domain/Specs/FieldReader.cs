@@ -20,12 +20,7 @@ internal sealed class FieldReader
         {
             if (!known.Contains(key, StringComparer.Ordinal))
             {
-                var suggestion = known.Select(k => (k, d: Distance(k, key))).Where(x => x.d <= 2).OrderBy(x => x.d).Select(x => x.k).FirstOrDefault();
-                Errors.Add(new SpecError(
-                    JsonPointer.Append(pointer, key),
-                    suggestion is null
-                        ? $"unknown field '{key}'; known fields here are: {string.Join(", ", known)}"
-                        : $"unknown field '{key}'; did you mean '{suggestion}'?"));
+                Errors.Add(new SpecError(JsonPointer.Append(pointer, key), UnknownFields.Message(key, known)));
             }
         }
     }
@@ -202,29 +197,5 @@ internal sealed class FieldReader
         }
 
         return duration;
-    }
-
-    private static int Distance(string a, string b)
-    {
-        var d = new int[a.Length + 1, b.Length + 1];
-        for (var i = 0; i <= a.Length; i++)
-        {
-            d[i, 0] = i;
-        }
-
-        for (var j = 0; j <= b.Length; j++)
-        {
-            d[0, j] = j;
-        }
-
-        for (var i = 1; i <= a.Length; i++)
-        {
-            for (var j = 1; j <= b.Length; j++)
-            {
-                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            }
-        }
-
-        return d[a.Length, b.Length];
     }
 }

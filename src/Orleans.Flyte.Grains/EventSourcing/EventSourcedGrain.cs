@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Orleans.EventSourcing;
 using Orleans.EventSourcing.CustomStorage;
 using Orleans.Flyte.Abstractions;
@@ -13,6 +15,15 @@ namespace Orleans.Flyte.Grains.EventSourcing;
 /// the loser's <see cref="ApplyUpdatesToStorage"/> returns false and Orleans re-reads the stream.
 /// Decisions that depend on state go through <see cref="DecideAndRecord{TResult}"/>, so a lost race re-decides on the
 /// fresh state instead of appending a fact decided on stale state.
+/// <para>
+/// Storage failures are classified (<see cref="StorageFailureClassifier"/>). Orleans retries a write that throws until
+/// it succeeds, so a write the store refuses as data would wedge the grain (every later call waits behind it); instead
+/// such an activation drops its tentative events, fails the calls that raised them with an
+/// <see cref="EventRejectedException"/> and deactivates, so the next call finds a fresh activation read from the stream.
+/// A transient failure (database down) is retried with back-off until the database is back, because what a grain raised
+/// must not be lost; callers' waits are bounded at the API (503), and once the host stops, the retry gives up (nothing
+/// unconfirmed was acknowledged to anyone; reminders bring the work back).
+/// </para>
 /// </summary>
 [LogConsistencyProvider(ProviderName = MartenLogConsistency.ProviderName)]
 public abstract class EventSourcedGrain<TState, TEvent>(IEventStreamStore store, TimeProvider clock)
@@ -20,7 +31,15 @@ public abstract class EventSourcedGrain<TState, TEvent>(IEventStreamStore store,
     where TState : class, IEventSourcedState<TEvent>, new()
     where TEvent : DomainEvent
 {
+    private static readonly TimeSpan s_maxBackoff = TimeSpan.FromSeconds(5);
+
     private string _lastHash = EventHashChain.Genesis;
+
+    /// <summary>Why this activation stopped writing (its events were refused, or the host stopped while the store was
+    /// down); set once, then every call on it fails until it is gone.</summary>
+    private Exception? _refused;
+
+    private int _transientFailures;
 
     /// <summary>The stream this activation's events live in (derived from the grain key).</summary>
     protected abstract StreamAddress Stream { get; }
@@ -92,6 +111,58 @@ public abstract class EventSourcedGrain<TState, TEvent>(IEventStreamStore store,
         return await write;
     }
 
+    /// <summary>Waits until the raised events are durable; throws when the store refused them (they are then dropped).</summary>
+    protected new async Task ConfirmEvents()
+    {
+        ThrowIfRefused();
+        await base.ConfirmEvents();
+        ThrowIfRefused();
+    }
+
+    protected override void RaiseEvent<TEventType>(TEventType @event)
+    {
+        ThrowIfRefused();
+        base.RaiseEvent(@event);
+    }
+
+    protected override void RaiseEvents<TEventType>(IEnumerable<TEventType> events)
+    {
+        ThrowIfRefused();
+        base.RaiseEvents(events);
+    }
+
+    protected override async Task<bool> RaiseConditionalEvent<TEventType>(TEventType @event)
+    {
+        ThrowIfRefused();
+        var written = await base.RaiseConditionalEvent(@event);
+        ThrowIfRefused();
+        return written;
+    }
+
+    protected override async Task<bool> RaiseConditionalEvents<TEventType>(IEnumerable<TEventType> events)
+    {
+        ThrowIfRefused();
+        var written = await base.RaiseConditionalEvents(events);
+        ThrowIfRefused();
+        return written;
+    }
+
+    private void ThrowIfRefused()
+    {
+        switch (_refused)
+        {
+            case null:
+                return;
+            case StoreUnavailableException unavailable:
+                throw new StoreUnavailableException(unavailable.Message);
+            default:
+                throw new EventRejectedException(_refused.Message);
+        }
+    }
+
+    private CancellationToken HostStopping =>
+        ServiceProvider.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? CancellationToken.None;
+
     /// <summary>The state a conditional write is appended to, and its position in the log: the confirmed state unless
     /// this activation has raised events it has not confirmed yet (the tentative state costs a copy, so only then).</summary>
     private (TState State, int Position) Current()
@@ -102,7 +173,20 @@ public abstract class EventSourcedGrain<TState, TEvent>(IEventStreamStore store,
 
     async Task<KeyValuePair<int, TState>> ICustomStorageInterface<TState, TEvent>.ReadStateFromStorage()
     {
-        var slice = await store.ReadAsync(Stream);
+        StreamSlice slice;
+        try
+        {
+            slice = await store.ReadAsync(Stream);
+        }
+        catch (Exception ex) when (_refused is not null || HostStopping.IsCancellationRequested)
+        {
+            // Orleans re-reads until it succeeds after a failed write; a refused activation (or one whose host is stopping
+            // while the store is down) is on its way out, so what it already holds ends that loop: it serves no further call.
+            Refuse(_refused ?? new StoreUnavailableException(
+                $"{this.GetGrainId()} could not read its stream {Stream} before the host stopped: {ex.GetBaseException().Message}."));
+            return new KeyValuePair<int, TState>(Version, State);
+        }
+
         var state = new TState();
         foreach (var recorded in slice.Events)
         {
@@ -115,13 +199,58 @@ public abstract class EventSourcedGrain<TState, TEvent>(IEventStreamStore store,
 
     async Task<bool> ICustomStorageInterface<TState, TEvent>.ApplyUpdatesToStorage(IReadOnlyList<TEvent> updates, int expectedVersion)
     {
-        var result = await store.AppendAsync(Stream, expectedVersion, _lastHash, updates);
-        if (result.Appended)
+        if (_refused is not null)
         {
-            _lastHash = result.LastHash;
+            return true; // dropped: see Refuse
         }
 
-        return result.Appended;
+        try
+        {
+            var result = await store.AppendAsync(Stream, expectedVersion, _lastHash, updates);
+            _transientFailures = 0;
+            if (result.Appended)
+            {
+                _lastHash = result.LastHash;
+            }
+
+            return result.Appended;
+        }
+        catch (Exception ex) when (StorageFailureClassifier.Of(ex) == StorageFailureKind.Transient)
+        {
+            var stopping = HostStopping;
+            if (!stopping.IsCancellationRequested)
+            {
+                _transientFailures++;
+                var delay = TimeSpan.FromMilliseconds(Math.Min(s_maxBackoff.TotalMilliseconds, 100 * Math.Pow(2, Math.Min(_transientFailures, 10))));
+                await Task.Delay(delay, stopping).ContinueWith(static _ => { }, TaskScheduler.Default);
+            }
+
+            if (!stopping.IsCancellationRequested)
+            {
+                throw; // Orleans re-reads the stream and tries again
+            }
+
+            return Refuse(new StoreUnavailableException(
+                $"{this.GetGrainId()} could not write its stream {Stream} before the host stopped: {ex.GetBaseException().Message}. Nothing of the call was recorded."));
+        }
+        catch (Exception ex) when (StorageFailureClassifier.Of(ex) == StorageFailureKind.Permanent)
+        {
+            return Refuse(ex as EventRejectedException ?? new EventRejectedException(
+                $"The event store refused the events of {this.GetGrainId()}: {ex.GetBaseException().Message}. Nothing was recorded."));
+        }
+    }
+
+    /// <summary>
+    /// Drops the tentative events: Orleans offers no way to take back raised events, and retries a failing write for
+    /// ever, so the write is reported done, every call waiting on it (or raising after it) fails with
+    /// <paramref name="why"/>, and the activation deactivates. Its in-memory state is then ahead of the stream, which no
+    /// call sees; were it to write again, the expected version would not match and the store would refuse it.
+    /// </summary>
+    private bool Refuse(Exception why)
+    {
+        _refused ??= why;
+        DeactivateOnIdle();
+        return true;
     }
 }
 

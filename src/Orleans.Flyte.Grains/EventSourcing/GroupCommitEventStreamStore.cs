@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Orleans.Flyte.Abstractions;
 using Orleans.Flyte.Domain.EventSourcing;
 
 namespace Orleans.Flyte.Grains.EventSourcing;
@@ -10,10 +11,22 @@ namespace Orleans.Flyte.Grains.EventSourcing;
 /// the next one. Each append still carries its own expected version; a batch whose transaction fails a version
 /// check is replayed one append at a time, so exactly the stale writers get a conflict and everyone else commits.
 /// With one commit per event the platform tops out near 1,000 events/s on two cores; grouping lifts that ceiling.
+/// <para>
+/// One bad append never fails or holds up the others: events the store cannot hold are refused before they join a
+/// batch, and a batch the database still rejects as data is replayed one append at a time, so only the bad one fails.
+/// A batch that fails because the database is unreachable fails every append in it (each grain retries with back-off),
+/// with one warning per interval however many batches fail.
+/// </para>
 /// </summary>
-public sealed class GroupCommitEventStreamStore(MartenEventStreamStore inner, ILogger<GroupCommitEventStreamStore> log)
+public sealed class GroupCommitEventStreamStore(MartenEventStreamStore inner, ILogger<GroupCommitEventStreamStore> log, TimeProvider clock)
     : IEventStreamStore, IHostedService, IAsyncDisposable
 {
+    /// <summary>How often an ongoing storage failure is logged (with a count of the failures folded into each line).</summary>
+    public static readonly TimeSpan WarningInterval = TimeSpan.FromSeconds(30);
+
+    private readonly ThrottledWarning _unavailable = new(log, clock, WarningInterval);
+    private readonly ThrottledWarning _rejected = new(log, clock, WarningInterval);
+
     private const int MaxBatch = 256;
     private const int Writers = 4;
 
@@ -30,6 +43,16 @@ public sealed class GroupCommitEventStreamStore(MartenEventStreamStore inner, IL
         if (events.Count == 0)
         {
             return Task.FromResult(new AppendResult(true, expectedVersion, previousHash));
+        }
+
+        try
+        {
+            inner.EnsureStorable(stream, events);
+        }
+        catch (EventRejectedException ex)
+        {
+            _rejected.Warn(ex, "The event store refused events it cannot hold");
+            return Task.FromException<AppendResult>(ex);
         }
 
         EnsureStarted();
@@ -121,22 +144,38 @@ public sealed class GroupCommitEventStreamStore(MartenEventStreamStore inner, IL
                 }
 
                 // Someone in the batch was stale: find out who, one at a time.
-                foreach (var request in batch)
-                {
-                    try
-                    {
-                        request.Completion.TrySetResult(await inner.AppendAsync(request.Stream, request.ExpectedVersion, request.PreviousHash, request.Events));
-                    }
-                    catch (Exception ex)
-                    {
-                        request.Completion.TrySetException(ex);
-                    }
-                }
+                await OneByOne(batch);
+            }
+            catch (StoreUnavailableException ex)
+            {
+                _unavailable.Warn(ex, $"A group commit of {batch.Count} appends failed: the event store is unavailable; each grain retries with back-off");
+                batch.ForEach(r => r.Completion.TrySetException(ex));
+            }
+            catch (Exception ex) when (batch.Count > 1)
+            {
+                // The database refused something in the batch as data: only that append may fail.
+                _rejected.Warn(ex, $"A group commit of {batch.Count} appends was refused; replaying them one at a time");
+                await OneByOne(batch);
             }
             catch (Exception ex)
             {
-                log.LogWarning(ex, "A group commit of {Count} appends failed; each caller retries", batch.Count);
+                _rejected.Warn(ex, "The event store refused an append");
                 batch.ForEach(r => r.Completion.TrySetException(ex));
+            }
+        }
+    }
+
+    private async Task OneByOne(List<PendingAppend> batch)
+    {
+        foreach (var request in batch)
+        {
+            try
+            {
+                request.Completion.TrySetResult(await inner.AppendAsync(request.Stream, request.ExpectedVersion, request.PreviousHash, request.Events));
+            }
+            catch (Exception ex)
+            {
+                request.Completion.TrySetException(ex);
             }
         }
     }

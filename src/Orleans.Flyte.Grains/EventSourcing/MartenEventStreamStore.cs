@@ -1,15 +1,21 @@
 using JasperFx.Events;
 using Marten;
+using Npgsql;
+using Orleans.Flyte.Abstractions;
 using Orleans.Flyte.Domain.EventSourcing;
 
 namespace Orleans.Flyte.Grains.EventSourcing;
 
 /// <summary>
 /// Marten-backed streams: one string-keyed stream per grain, conjoined tenancy per project/domain.
-/// The hash chain travels in event headers so the event bodies stay plain domain facts.
+/// The hash chain travels in event headers so the event bodies stay plain domain facts. Failures come out classified
+/// (<see cref="StorageFailureClassifier"/>): a version conflict is a false result, a permanent failure an
+/// <see cref="EventRejectedException"/>, a transient one a <see cref="StoreUnavailableException"/>.
 /// </summary>
 public sealed class MartenEventStreamStore(IDocumentStore store) : IEventStreamStore
 {
+    private readonly StorableEvents _storable = new(store);
+
     internal const string PreviousHashHeader = "prev_hash";
     internal const string HashHeader = "hash";
 
@@ -52,9 +58,14 @@ public sealed class MartenEventStreamStore(IDocumentStore store) : IEventStreamS
             return new AppendResult(true, expectedVersion, previousHash);
         }
 
+        EnsureStorable(stream, events);
         var request = new PendingAppend(stream, expectedVersion, previousHash, events);
         return await AppendBatchAsync([request], cancellationToken) ? request.Result! : AppendResult.Conflict(expectedVersion, previousHash);
     }
+
+    /// <summary>Refuses, before any I/O, events PostgreSQL could not hold.</summary>
+    /// <exception cref="EventRejectedException">One of <paramref name="events"/> cannot be stored.</exception>
+    public void EnsureStorable(StreamAddress stream, IReadOnlyList<DomainEvent> events) => _storable.EnsureStorable(stream, events);
 
     /// <summary>
     /// Appends to several streams in one transaction (group commit): all succeed, or none does. On false, some
@@ -89,17 +100,21 @@ public sealed class MartenEventStreamStore(IDocumentStore store) : IEventStreamS
             await session.SaveChangesAsync(cancellationToken);
             return true;
         }
-        catch (Exception ex) when (IsVersionConflict(ex))
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            return false;
+            switch (StorageFailureClassifier.Of(ex))
+            {
+                case StorageFailureKind.Conflict:
+                    return false;
+                case StorageFailureKind.Transient:
+                    throw new StoreUnavailableException($"The event store is unavailable: {ex.GetBaseException().Message}", ex);
+                default:
+                    var state = ex.GetBaseException() is PostgresException pg ? $" (SQLSTATE {pg.SqlState})" : string.Empty;
+                    throw new EventRejectedException(
+                        $"The event store refused to record {string.Join(", ", batch.Select(r => r.Stream))}{state}: {ex.GetBaseException().Message}", ex);
+            }
         }
     }
-
-    private static bool IsVersionConflict(Exception ex) => ex
-        is EventStreamUnexpectedMaxEventIdException
-        or Marten.Exceptions.ExistingStreamIdCollisionException
-        or JasperFx.Events.ExistingStreamIdCollisionException
-        or JasperFx.ConcurrencyException;
 
     private static string HeaderText(IEvent e, string name) =>
         e.Headers is not null && e.Headers.TryGetValue(name, out var value) && value is not null

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
+using Orleans.Flyte.Abstractions;
 using Orleans.Flyte.Abstractions.Gpus;
 using Orleans.Flyte.Domain.EventSourcing;
 using Orleans.Flyte.Domain.Gpus;
@@ -17,6 +18,12 @@ namespace Orleans.Flyte.Grains.Gpus;
 /// Reentrant, so concurrent calls share writes: every decision is made synchronously on the tentative state (what
 /// is durable plus what other calls have raised but not yet written) and only the wait for durability interleaves.
 /// Events raised while a write is in flight go out together in the next one, instead of one write per call.
+/// </para>
+/// <para>
+/// Every event is a decision on state (queue this request, grant these units, release that lease), so every event is
+/// conditional: it is written only if nothing else reached the stream since the state it was decided on. A second
+/// activation of the allocator (a split brain, or two clusters on one database) therefore cannot make this one grant a
+/// unit it already granted: the lost write is dropped, the stream re-read and the decision taken again.
 /// </para>
 /// </summary>
 [Reentrant]
@@ -64,56 +71,32 @@ public sealed class GpuAllocatorGrain(
             throw new ArgumentException($"A GPU request needs at least one unit, not {request.Count}.", nameof(request));
         }
 
-        if (!Now.Waiting.ContainsKey(request.RequestId) && !Now.Leases.ContainsKey(request.RequestId) && !Now.Ended.ContainsKey(request.RequestId))
-        {
-            RaiseEvent(Stamp(new GpuRequestQueued(request)));
-            await Decide(except: request.RequestId);
-        }
-
+        await DecideAndGrant(
+            state => state.Waiting.ContainsKey(request.RequestId) || state.Leases.ContainsKey(request.RequestId) || state.Ended.ContainsKey(request.RequestId)
+                ? []
+                : [new GpuRequestQueued(request)],
+            except: request.RequestId);
         return Status(Now, request.RequestId);
     }
 
-    public async Task Release(string requestId, string reason)
-    {
-        if (Now.Leases.ContainsKey(requestId))
-        {
-            RaiseEvent(Stamp(new GpuLeaseReleased(requestId, reason)));
-        }
-        else if (Now.Waiting.ContainsKey(requestId))
-        {
-            RaiseEvent(Stamp(new GpuRequestCancelled(requestId, reason)));
-        }
-        else
-        {
-            return;
-        }
-
-        await Decide();
-    }
+    public Task Release(string requestId, string reason) =>
+        DecideAndGrant(state => state.Leases.ContainsKey(requestId) ? [new GpuLeaseReleased(requestId, reason)]
+            : state.Waiting.ContainsKey(requestId) ? [new GpuRequestCancelled(requestId, reason)]
+            : []);
 
     public Task<GpuLeaseStatus> GetStatus(string requestId) => Task.FromResult(Status(State, requestId));
 
     public async Task NodeChanged(GpuNodeSnapshot node)
     {
-        if (Now.Nodes.TryGetValue(node.Node, out var known)
-            && known.Condition == node.Condition && known.Reason == node.Reason && known.Inventory.Equivalent(node.Inventory))
-        {
-            return;
-        }
-
-        RaiseEvent(Stamp(new GpuNodeObserved(node)));
-        await Decide();
+        await DecideAndGrant(state => state.Nodes.TryGetValue(node.Node, out var known)
+            && known.Condition == node.Condition && known.Reason == node.Reason && known.Inventory.Equivalent(node.Inventory)
+                ? []
+                : [new GpuNodeObserved(node)]);
     }
 
     public async Task SetQuota(string project, string domain, string resource, int? limit, string? reason)
     {
-        if (Now.Quota(project, domain, resource) == limit)
-        {
-            return;
-        }
-
-        RaiseEvent(Stamp(new GpuQuotaChanged(project, domain, resource, limit), reason));
-        await Decide();
+        await DecideAndGrant(state => state.Quota(project, domain, resource) == limit ? [] : [new GpuQuotaChanged(project, domain, resource, limit)], reason: reason);
     }
 
     public Task<IReadOnlyList<string?>> Check(IReadOnlyList<GpuShape> shapes) =>
@@ -134,28 +117,32 @@ public sealed class GpuAllocatorGrain(
         }
 
         var ended = 0;
-        foreach (var (request, why) in gone)
+        await DecideAndGrant(state =>
         {
-            var reason = $"reconciled: {why}";
-            if (Now.Leases.ContainsKey(request.RequestId))
+            var events = new List<GpuAllocatorEvent>();
+            foreach (var (request, why) in gone)
             {
-                RaiseEvent(Stamp(new GpuLeaseReleased(request.RequestId, reason)));
-                ended++;
+                var reason = $"reconciled: {why}";
+                if (state.Leases.ContainsKey(request.RequestId))
+                {
+                    events.Add(new GpuLeaseReleased(request.RequestId, reason));
+                }
+                else if (state.Waiting.ContainsKey(request.RequestId))
+                {
+                    events.Add(new GpuRequestCancelled(request.RequestId, reason));
+                }
             }
-            else if (Now.Waiting.ContainsKey(request.RequestId))
-            {
-                RaiseEvent(Stamp(new GpuRequestCancelled(request.RequestId, reason)));
-                ended++;
-            }
-        }
+
+            ended = events.Count;
+            return events;
+        });
 
         if (ended > 0)
         {
             log.LogWarning("GPU reconciliation ended {Count} leases or requests whose attempts were over or gone", ended);
         }
 
-        // Also a plain pass: ageing may have changed the order, a reservation may have become due.
-        await Decide();
+        // A plain pass (DecideAndGrant above also granted): ageing may have changed the order, a reservation may have become due.
         return ended;
     }
 
@@ -171,27 +158,44 @@ public sealed class GpuAllocatorGrain(
         }
     }
 
-    /// <summary>Grants what fits now, in one write with whatever this turn already raised, then tells the grantees.</summary>
-    private async Task Decide(string? except = null)
+    /// <summary>
+    /// Records what <paramref name="decide"/> says on the tentative state, then grants what fits now, all conditionally in
+    /// one write with whatever other calls raised meanwhile, then tells the grantees. When another writer reached the
+    /// stream first, Orleans drops the conditional events and re-reads; the whole decision is taken again on what the
+    /// stream now holds, at most <see cref="ConditionalRecording.MaxAttempts"/> times.
+    /// </summary>
+    private async Task DecideAndGrant(Func<GpuAllocatorState, IReadOnlyList<GpuAllocatorEvent>> decide, string? except = null, string? reason = null)
     {
-        // Until nothing more fits: a pass decides reservations from the state it starts with, and a grant can change
-        // which request is the one to reserve for, so one more pass may place what the last one held back.
-        var granted = new List<GpuLeaseRequest>();
-        var now = Clock.GetUtcNow();
-        while (GpuScheduler.Schedule(Now, _policy, now) is { Count: > 0 } placements)
+        for (var attempt = 0; attempt < ConditionalRecording.MaxAttempts; attempt++)
         {
-            foreach (var placement in placements)
+            var writes = new List<Task<bool>>();
+            if (decide(Now) is { Count: > 0 } events)
             {
-                granted.Add(Now.Waiting[placement.RequestId].Request);
-                RaiseEvent(Stamp(new GpuLeaseGranted(placement.RequestId, placement.Node, placement.UnitIds, placement.ResourceName)));
+                writes.Add(RaiseConditionalEvents([.. events.Select(e => Stamp(e, reason))]));
+            }
+
+            // Until nothing more fits: a pass decides reservations from the state it starts with, and a grant can change
+            // which request is the one to reserve for, so one more pass may place what the last one held back.
+            var granted = new List<GpuLeaseRequest>();
+            var now = Clock.GetUtcNow();
+            while (GpuScheduler.Schedule(Now, _policy, now) is { Count: > 0 } placements)
+            {
+                granted.AddRange(placements.Select(p => Now.Waiting[p.RequestId].Request));
+                writes.Add(RaiseConditionalEvents([.. placements.Select(p => Stamp(new GpuLeaseGranted(p.RequestId, p.Node, p.UnitIds, p.ResourceName)))]));
+            }
+
+            if ((await Task.WhenAll(writes)).All(written => written))
+            {
+                foreach (var request in granted.Where(r => r.RequestId != except))
+                {
+                    grants.Granted(GrainFactory, request);
+                }
+
+                return;
             }
         }
 
-        await ConfirmEvents();
-        foreach (var request in granted.Where(r => r.RequestId != except))
-        {
-            grants.Granted(GrainFactory, request);
-        }
+        throw new StreamContentionException(this.GetGrainId().ToString(), Stream.ToString(), ConditionalRecording.MaxAttempts);
     }
 
     private GpuLeaseStatus Status(GpuAllocatorState state, string requestId)

@@ -34,6 +34,7 @@ public static class EventStoreRegistration
             .ApplyAllDatabaseChangesOnStartup();
         services.AddSingleton<MartenEventStreamStore>();
         services.AddSingleton<GroupCommitEventStreamStore>();
+        services.AddSingleton<IStorageFailures>(StorageFailureClassifier.Instance);
         services.AddSingleton<IEventStreamStore>(sp => sp.GetRequiredService<GroupCommitEventStreamStore>());
         services.AddHostedService(sp => sp.GetRequiredService<GroupCommitEventStreamStore>());
         services.TryAddSingleton(TimeProvider.System);
