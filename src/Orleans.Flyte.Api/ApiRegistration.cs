@@ -5,7 +5,10 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 using Orleans.Flyte.Abstractions;
+using Orleans.Flyte.Api.Auth;
+using Orleans.Flyte.Api.Identity;
 using Orleans.Flyte.Api.Health;
 using Orleans.Flyte.Api.Http;
 using Orleans.Flyte.Api.Executions;
@@ -39,6 +42,7 @@ public static class ApiRegistration
             // Responses are JSON for API clients, never inlined into HTML: keep "×" and accented names readable in curl.
             o.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
         });
+        services.AddOrleansFlyteAuth();
         services.AddSingleton<Metrics.GpuCapacityMetrics>();
         // The event store registers its own readiness check (AddOrleansFlyteEventStore) with the same tag.
         services.AddHealthChecks().AddCheck<SiloReadinessCheck>("silo", tags: [HealthTags.Ready]);
@@ -50,20 +54,34 @@ public static class ApiRegistration
         // Unhandled exceptions and bare status codes (404 for unknown routes, 405, malformed JSON bodies) become problem details too.
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseOrleansFlyteAuthentication();
         app.UseMiddleware<CallerContextMiddleware>();
+        app.UseMiddleware<AccessControlMiddleware>();
 
-        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains(HealthTags.Ready), ResponseWriter = WriteHealth });
-        app.MapOpenApi();
-        app.MapMetrics("/metrics", app.Services.GetRequiredService<Metrics.GpuCapacityMetrics>().Registry);
-        app.MapScalarApiReference("/docs", o => o.WithTitle("Orleans.Flyte API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
-        app.MapGet("/", () => TypedResults.Redirect("/docs")).ExcludeFromDescription();
+        // Open: probes, the API's description and the reference page. Everything else declares a permission.
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains(HealthTags.Ready), ResponseWriter = WriteHealth }).AllowAnonymous();
+        app.MapOpenApi().AllowAnonymous();
+        var metrics = app.MapMetrics("/metrics", app.Services.GetRequiredService<Metrics.GpuCapacityMetrics>().Registry);
+        if (app.Services.GetRequiredService<IOptions<AuthOptions>>().Value.MetricsRequireToken)
+        {
+            metrics.Requires(Domain.Identity.Permission.Read);
+        }
+        else
+        {
+            metrics.AllowAnonymous();
+        }
+
+        app.MapScalarApiReference("/docs", o => o.WithTitle("Orleans.Flyte API").WithOpenApiRoutePattern("/openapi/{documentName}.json")).AllowAnonymous();
+        app.MapGet("/", () => TypedResults.Redirect("/docs")).ExcludeFromDescription().AllowAnonymous();
 
         app.MapProjectsApi();
         app.MapDefinitionsApi();
         app.MapExecutionsApi();
         app.MapGpusApi();
         app.MapLaunchPlansApi();
+        app.MapTokensApi();
+        app.MapRoleBindingsApi();
         return app;
     }
 
