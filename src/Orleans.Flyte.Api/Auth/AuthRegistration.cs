@@ -62,6 +62,18 @@ public static class AuthRegistration
         }
 
         app.UseAuthentication();
+
+        // ASP.NET keeps only successful results on the request; the limiter needs to know about failures.
+        app.Use(async (context, next) =>
+        {
+            if (context.User.Identity?.IsAuthenticated != true && context.Request.Headers.Authorization.Count > 0
+                && (await context.AuthenticateAsync()).Failure is { } failure)
+            {
+                context.Features.Set(new FailedAuthentication(failure));
+            }
+
+            await next(context);
+        });
         app.UseRateLimiter();
         return app;
     }
@@ -75,7 +87,7 @@ public static class AuthRegistration
     /// <summary>Only requests whose token failed count, per client address: a valid caller is never limited here.</summary>
     private static RateLimitPartition<string> FailedAuthenticationPartition(HttpContext context)
     {
-        if (context.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult is not { Failure: not null })
+        if (context.Features.Get<FailedAuthentication>() is null)
         {
             return RateLimitPartition.GetNoLimiter(string.Empty);
         }
@@ -85,6 +97,9 @@ public static class AuthRegistration
             "failed:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown"),
             _ => new FixedWindowRateLimiterOptions { PermitLimit = limit, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 });
     }
+
+    /// <summary>Marks a request whose bearer token was refused (the reason is the scheme's).</summary>
+    private sealed record FailedAuthentication(Exception Reason);
 
     private static void ConfigureOidc(JwtBearerOptions jwt, OidcOptions oidc)
     {
