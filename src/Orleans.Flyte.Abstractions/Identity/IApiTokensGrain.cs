@@ -29,39 +29,3 @@ public interface IApiTokensGrain : IGrainWithStringKey
     [ReadOnly, Alias("NameTaken")]
     Task<bool> NameTaken(string name);
 }
-
-[GenerateSerializer, Immutable, Alias("flyte.NewApiToken")]
-public sealed record NewApiToken(
-    [property: Id(0)] string Id,
-    [property: Id(1)] string Name,
-    [property: Id(2)] string Owner,
-    [property: Id(3)] DateTimeOffset? ExpiresAt,
-    [property: Id(4)] string SecretHash);
-
-/// <summary>A token as listings show it: everything but its secret and the secret's hash.</summary>
-/// <param name="Principal">The name its requests act as and events record: <c>token:NAME</c>.</param>
-[GenerateSerializer, Immutable, Alias("flyte.ApiTokenView")]
-public sealed record ApiTokenView(
-    [property: Id(0)] string Id,
-    [property: Id(1)] string Name,
-    [property: Id(2)] string Principal,
-    [property: Id(3)] string Owner,
-    [property: Id(4)] DateTimeOffset CreatedAt,
-    [property: Id(5)] string CreatedBy,
-    [property: Id(6)] DateTimeOffset? ExpiresAt,
-    [property: Id(7)] DateTimeOffset? LastUsedAt,
-    [property: Id(8)] DateTimeOffset? RevokedAt,
-    [property: Id(9)] string? RevokedBy);
-
-public enum ApiTokenStatus
-{
-    Valid,
-
-    /// <summary>No token has this id, or the secret does not match: the caller learns nothing more.</summary>
-    Unknown,
-    Expired,
-    Revoked,
-}
-
-[GenerateSerializer, Immutable, Alias("flyte.ApiTokenCheck")]
-public sealed record ApiTokenCheck([property: Id(0)] ApiTokenStatus Status, [property: Id(1)] ApiTokenView? Token);

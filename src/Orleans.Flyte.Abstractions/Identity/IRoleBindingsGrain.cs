@@ -26,6 +26,3 @@ public interface IRoleBindingsGrain : IGrainWithStringKey
     [Alias("Revoke")]
     Task<bool> Revoke(string principal, string role, AccessScope scope, string? reason);
 }
-
-[GenerateSerializer, Immutable, Alias("flyte.RoleGrant")]
-public sealed record RoleGrant([property: Id(0)] bool Created, [property: Id(1)] RoleBinding Binding);
