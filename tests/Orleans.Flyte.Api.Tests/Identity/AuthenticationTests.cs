@@ -62,7 +62,7 @@ public sealed class ApiTokenTests : IAsyncLifetime
 
         var listed = await _admin.GetStringAsync(new Uri("/api/v1/tokens", UriKind.Relative));
         listed.Should().Contain("ci-deploy").And.Contain("lastUsedAt").And.NotContain(token[21..], "the secret is shown once").And.NotContain("secretHash");
-        var stored = await StoredEventsText("tokens/cluster");
+        var stored = string.Join(' ', (await StoredEvents("tokens/cluster")).Select(e => e.Data.ToJsonString()));
         stored.Should().Contain(Sha256Hex(token[21..]), "only the secret's SHA-256 is stored").And.NotContain(token[21..]);
 
         (await _admin.DeleteAsync(new Uri($"/api/v1/tokens/{id}", UriKind.Relative))).StatusCode.Should().Be(HttpStatusCode.OK);
@@ -103,7 +103,15 @@ public sealed class ApiTokenTests : IAsyncLifetime
         (await _admin.DeleteAsync(new Uri("/api/v1/projects/payments/role-bindings?principal=group:risk-analysts&role=viewer&reason=review%20over", UriKind.Relative)))
             .StatusCode.Should().Be(HttpStatusCode.NoContent);
 
-        var events = await StoredEvents("access/cluster");
+        var events = (await StoredEvents("access/cluster")).Select(e => new
+        {
+            type = e.Type,
+            principal = e.Data["principal"]?.GetValue<string>(),
+            role = e.Data["role"]?.GetValue<string>(),
+            project = e.Data["project"]?.GetValue<string>(),
+            by = e.Data["meta"]!["principal"]!.GetValue<string>(),
+            reason = e.Data["meta"]!["reason"]?.GetValue<string>(),
+        }).ToList();
         events.Should().ContainEquivalentOf(new
         {
             type = "role_granted",
@@ -141,35 +149,18 @@ public sealed class ApiTokenTests : IAsyncLifetime
         return await client.GetAsync(new Uri("/api/v1/projects", UriKind.Relative));
     }
 
-    private async Task<string> StoredEventsText(string stream)
-    {
-        await using var connection = new Npgsql.NpgsqlConnection(_database.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new Npgsql.NpgsqlCommand("select coalesce(string_agg(data::text, ' '), '') from flyte.mt_events where stream_id = @s", connection);
-        command.Parameters.AddWithValue("s", stream);
-        return (string)(await command.ExecuteScalarAsync())!;
-    }
-
-    private async Task<List<object>> StoredEvents(string stream)
+    /// <summary>The type and body of each stored event of <paramref name="stream"/>, in order.</summary>
+    private async Task<List<(string Type, JsonObject Data)>> StoredEvents(string stream)
     {
         await using var connection = new Npgsql.NpgsqlConnection(_database.ConnectionString);
         await connection.OpenAsync();
         await using var command = new Npgsql.NpgsqlCommand("select type, data::text from flyte.mt_events where stream_id = @s order by seq_id", connection);
         command.Parameters.AddWithValue("s", stream);
-        var events = new List<object>();
+        var events = new List<(string, JsonObject)>();
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())
         {
-            var data = JsonNode.Parse(reader.GetString(1), new JsonNodeOptions { PropertyNameCaseInsensitive = true })!.AsObject();
-            events.Add(new
-            {
-                type = reader.GetString(0),
-                principal = data["principal"]?.GetValue<string>(),
-                role = data["role"]?.GetValue<string>(),
-                project = data["project"]?.GetValue<string>(),
-                by = data["meta"]!["principal"]!.GetValue<string>(),
-                reason = data["meta"]!["reason"]?.GetValue<string>(),
-            });
+            events.Add((reader.GetString(0), JsonNode.Parse(reader.GetString(1), new JsonNodeOptions { PropertyNameCaseInsensitive = true })!.AsObject()));
         }
 
         return events;
