@@ -41,9 +41,9 @@ public static class GpusApi
         return routes;
     }
 
-    public static async Task<Ok<GpuCapacity>> GetCapacity(IClusterClient grains, string? resource)
+    public static async Task<Ok<GpuCapacity>> GetCapacity(IClusterClient grains, HttpContext http, string? resource)
     {
-        var capacity = await Allocator(grains).GetCapacity();
+        var capacity = CapacityVisibility.For(http.CallerAccess(), await Allocator(grains).GetCapacity());
         if (resource is null)
         {
             return TypedResults.Ok(capacity);
