@@ -48,7 +48,7 @@ public static class AuthRegistration
             };
         });
 
-        services.Configure<OpenApiOptions>("v1", o => o.AddDocumentTransformer<BearerSecuritySchemeTransformer>());
+        services.Configure<OpenApiOptions>("v1", o => o.AddDocumentTransformer<BearerSecuritySchemeTransformer>().AddOperationTransformer<AccessResponsesTransformer>());
         services.AddHealthChecks().AddCheck<AuthenticationModeCheck>("authentication", tags: [HealthTags.Ready]);
         return services;
     }

@@ -28,3 +28,20 @@ internal sealed class BearerSecuritySchemeTransformer : IOpenApiDocumentTransfor
         return Task.CompletedTask;
     }
 }
+
+/// <summary>Every operation may answer 401 (no, an invalid or an expired token); those with a permission rule also 403.</summary>
+internal sealed class AccessResponsesTransformer : IOpenApiOperationTransformer
+{
+    public Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        operation.Responses ??= [];
+        operation.Responses.TryAdd("401", new OpenApiResponse { Description = "No bearer token, or one that is invalid, expired or revoked (problem details; WWW-Authenticate: Bearer)." });
+        var rule = context.Description.ActionDescriptor.EndpointMetadata.OfType<AccessRule>().LastOrDefault();
+        if (rule is not { SignedIn: true })
+        {
+            operation.Responses.TryAdd("403", new OpenApiResponse { Description = "The caller lacks the permission on the scope (problem details naming both)." });
+        }
+
+        return Task.CompletedTask;
+    }
+}

@@ -92,6 +92,9 @@ public sealed class AuthenticationSettingsTests : IAsyncLifetime
 
         document["components"]!["securitySchemes"]!["bearer"]!["scheme"]!.GetValue<string>().Should().Be("bearer");
         document["security"]!.AsArray().Should().ContainSingle().Which!.AsObject().ContainsKey("bearer").Should().BeTrue();
+        var createExecution = document["paths"]!["/api/v1/projects/{project}/domains/{domain}/executions"]!["post"]!["responses"]!.AsObject();
+        createExecution.Select(r => r.Key).Should().Contain(["401", "403"]);
+        document["paths"]!["/api/v1/projects"]!["get"]!["responses"]!.AsObject().Select(r => r.Key).Should().Contain("401").And.NotContain("403", "any signed-in caller may list; the list is filtered");
     }
 
     private static async Task<HttpResponseMessage> Get(FlyteApiFactory platform, string bearer)
