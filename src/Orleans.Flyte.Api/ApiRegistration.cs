@@ -6,7 +6,10 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 using Orleans.Flyte.Abstractions;
+using Orleans.Flyte.Api.Auth;
+using Orleans.Flyte.Api.Identity;
 using Orleans.Flyte.Api.Health;
 using Orleans.Flyte.Api.Http;
 using Orleans.Flyte.Api.Executions;
@@ -48,6 +51,7 @@ public static class ApiRegistration
             o.SerializerOptions.TypeInfoResolver = (o.SerializerOptions.TypeInfoResolver ?? new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver())
                 .WithAddedModifier(JsonViews.DropTupleSequences);
         });
+        services.AddOrleansFlyteAuth();
         services.AddSingleton<Metrics.GpuCapacityMetrics>();
         // The event store registers its own readiness check (AddOrleansFlyteEventStore) with the same tag.
         services.AddHealthChecks().AddCheck<SiloReadinessCheck>("silo", tags: [HealthTags.Ready]);
@@ -59,15 +63,27 @@ public static class ApiRegistration
         // Unhandled exceptions and bare status codes (404 for unknown routes, 405, malformed JSON bodies) become problem details too.
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseOrleansFlyteAuthentication();
         app.UseMiddleware<RequestTextGuard>();
         app.UseMiddleware<CallerContextMiddleware>();
+        app.UseMiddleware<AccessControlMiddleware>();
 
-        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains(HealthTags.Ready), ResponseWriter = WriteHealth });
-        app.MapOpenApi();
-        app.MapMetrics("/metrics", app.Services.GetRequiredService<Metrics.GpuCapacityMetrics>().Registry);
-        app.MapScalarApiReference("/docs", o => o.WithTitle("Orleans.Flyte API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
-        app.MapGet("/", () => TypedResults.Redirect("/docs")).ExcludeFromDescription();
+        // Open: probes, the API's description and the reference page. Everything else declares a permission.
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains(HealthTags.Ready), ResponseWriter = WriteHealth }).AllowAnonymous();
+        app.MapOpenApi().AllowAnonymous();
+        var metrics = app.MapMetrics("/metrics", app.Services.GetRequiredService<Metrics.GpuCapacityMetrics>().Registry);
+        if (app.Services.GetRequiredService<IOptions<AuthOptions>>().Value.MetricsRequireToken)
+        {
+            metrics.Requires(Domain.Identity.Permission.Read);
+        }
+        else
+        {
+            metrics.AllowAnonymous();
+        }
+
+        app.MapScalarApiReference("/docs", o => o.WithTitle("Orleans.Flyte API").WithOpenApiRoutePattern("/openapi/{documentName}.json")).AllowAnonymous();
+        app.MapGet("/", () => TypedResults.Redirect("/docs")).ExcludeFromDescription().AllowAnonymous();
 
         // Every API call waits for the grains at most Flyte:RequestTimeout, then answers 503 with Retry-After.
         var api = app.MapGroup(string.Empty).AddEndpointFilter<RequestDeadlineFilter>();
@@ -76,6 +92,8 @@ public static class ApiRegistration
         api.MapExecutionsApi();
         api.MapGpusApi();
         api.MapLaunchPlansApi();
+        api.MapTokensApi();
+        api.MapRoleBindingsApi();
         return app;
     }
 

@@ -23,7 +23,7 @@ public sealed class RegistryApiTests : ApiTestBase
         response.Headers.Location!.ToString().Should().Be($"{Tasks}/train-model/versions/v3");
         var body = await Json(response);
         body["name"]!.GetValue<string>().Should().Be("train-model");
-        body["registeredBy"]!.GetValue<string>().Should().Be("anonymous");
+        body["registeredBy"]!.GetValue<string>().Should().Be("token:bootstrap-admin", "the factory's client sends the bootstrap token");
         body["spec"]!["resources"]!["gpu"]!["profile"]!.GetValue<string>().Should().Be("mig-5g.40gb");
 
         var fetched = await Get($"{Tasks}/train-model/versions/v3");

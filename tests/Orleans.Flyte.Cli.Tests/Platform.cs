@@ -1,9 +1,6 @@
 using System.Net.Http.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Flyte.Testing;
 
@@ -16,14 +13,8 @@ namespace Orleans.Flyte.Cli.Tests;
 /// </summary>
 public sealed class Platform : IAsyncLifetime
 {
-    /// <summary>
-    /// Projects whose name starts with this answer only to <see cref="Token"/>: authentication is being added to the
-    /// API in parallel, and this stands in for it at the edge, with the same answers (401 without a token, 403 with a
-    /// token that may not do it), so the CLI's handling is tested against real HTTP.
-    /// </summary>
-    public const string GuardedPrefix = "guarded";
-
-    public const string Token = "s3cret-t0ken-value";
+    /// <summary>The platform's bootstrap cluster-admin token: every test's CLI sends it unless the test says otherwise.</summary>
+    public string Token { get; private set; } = string.Empty;
 
     private TestDatabase? _database;
     // A property, not a field: the factory is disposed in DisposeAsync, which xunit calls for the collection.
@@ -36,12 +27,14 @@ public sealed class Platform : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _database = await TestDatabase.CreateAsync("cli");
-        Factory = new FlyteApiFactory(_database.ConnectionString, testServices: services => services.AddSingleton<IStartupFilter, TokenGate>());
+        Factory = new FlyteApiFactory(_database.ConnectionString);
         Factory.UseKestrel(0);
         Factory.StartServer();
         var addresses = Factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         Url = addresses.First().Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("localhost", "127.0.0.1", StringComparison.Ordinal);
+        Token = Factory.AdminToken;
         Http = new HttpClient { BaseAddress = new Uri(Url) };
+        Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Token);
         (await Http.GetAsync(new Uri("/readyz", UriKind.Relative))).EnsureSuccessStatusCode();
     }
 
@@ -61,44 +54,7 @@ public sealed class Platform : IAsyncLifetime
 
     public async Task CreateProject(string name)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/projects") { Content = JsonContent.Create(new { name }) };
-        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Token);
-        (await Http.SendAsync(request)).EnsureSuccessStatusCode();
-    }
-
-    private sealed class TokenGate : IStartupFilter
-    {
-        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
-        {
-            app.Use(async (context, proceed) =>
-            {
-                if (context.Request.Path.StartsWithSegments($"/api/v1/projects/{GuardedPrefix}", StringComparison.Ordinal)
-                    || context.Request.Path.Value?.Contains($"/projects/{GuardedPrefix}", StringComparison.Ordinal) == true)
-                {
-                    var header = context.Request.Headers.Authorization.ToString();
-                    if (header.Length == 0)
-                    {
-                        await Problem(context, StatusCodes.Status401Unauthorized, "Unauthorized", "A bearer token is required.");
-                        return;
-                    }
-
-                    if (header != $"Bearer {Token}")
-                    {
-                        await Problem(context, StatusCodes.Status403Forbidden, "Forbidden", "The caller may not act in this project.");
-                        return;
-                    }
-                }
-
-                await proceed(context);
-            });
-            next(app);
-        };
-
-        private static Task Problem(HttpContext context, int status, string title, string detail)
-        {
-            context.Response.StatusCode = status;
-            return context.Response.WriteAsJsonAsync(new { title, status, detail }, (System.Text.Json.JsonSerializerOptions?)null, "application/problem+json");
-        }
+        (await Http.PostAsJsonAsync("/api/v1/projects", new { name })).EnsureSuccessStatusCode();
     }
 }
 
@@ -120,6 +76,7 @@ public abstract class PlatformTest : IAsyncLifetime
         Cli.Environment["ORLEANS_FLYTE_URL"] = platform.Url;
         Cli.Environment["ORLEANS_FLYTE_PROJECT"] = project;
         Cli.Environment["ORLEANS_FLYTE_CONFIG"] = Path.Combine(Work, "config.yaml");
+        Cli.Environment["ORLEANS_FLYTE_TOKEN"] = platform.Token;
     }
 
     protected Platform Platform { get; }

@@ -1,10 +1,12 @@
+using System.Net.Http.Json;
+using System.Text.Json;
 using Orleans.Flyte.Testing;
 
 namespace Orleans.Flyte.Cli.Tests;
 
 /// <summary>Where the CLI sends requests and as whom: flag over environment over config file over default; the token.</summary>
 [Collection(SharedPlatform.Name)]
-public sealed class SettingsTests(Platform platform) : PlatformTest(platform, Platform.GuardedPrefix + "-settings")
+public sealed class SettingsTests(Platform platform) : PlatformTest(platform, "settings")
 {
     [Fact]
     public async Task A_flag_beats_the_environment_which_beats_the_config_file()
@@ -45,6 +47,7 @@ public sealed class SettingsTests(Platform platform) : PlatformTest(platform, Pl
     [Fact]
     public async Task The_token_is_sent_as_a_bearer_token_and_never_printed()
     {
+        Cli.Environment.Remove("ORLEANS_FLYTE_TOKEN");
         var set = await Cli.Run(TimeSpan.FromMinutes(1), Platform.Token + "\n", "config", "set", "token", "-");
         set.ExitCode.Should().Be(0, set.ToString());
         set.Stdout.Should().NotContain(Platform.Token);
@@ -65,6 +68,7 @@ public sealed class SettingsTests(Platform platform) : PlatformTest(platform, Pl
     [Fact]
     public async Task Without_a_token_a_401_says_how_to_set_one_and_exits_4()
     {
+        Cli.Environment.Remove("ORLEANS_FLYTE_TOKEN");
         var result = await Cli.Run("get", "workflows");
 
         result.ExitCode.Should().Be(4, result.ToString());
@@ -74,14 +78,19 @@ public sealed class SettingsTests(Platform platform) : PlatformTest(platform, Pl
     [Fact]
     public async Task A_token_that_may_not_act_is_a_403_that_names_where_the_token_came_from_without_printing_it()
     {
-        Cli.Environment["ORLEANS_FLYTE_TOKEN"] = "another-token-42";
+        // A real token of its own that no role binding names.
+        var created = await Platform.Http.PostAsJsonAsync("/api/v1/tokens", new { name = "settings-nobody" });
+        created.StatusCode.Should().Be(System.Net.HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
+        var token = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
+        Cli.Environment["ORLEANS_FLYTE_TOKEN"] = token;
 
         var result = await Cli.Run("get", "workflows");
 
         result.ExitCode.Should().Be(4, result.ToString());
-        result.Stderr.Should().Be("error: the token from environment variable ORLEANS_FLYTE_TOKEN is not allowed to do this (The caller may not act in this project): " +
+        result.Stderr.Should().Be("error: the token from environment variable ORLEANS_FLYTE_TOKEN is not allowed to do this " +
+            $"(token:settings-nobody lacks the permission 'read' on project {Project}, domain development): " +
             "ask for a role that allows it, or use another token (--token, ORLEANS_FLYTE_TOKEN, or 'orleans-flyte config set token TOKEN').\n");
-        result.Stderr.Should().NotContain("another-token-42");
+        result.Stderr.Should().NotContain(token);
     }
 
     [Fact]

@@ -102,6 +102,21 @@ public sealed class ManifestTests
     }
 
     [Fact]
+    public void The_silo_takes_its_OIDC_settings_from_a_ConfigMap_and_a_Secret()
+    {
+        var silo = s_documents.First(d => Text(d.Doc, "kind") == "Deployment" && Text(d.Doc, "metadata", "name") == "orleans-flyte-silo").Doc;
+        var container = (YamlMappingNode)Seq(silo, "spec", "template", "spec", "containers").Single();
+        var sources = Seq(container, "envFrom").Cast<YamlMappingNode>()
+            .Select(e => Text(e, "configMapRef", "name") is { } map ? $"ConfigMap/{map}" : $"Secret/{Text(e, "secretRef", "name")}");
+        sources.Should().BeEquivalentTo("ConfigMap/orleans-flyte-oidc", "Secret/orleans-flyte-oidc");
+
+        var settings = s_documents.Where(d => Text(d.Doc, "metadata", "name") == "orleans-flyte-oidc")
+            .SelectMany(d => (Map(d.Doc, "data") ?? Map(d.Doc, "stringData"))!.Children.Keys.Select(k => ((YamlScalarNode)k).Value!)).ToList();
+        settings.Should().Contain(["Flyte__Auth__Oidc__Authority", "Flyte__Auth__Oidc__Audience", "Flyte__Auth__Oidc__SubjectClaim", "Flyte__Auth__Oidc__GroupsClaim"])
+            .And.OnlyContain(k => k.StartsWith("Flyte__Auth__", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Rbac_grants_exactly_what_the_runner_and_node_discovery_use()
     {
         var roles = s_documents.Where(d => Text(d.Doc, "kind") is "Role" or "ClusterRole")

@@ -6,7 +6,9 @@ using Microsoft.AspNetCore.Routing;
 using Orleans.Flyte.Abstractions.Catalogs;
 using Orleans.Flyte.Abstractions.Executions;
 using Orleans.Flyte.Abstractions.Submissions;
+using Orleans.Flyte.Api.Auth;
 using Orleans.Flyte.Api.Http;
+using Orleans.Flyte.Domain.Identity;
 using Orleans.Flyte.Domain.Executions;
 using Orleans.Flyte.Domain.Specs;
 
@@ -25,16 +27,16 @@ public static class ExecutionsApi
 
     public static IEndpointRouteBuilder MapExecutionsApi(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapDomainGroup("/executions").WithTags("Executions");
-        group.MapPost("/", CreateExecution).WithName(nameof(CreateExecution)).ProducesProblem(StatusCodes.Status409Conflict)
+        var group = routes.MapDomainGroup("/executions").WithTags("Executions").Requires(Permission.Read);
+        group.MapPost("/", CreateExecution).WithName(nameof(CreateExecution)).Requires(Permission.Submit).ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Submit a workflow execution. Returns 202 with the id once the submission is durable; an Idempotency-Key makes retries safe.");
         group.MapGet("/", ListExecutions).WithName(nameof(ListExecutions))
             .WithSummary("List executions, newest first, filtered by workflow, phase, launch plan (name or name@version), scheduled instant and creation time; cursor paging.");
         group.MapGet("/{id}", GetExecution).WithName(nameof(GetExecution)).WithSummary("An execution with its nodes, attempts, outputs and errors.");
-        group.MapPost("/{id}/abort", AbortExecution).WithName(nameof(AbortExecution)).WithSummary("Abort: stops every running node and kills its process.");
-        group.MapPost("/{id}/relaunch", RelaunchExecution).WithName(nameof(RelaunchExecution)).ProducesProblem(StatusCodes.Status409Conflict)
+        group.MapPost("/{id}/abort", AbortExecution).WithName(nameof(AbortExecution)).Requires(Permission.Submit).WithSummary("Abort: stops every running node and kills its process.");
+        group.MapPost("/{id}/relaunch", RelaunchExecution).WithName(nameof(RelaunchExecution)).Requires(Permission.Submit).ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("A new execution with the same inputs and the same pinned versions.");
-        group.MapPost("/{id}/recover", RecoverExecution).WithName(nameof(RecoverExecution)).ProducesProblem(StatusCodes.Status409Conflict)
+        group.MapPost("/{id}/recover", RecoverExecution).WithName(nameof(RecoverExecution)).Requires(Permission.Submit).ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("A new execution that reuses the outputs of the nodes that succeeded.");
         group.MapGet("/{id}/events", GetTimeline).WithName("GetExecutionEvents").WithSummary("Every event of the execution and its nodes, in order.");
         group.MapGet("/{id}/nodes/{node}/attempts/{attempt:int}/logs", GetLogs).WithName("GetAttemptLogs").WithSummary("Captured stdout and stderr of one attempt.");

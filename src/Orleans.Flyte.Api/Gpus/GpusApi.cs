@@ -3,7 +3,9 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Orleans.Flyte.Abstractions.Gpus;
+using Orleans.Flyte.Api.Auth;
 using Orleans.Flyte.Api.Http;
+using Orleans.Flyte.Domain.Identity;
 using Orleans.Flyte.Domain.Gpus;
 using Orleans.Flyte.Domain.Specs;
 
@@ -20,18 +22,18 @@ public static class GpusApi
 
     public static IEndpointRouteBuilder MapGpusApi(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/api/v1/capacity", GetCapacity).WithTags("GPUs").WithName(nameof(GetCapacity))
+        routes.MapGet("/api/v1/capacity", GetCapacity).WithTags("GPUs").WithName(nameof(GetCapacity)).RequiresSignIn()
             .WithSummary("Every GPU node, device and MIG slice, free or held and by whom; the waiting queue with positions and reasons; quotas.");
 
-        var nodes = routes.MapGroup("/api/v1/gpu-nodes").WithTags("GPUs").ProducesProblem(StatusCodes.Status404NotFound);
-        nodes.MapGet("/{node}", GetGpuNode).WithName(nameof(GetGpuNode)).WithSummary("One GPU node: inventory, condition, source.");
+        var nodes = routes.MapGroup("/api/v1/gpu-nodes").WithTags("GPUs").ProducesProblem(StatusCodes.Status404NotFound).Requires(Permission.ManageCluster);
+        nodes.MapGet("/{node}", GetGpuNode).WithName(nameof(GetGpuNode)).RequiresSignIn().WithSummary("One GPU node: inventory, condition, source.");
         nodes.MapPost("/{node}/cordon", CordonGpuNode).WithName(nameof(CordonGpuNode))
             .WithSummary("Nothing new is placed on the node (drain: true marks it for maintenance); running tasks keep their GPUs.");
         nodes.MapPost("/{node}/uncordon", UncordonGpuNode).WithName(nameof(UncordonGpuNode)).WithSummary("The node takes new work again.");
         nodes.MapDelete("/{node}", RemoveGpuNode).WithName(nameof(RemoveGpuNode))
             .WithSummary("Takes a node out of the inventory (e.g. one a former inventory source listed); leases held there run to their end.");
 
-        var quotas = routes.MapDomainGroup("/quotas").WithTags("GPUs");
+        var quotas = routes.MapDomainGroup("/quotas").WithTags("GPUs").Requires(Permission.Administer);
         quotas.MapPut("/{resource}", SetGpuQuota).WithName(nameof(SetGpuQuota))
             .WithSummary("The most units of a resource (gpu, or a MIG profile such as mig-3g.20gb) the project/domain may hold at once.");
         quotas.MapDelete("/{resource}", RemoveGpuQuota).WithName(nameof(RemoveGpuQuota))
@@ -39,9 +41,9 @@ public static class GpusApi
         return routes;
     }
 
-    public static async Task<Ok<GpuCapacity>> GetCapacity(IClusterClient grains, string? resource)
+    public static async Task<Ok<GpuCapacity>> GetCapacity(IClusterClient grains, HttpContext http, string? resource)
     {
-        var capacity = await Allocator(grains).GetCapacity();
+        var capacity = CapacityVisibility.For(http.CallerAccess(), await Allocator(grains).GetCapacity());
         if (resource is null)
         {
             return TypedResults.Ok(capacity);

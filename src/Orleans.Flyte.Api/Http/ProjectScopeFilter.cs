@@ -9,8 +9,8 @@ namespace Orleans.Flyte.Api.Http;
 /// <summary>
 /// The single place that decides what a request under <c>/projects/{project}</c> is about: an unknown domain or project
 /// is a 404 problem that says what exists, before the handler runs. Every route group with <c>{project}</c> in its
-/// pattern carries this filter (<see cref="ProjectScopes.MapProjectGroup"/>), and the authorization filter of issue 12
-/// goes right after it, reading the same <see cref="ProjectScope"/>.
+/// pattern carries this filter (<see cref="ProjectScopes.MapProjectGroup"/>). Authorization has decided before it runs
+/// (<see cref="Auth.AccessControlMiddleware"/>), so a caller without access cannot learn whether a project exists.
 /// </summary>
 public sealed class ProjectScopeFilter(IClusterClient grains, IOptions<FlyteOptions> options) : IEndpointFilter
 {

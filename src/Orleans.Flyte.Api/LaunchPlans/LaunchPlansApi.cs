@@ -10,7 +10,9 @@ using Orleans.Flyte.Abstractions.LaunchPlans;
 using Orleans.Flyte.Abstractions.Registry;
 using Orleans.Flyte.Abstractions.Submissions;
 using Orleans.Flyte.Api.Executions;
+using Orleans.Flyte.Api.Auth;
 using Orleans.Flyte.Api.Http;
+using Orleans.Flyte.Domain.Identity;
 using Orleans.Flyte.Domain.LaunchPlans;
 using Orleans.Flyte.Domain.Specs;
 
@@ -23,8 +25,8 @@ public static class LaunchPlansApi
 
     public static IEndpointRouteBuilder MapLaunchPlansApi(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapDomainGroup("/launchplans").WithTags("Launch plans");
-        group.MapPost("/", RegisterLaunchPlan).WithName(nameof(RegisterLaunchPlan))
+        var group = routes.MapDomainGroup("/launchplans").WithTags("Launch plans").Requires(Permission.Read);
+        group.MapPost("/", RegisterLaunchPlan).WithName(nameof(RegisterLaunchPlan)).Requires(Permission.Submit)
             .Accepts<JsonObject>("application/yaml", "application/json")
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .WithSummary("Register a launch plan version (YAML or JSON), inactive. Same version and content: 200; new: 201; same version, other content: 409.");
@@ -33,21 +35,21 @@ public static class LaunchPlansApi
         group.MapGet("/{name}", GetLaunchPlan).WithName(nameof(GetLaunchPlan))
             .WithSummary("A launch plan: its versions and their states, the active version, its schedule's next fire times and recent fires.");
         group.MapGet("/{name}/versions/{version}", GetLaunchPlanVersion).WithName(nameof(GetLaunchPlanVersion)).WithSummary("One launch plan version.");
-        group.MapPost("/{name}/versions/{version}/activate", ActivateLaunchPlan).WithName(nameof(ActivateLaunchPlan)).ProducesProblem(StatusCodes.Status409Conflict)
+        group.MapPost("/{name}/versions/{version}/activate", ActivateLaunchPlan).WithName(nameof(ActivateLaunchPlan)).Requires(Permission.Administer).ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Activate a version: its schedule starts; the previously active version is deactivated in the same step.");
-        group.MapPost("/{name}/versions/{version}/deactivate", DeactivateLaunchPlan).WithName(nameof(DeactivateLaunchPlan)).ProducesProblem(StatusCodes.Status409Conflict)
+        group.MapPost("/{name}/versions/{version}/deactivate", DeactivateLaunchPlan).WithName(nameof(DeactivateLaunchPlan)).Requires(Permission.Administer).ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Deactivate a version: no fire starts after this returns; manual launches stay allowed.");
-        group.MapPost("/{name}/versions/{version}/archive", ArchiveLaunchPlan).WithName(nameof(ArchiveLaunchPlan)).ProducesProblem(StatusCodes.Status409Conflict)
+        group.MapPost("/{name}/versions/{version}/archive", ArchiveLaunchPlan).WithName(nameof(ArchiveLaunchPlan)).Requires(Permission.Administer).ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Archive a version: no fires, no manual launches, hidden from default listings.");
-        group.MapPost("/{name}/versions/{version}/restore", RestoreLaunchPlan).WithName(nameof(RestoreLaunchPlan)).ProducesProblem(StatusCodes.Status409Conflict)
+        group.MapPost("/{name}/versions/{version}/restore", RestoreLaunchPlan).WithName(nameof(RestoreLaunchPlan)).Requires(Permission.Administer).ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Restore an archived version (it comes back inactive).");
-        group.MapPost("/{name}/pause", PauseLaunchPlan).WithName(nameof(PauseLaunchPlan)).ProducesProblem(StatusCodes.Status409Conflict)
+        group.MapPost("/{name}/pause", PauseLaunchPlan).WithName(nameof(PauseLaunchPlan)).Requires(Permission.Administer).ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Pause the active version's schedule (instants during the pause are not caught up).");
-        group.MapPost("/{name}/resume", ResumeLaunchPlan).WithName(nameof(ResumeLaunchPlan)).ProducesProblem(StatusCodes.Status409Conflict)
+        group.MapPost("/{name}/resume", ResumeLaunchPlan).WithName(nameof(ResumeLaunchPlan)).Requires(Permission.Administer).ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Resume the schedule from now.");
-        group.MapPost("/{name}/trigger", TriggerLaunchPlan).WithName(nameof(TriggerLaunchPlan)).ProducesProblem(StatusCodes.Status409Conflict)
+        group.MapPost("/{name}/trigger", TriggerLaunchPlan).WithName(nameof(TriggerLaunchPlan)).Requires(Permission.Submit).ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Launch now (the active version, or the one named), optionally overriding inputs the plan does not fix.");
-        group.MapPost("/{name}/versions/{version}/backfill", BackfillLaunchPlan).WithName(nameof(BackfillLaunchPlan)).ProducesProblem(StatusCodes.Status409Conflict)
+        group.MapPost("/{name}/versions/{version}/backfill", BackfillLaunchPlan).WithName(nameof(BackfillLaunchPlan)).Requires(Permission.Submit).ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("One execution per scheduled instant in [from, to) (bounded); an instant that already ran is not run again.");
         return routes;
     }

@@ -5,7 +5,9 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Orleans.Flyte.Abstractions.Catalogs;
 using Orleans.Flyte.Abstractions.Registry;
+using Orleans.Flyte.Api.Auth;
 using Orleans.Flyte.Api.Http;
+using Orleans.Flyte.Domain.Identity;
 using Orleans.Flyte.Domain.Specs;
 
 namespace Orleans.Flyte.Api.Registry;
@@ -15,15 +17,15 @@ public static class DefinitionsApi
 {
     public static IEndpointRouteBuilder MapDefinitionsApi(this IEndpointRouteBuilder routes)
     {
-        var tasks = routes.MapDomainGroup("/tasks").WithTags("Tasks");
-        tasks.MapPost("/", RegisterTask).WithName(nameof(RegisterTask)).AcceptsSpec().ProducesProblem(StatusCodes.Status409Conflict)
+        var tasks = routes.MapDomainGroup("/tasks").WithTags("Tasks").Requires(Permission.Read);
+        tasks.MapPost("/", RegisterTask).WithName(nameof(RegisterTask)).Requires(Permission.Submit).AcceptsSpec().ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Register a task version (YAML or JSON). Same version and content: 200; new: 201; same version, other content: 409.");
         tasks.MapGet("/", ListTasks).WithName(nameof(ListTasks)).WithSummary("List task names with their latest version.");
         tasks.MapGet("/{name}", ListTaskVersions).WithName(nameof(ListTaskVersions)).WithSummary("List a task's versions.");
         tasks.MapGet("/{name}/versions/{version}", GetTaskVersion).WithName(nameof(GetTaskVersion)).WithSummary("Get one task version.");
 
-        var workflows = routes.MapDomainGroup("/workflows").WithTags("Workflows");
-        workflows.MapPost("/", RegisterWorkflow).WithName(nameof(RegisterWorkflow)).AcceptsSpec().ProducesProblem(StatusCodes.Status409Conflict)
+        var workflows = routes.MapDomainGroup("/workflows").WithTags("Workflows").Requires(Permission.Read);
+        workflows.MapPost("/", RegisterWorkflow).WithName(nameof(RegisterWorkflow)).Requires(Permission.Submit).AcceptsSpec().ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Register a workflow version (YAML or JSON); task references are resolved and pinned.");
         workflows.MapGet("/", ListWorkflows).WithName(nameof(ListWorkflows)).WithSummary("List workflow names with their latest version.");
         workflows.MapGet("/{name}", ListWorkflowVersions).WithName(nameof(ListWorkflowVersions)).WithSummary("List a workflow's versions.");

@@ -5,7 +5,9 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
 using Orleans.Flyte.Abstractions.Catalogs;
 using Orleans.Flyte.Abstractions.Registry;
+using Orleans.Flyte.Api.Auth;
 using Orleans.Flyte.Api.Http;
+using Orleans.Flyte.Domain.Identity;
 using Orleans.Flyte.Domain.Specs;
 
 namespace Orleans.Flyte.Api.Registry;
@@ -15,10 +17,10 @@ public static class ProjectsApi
     public static IEndpointRouteBuilder MapProjectsApi(this IEndpointRouteBuilder routes)
     {
         var projects = routes.MapGroup("/api/v1/projects").WithTags("Projects");
-        projects.MapPost("/", CreateProject).WithName(nameof(CreateProject)).WithSummary("Create a project (idempotent).");
-        projects.MapGet("/", ListProjects).WithName(nameof(ListProjects)).WithSummary("List projects.");
+        projects.MapPost("/", CreateProject).WithName(nameof(CreateProject)).Requires(Permission.ManageCluster).WithSummary("Create a project (idempotent).");
+        projects.MapGet("/", ListProjects).WithName(nameof(ListProjects)).RequiresSignIn().WithSummary("List projects.");
 
-        var project = routes.MapProjectGroup().WithTags("Projects");
+        var project = routes.MapProjectGroup().WithTags("Projects").Requires(Permission.Read);
         project.MapGet("/", GetProject).WithName(nameof(GetProject)).WithSummary("Get a project.");
         project.MapGet("/domains", ListDomains).WithName(nameof(ListDomains)).WithSummary("List a project's domains.");
         return routes;
@@ -60,10 +62,13 @@ public static class ProjectsApi
             : TypedResults.Ok(response);
     }
 
-    public static async Task<Ok<ProjectList>> ListProjects(IProjectCatalog catalog, IOptions<FlyteOptions> options, CancellationToken cancellationToken)
+    /// <summary>The projects the caller may read something in.</summary>
+    public static async Task<Ok<ProjectList>> ListProjects(
+        IProjectCatalog catalog, HttpContext http, IOptions<FlyteOptions> options, CancellationToken cancellationToken)
     {
         var projects = await catalog.ListAsync(cancellationToken);
-        return TypedResults.Ok(new ProjectList([.. projects.Select(p => Response(p, options.Value))]));
+        var access = http.CallerAccess();
+        return TypedResults.Ok(new ProjectList([.. projects.Where(p => access.CanRead(p.Name)).Select(p => Response(p, options.Value))]));
     }
 
     /// <summary>The project the scope filter found (it answered 404 for an unknown one).</summary>

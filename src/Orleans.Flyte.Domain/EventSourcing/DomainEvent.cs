@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Orleans.Flyte.Domain.EventSourcing;
 
 /// <summary>
@@ -15,6 +17,8 @@ public abstract record DomainEvent
 /// <param name="Principal">Who caused it: the authenticated caller, or <c>system:...</c> for the platform itself.</param>
 /// <param name="CorrelationId">The request that caused it (the HTTP request id or a parent operation id).</param>
 /// <param name="Reason">Optional free text the caller gave (e.g. why an execution was aborted).</param>
+/// <remarks><see cref="OnBehalfOf"/>: when a platform component acted (<c>system:scheduler</c>, <c>system:executions</c>), the
+/// principal it acted for: the one who activated the launch plan, submitted the run. Null when the principal acted itself.</remarks>
 [GenerateSerializer, Immutable, Alias("flyte.EventMetadata")]
 public sealed record EventMetadata(
     [property: Id(0)] DateTimeOffset At,
@@ -23,6 +27,15 @@ public sealed record EventMetadata(
     [property: Id(3)] string? Reason)
 {
     public static readonly EventMetadata Unstamped = new(DateTimeOffset.UnixEpoch, "unknown", null, null);
+
+    // Left out of the JSON when null, so events stored before it existed hash as they did.
+    [Id(4)]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? OnBehalfOf { get; init; }
+
+    /// <summary>Who is answerable for the fact: the principal a component acted for, else the principal itself.</summary>
+    [JsonIgnore]
+    public string Responsible => OnBehalfOf ?? Principal;
 }
 
 /// <summary>A state that is the fold of its events: no I/O, no clock, no randomness.</summary>

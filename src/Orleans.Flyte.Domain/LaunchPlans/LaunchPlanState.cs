@@ -30,6 +30,9 @@ public sealed class LaunchPlanVersionState
     [Id(9)] public DateTimeOffset ChangedAt { get; set; }
     [Id(10)] public string ChangedBy { get; set; } = string.Empty;
     [Id(11)] public string? ChangeReason { get; set; }
+
+    /// <summary>Who activated this version last: its scheduled fires act for them.</summary>
+    [Id(12)] public string? ActivatedBy { get; set; }
 }
 
 /// <summary>One scheduled fire, kept for recovery (re-create a fire whose execution was not created) and overlap checks.</summary>
@@ -103,6 +106,7 @@ public sealed class LaunchPlanState : IEventSourcedState<LaunchPlanEvent>
 
                 Change(e.Version, LaunchPlanStatus.Active, e);
                 ActiveVersion = e.Version;
+                Active!.ActivatedBy = e.Meta.Responsible;
                 Paused = false; // activating is an explicit "fire from now", also after a pause
                 StartSchedule(e);
                 break;

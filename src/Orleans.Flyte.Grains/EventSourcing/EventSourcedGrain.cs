@@ -46,9 +46,49 @@ public abstract class EventSourcedGrain<TState, TEvent>(IEventStreamStore store,
 
     protected TimeProvider Clock => clock;
 
-    /// <summary>Stamps an event with who, when and which request, from the caller's request context.</summary>
-    protected TEvent Stamp(TEvent @event, string? reason = null) =>
-        (TEvent)((DomainEvent)@event with { Meta = new EventMetadata(clock.GetUtcNow(), CallContext.Principal, CallContext.CorrelationId, reason) });
+    /// <summary>The component name in <c>system:&lt;component&gt;</c>, recorded when the grain acts with no caller (a timer,
+    /// a reminder, a runner's callback): <c>WorkflowExecutionGrain</c> is <c>workflow-execution</c>.</summary>
+    protected virtual string Component => ComponentName(GetType().Name);
+
+    /// <summary>Whom the grain acts for when no one called it: the run's submitter, the plan's activator. Null: no one.</summary>
+    protected virtual string? ActingFor => null;
+
+    /// <summary>Stamps an event with who, when and which request, from the caller's request context; with no caller, as
+    /// <c>system:&lt;component&gt;</c> acting for <see cref="ActingFor"/>.</summary>
+    protected TEvent Stamp(TEvent @event, string? reason = null)
+    {
+        var caller = CallContext.Caller;
+        var meta = caller is null
+            ? new EventMetadata(clock.GetUtcNow(), CallContext.System(Component), CallContext.CorrelationId, reason) { OnBehalfOf = ActingFor }
+            : new EventMetadata(clock.GetUtcNow(), caller, CallContext.CorrelationId, reason) { OnBehalfOf = CallContext.OnBehalfOf };
+        return (TEvent)((DomainEvent)@event with { Meta = meta });
+    }
+
+    /// <summary>When a grain with no caller goes on to call other grains, they act for the same principal.</summary>
+    protected void ActAsComponentIfUncalled()
+    {
+        if (CallContext.Caller is null)
+        {
+            CallContext.Set(CallContext.System(Component), CallContext.CorrelationId, ActingFor);
+        }
+    }
+
+    internal static string ComponentName(string typeName)
+    {
+        var name = typeName.EndsWith("Grain", StringComparison.Ordinal) ? typeName[..^"Grain".Length] : typeName;
+        var text = new System.Text.StringBuilder();
+        foreach (var c in name)
+        {
+            if (char.IsUpper(c) && text.Length > 0)
+            {
+                text.Append('-');
+            }
+
+            text.Append(char.ToLowerInvariant(c));
+        }
+
+        return text.ToString();
+    }
 
     /// <summary>Stamps and raises an event, then waits until it is durable.</summary>
     protected async Task Record(TEvent @event, string? reason = null)

@@ -43,6 +43,9 @@ public sealed class TaskExecutionGrain(
     protected override StreamAddress Stream =>
         new(StreamAddress.TenantOf(Key.Project, Key.Domain), $"execution/{Key.ExecutionId}/{Key.NodeId}");
 
+    /// <summary>Steps no one asked for (the runner's status, retries) act for whoever the run was queued for.</summary>
+    protected override string? ActingFor => State.Queued?.Meta.Responsible;
+
     private TaskSpec Spec => _spec ??= StoredSpec.Task(State.Queued!.TaskSpec);
 
     public async Task Start(StartTask command)

@@ -38,6 +38,9 @@ public sealed class WorkflowExecutionGrain(
     protected override StreamAddress Stream =>
         new(StreamAddress.TenantOf(Key.Project, Key.Domain), $"execution/{Key.ExecutionId}");
 
+    /// <summary>Steps no one asked for (timers, the reminder, a runner's news) act for whoever submitted the run.</summary>
+    protected override string? ActingFor => State.Submission?.Meta.Responsible;
+
     public static string SubmissionHash(CreateExecution command) => CanonicalJson.Sha256(string.Join(
         '\n',
         command.Plan.WorkflowName,
@@ -118,6 +121,7 @@ public sealed class WorkflowExecutionGrain(
     /// <summary>After a crash (or a lost one-way notification) ask every active node where it stands, then step.</summary>
     private async Task Recover()
     {
+        ActAsComponentIfUncalled();
         var answers = await Task.WhenAll(WorkflowStep.NodesToResume(State).Select(id => TaskGrain(id).Resume()));
         await Step(new WorkflowTrigger.Recover([.. answers.Select(Outcome)]));
     }
@@ -127,6 +131,7 @@ public sealed class WorkflowExecutionGrain(
     /// <summary>One step: decide on the state, raise what was decided, make it durable, then act on it.</summary>
     private async Task Step(WorkflowTrigger trigger)
     {
+        ActAsComponentIfUncalled();
         var decision = WorkflowStep.Decide(State, trigger, Clock.GetUtcNow());
         if (decision.DoesNothing)
         {

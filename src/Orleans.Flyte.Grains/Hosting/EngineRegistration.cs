@@ -25,9 +25,11 @@ public static class EngineRegistration
         var local = services.AddOptions<LocalProcessRunnerOptions>();
         var gpus = services.AddOptions<GpuOptions>();
         var launchPlans = services.AddOptions<LaunchPlans.LaunchPlanOptions>();
+        var identity = services.AddOptions<Identity.IdentityOptions>();
         if (configuration is not null)
         {
             gpus.Bind(configuration.GetSection(GpuOptions.Section));
+            identity.Bind(configuration.GetSection(Identity.IdentityOptions.Section));
             launchPlans.Bind(configuration.GetSection(LaunchPlans.LaunchPlanOptions.Section));
             engine.Bind(configuration.GetSection(ExecutionEngineOptions.Section));
             local.Bind(configuration.GetSection(LocalProcessRunnerOptions.Section));
@@ -48,6 +50,9 @@ public static class EngineRegistration
         services.TryAddSingleton<IGpuGrantNotifier, TaskGrantNotifier>();
         services.TryAddSingleton<IGpuInventorySink, GrainGpuInventorySink>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, ConfiguredGpuInventory>();
+
+        // A new installation's first cluster-admin token (Flyte:Auth:BootstrapTokenFile; scripts/run sets it).
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, Identity.BootstrapAdminToken>();
         return services;
     }
 }

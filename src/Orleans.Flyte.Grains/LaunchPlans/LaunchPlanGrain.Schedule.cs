@@ -23,9 +23,9 @@ public sealed partial class LaunchPlanGrain
 
     public async Task Tick()
     {
-        // Fires are the scheduler's own acts, whoever's call woke the grain.
+        // Fires are the scheduler's own acts, whoever's call woke the grain, on behalf of who activated the version.
         RequestContext.Clear();
-        CallContext.Set(SchedulerPrincipal, null);
+        CallContext.Set(SchedulerPrincipal, null, State.Active?.ActivatedBy);
         if (!_recovered)
         {
             await RecoverFires();
