@@ -49,7 +49,7 @@ public static class ApiRegistration
     {
         // Unhandled exceptions and bare status codes (404 for unknown routes, 405, malformed JSON bodies) become problem details too.
         app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        app.UseStatusCodePages(StatusCodeProblems.WriteAsync);
         app.UseMiddleware<CallerContextMiddleware>();
 
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });

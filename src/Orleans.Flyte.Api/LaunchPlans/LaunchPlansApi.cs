@@ -25,7 +25,7 @@ public static class LaunchPlansApi
     {
         var group = routes.MapDomainGroup("/launchplans").WithTags("Launch plans");
         group.MapPost("/", RegisterLaunchPlan).WithName(nameof(RegisterLaunchPlan))
-            .Accepts<JsonObject>("application/yaml", "application/json")
+            .Accepts<JsonObject>(MediaTypes.Specs[0], MediaTypes.Specs[1..])
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .WithSummary("Register a launch plan version (YAML or JSON), inactive. Same version and content: 200; new: 201; same version, other content: 409.");
         group.MapGet("/", ListLaunchPlans).WithName(nameof(ListLaunchPlans))
