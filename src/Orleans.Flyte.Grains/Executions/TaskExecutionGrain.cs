@@ -235,8 +235,14 @@ public sealed class TaskExecutionGrain(
             _ => status.ExitCode is { } code ? $"exit code {code}" : "the attempt failed",
         };
 
-        // A timeout is the task's own verdict on its duration: retrying it would only wait as long again.
-        var willRetry = kind != AttemptFailure.TimedOut && attempt.Attempt < Spec.Retries + 1;
+        // A timeout is the task's own verdict on its duration: retrying it would only wait as long again. A permanent
+        // failure (missing executable, invalid image) fails the same way every time: retries are for what might pass.
+        var willRetry = kind != AttemptFailure.TimedOut && !status.Permanent && attempt.Attempt < Spec.Retries + 1;
+        if (status.Permanent && attempt.Attempt < Spec.Retries + 1)
+        {
+            error += "; not retried, as no retry can succeed: fix the task and register a new version";
+        }
+
         RaiseEvent(Stamp(new AttemptFailed(attempt.Attempt, kind, error, status.ExitCode, willRetry)));
         if (willRetry)
         {

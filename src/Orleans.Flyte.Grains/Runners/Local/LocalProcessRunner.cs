@@ -222,7 +222,7 @@ public sealed class LocalProcessRunner : ITaskRunner, IDisposable, IAsyncDisposa
         var command = launch.Command.Concat(launch.Args).ToList();
         if (command.Count == 0)
         {
-            await FinishAsync(attempt, Failed(id, "the task has no command to run", null));
+            await FinishAsync(attempt, Failed(id, "the task has no command to run", null) with { Permanent = true });
             return;
         }
 
@@ -237,7 +237,13 @@ public sealed class LocalProcessRunner : ITaskRunner, IDisposable, IAsyncDisposa
         {
             process = TaskProcess.Start(launch, inputs, directory, command);
         }
-        catch (Exception ex) when (ex is Win32Exception or InvalidOperationException or IOException)
+        catch (Win32Exception ex)
+        {
+            // The executable is missing or not executable: the same command fails the same way on every attempt.
+            await FinishAsync(attempt, Failed(id, $"could not start '{command[0]}': {ex.Message}", started) with { Permanent = true });
+            return;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or IOException)
         {
             await FinishAsync(attempt, Failed(id, $"could not start '{command[0]}': {ex.Message}", started));
             return;
