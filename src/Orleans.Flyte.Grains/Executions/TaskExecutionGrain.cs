@@ -23,6 +23,7 @@ public sealed class TaskExecutionGrain(
     TimeProvider clock,
     ITaskRunner runner,
     TaskOutputCache cache,
+    AttemptLogArchive logArchive,
     IOptions<ExecutionEngineOptions> options,
     ILogger<TaskExecutionGrain> log)
     : EventSourcedGrain<TaskExecutionState, TaskExecutionEvent>(store, clock), ITaskExecutionGrain
@@ -89,6 +90,7 @@ public sealed class TaskExecutionGrain(
         if (running is not null)
         {
             await runner.TerminateAsync(running, reason);
+            await ArchiveAndRelease(running);
         }
 
         if (waiting is not null)
@@ -132,7 +134,33 @@ public sealed class TaskExecutionGrain(
     public async Task<AttemptLogs?> GetLogs(int attempt)
     {
         var found = State.Attempts.Find(a => a.Attempt == attempt);
-        return found is null ? null : await runner.GetLogsAsync(found.AttemptId);
+        if (found is null)
+        {
+            return null;
+        }
+
+        return await runner.GetLogsAsync(found.AttemptId) ?? await logArchive.FindAsync(found.AttemptId);
+    }
+
+    /// <summary>
+    /// After an attempt's result is durable: keep its log tail in the store, then let the runner drop its copy (the local
+    /// runner's work directory). Best effort: if the tail cannot be stored, the runner keeps its copy.
+    /// </summary>
+    private async Task ArchiveAndRelease(string attemptId)
+    {
+        try
+        {
+            if (await runner.GetLogsAsync(attemptId) is { } logs)
+            {
+                await logArchive.PutAsync(logs, options.Value.LogTailChars);
+            }
+
+            await runner.ReleaseAsync(attemptId);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            log.LogWarning(ex, "Attempt {AttemptId}: could not store its log tail; the runner keeps its copy", attemptId);
+        }
     }
 
     /// <summary>Carries on from wherever the events left off. Safe to call any number of times.</summary>
@@ -218,6 +246,7 @@ public sealed class TaskExecutionGrain(
         }
 
         NotifyWorkflow();
+        await ArchiveAndRelease(attempt.AttemptId);
     }
 
     private async Task Fail(AttemptState attempt, AttemptStatus status)
@@ -250,6 +279,7 @@ public sealed class TaskExecutionGrain(
             RaiseEvent(Stamp(new RetryScheduled(attempt.Attempt + 1, Clock.GetUtcNow() + delay)));
             await ConfirmEvents();
             await ReleaseEndedLeases($"attempt {attempt.Attempt} {kind.ToString().ToLowerInvariant()}");
+            await ArchiveAndRelease(attempt.AttemptId);
             ScheduleProgress(delay);
             return;
         }
@@ -257,6 +287,7 @@ public sealed class TaskExecutionGrain(
         await ConfirmEvents();
         await ReleaseEndedLeases($"attempt {attempt.Attempt} {kind.ToString().ToLowerInvariant()}");
         NotifyWorkflow();
+        await ArchiveAndRelease(attempt.AttemptId);
     }
 
     private void NotifyWorkflow()
