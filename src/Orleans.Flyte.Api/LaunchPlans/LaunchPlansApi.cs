@@ -41,6 +41,12 @@ public static class LaunchPlansApi
             .WithSummary("Archive a version: no fires, no manual launches, hidden from default listings.");
         group.MapPost("/{name}/versions/{version}/restore", RestoreLaunchPlan).WithName(nameof(RestoreLaunchPlan)).ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Restore an archived version (it comes back inactive).");
+        group.MapPost("/{name}/deactivate", DeactivateWholeLaunchPlan).WithName(nameof(DeactivateWholeLaunchPlan)).ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Deactivate the launch plan by name: its active version (whichever it is) stops firing; one event.");
+        group.MapPost("/{name}/archive", ArchiveWholeLaunchPlan).WithName(nameof(ArchiveWholeLaunchPlan)).ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Archive the whole launch plan: every version, in one event; the active version's schedule stops when this returns.");
+        group.MapPost("/{name}/restore", RestoreWholeLaunchPlan).WithName(nameof(RestoreWholeLaunchPlan)).ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Restore every archived version of the launch plan (inactive), in one event.");
         group.MapPost("/{name}/pause", PauseLaunchPlan).WithName(nameof(PauseLaunchPlan)).ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Pause the active version's schedule (instants during the pause are not caught up).");
         group.MapPost("/{name}/resume", ResumeLaunchPlan).WithName(nameof(ResumeLaunchPlan)).ProducesProblem(StatusCodes.Status409Conflict)
@@ -152,6 +158,18 @@ public static class LaunchPlansApi
     public static Task<Results<Ok<LaunchPlanResponse>, ValidationProblem, ProblemHttpResult>> RestoreLaunchPlan(
         string project, string domain, string name, string version, [FromBody] LaunchPlanTransitionRequest? request, IClusterClient grains) =>
         Transition(project, domain, name, request, grains, (g, r) => g.Restore(version, r));
+
+    public static Task<Results<Ok<LaunchPlanResponse>, ValidationProblem, ProblemHttpResult>> DeactivateWholeLaunchPlan(
+        string project, string domain, string name, [FromBody] LaunchPlanTransitionRequest? request, IClusterClient grains) =>
+        Transition(project, domain, name, request, grains, (g, r) => g.DeactivatePlan(r));
+
+    public static Task<Results<Ok<LaunchPlanResponse>, ValidationProblem, ProblemHttpResult>> ArchiveWholeLaunchPlan(
+        string project, string domain, string name, [FromBody] LaunchPlanTransitionRequest? request, IClusterClient grains) =>
+        Transition(project, domain, name, request, grains, (g, r) => g.ArchivePlan(r));
+
+    public static Task<Results<Ok<LaunchPlanResponse>, ValidationProblem, ProblemHttpResult>> RestoreWholeLaunchPlan(
+        string project, string domain, string name, [FromBody] LaunchPlanTransitionRequest? request, IClusterClient grains) =>
+        Transition(project, domain, name, request, grains, (g, r) => g.RestorePlan(r));
 
     public static Task<Results<Ok<LaunchPlanResponse>, ValidationProblem, ProblemHttpResult>> PauseLaunchPlan(
         string project, string domain, string name, [FromBody] LaunchPlanTransitionRequest? request, IClusterClient grains) =>
@@ -273,7 +291,9 @@ public static class LaunchPlansApi
     private static LaunchPlanResponse Response(LaunchPlanView view) => new(
         view.Project, view.Domain, view.Name, view.ActiveVersion, view.Paused, view.ScheduledThrough, view.Buffered, view.Fired, view.Skipped, view.Missed,
         view.NextFires, [.. view.Versions.Select(VersionResponse)],
-        [.. view.RecentFires.Select(f => new LaunchPlanFireResponse(f.Version, f.ScheduledAt, f.ExecutionId))]);
+        [.. view.RecentFires.Select(f => new LaunchPlanFireResponse(f.Version, f.ScheduledAt, f.ExecutionId))],
+        new LaunchPlanRunCounts(view.Fired, view.Triggered, view.Backfilled),
+        [.. view.RecentRuns.Select(r => new LaunchPlanRunResponse(r.Kind.ToString().ToLowerInvariant(), r.Version, r.ExecutionId, r.At, r.ScheduledAt))]);
 
     private static LaunchPlanVersionResponse VersionResponse(LaunchPlanVersionView v) => new(
         v.Version, StateText(v.Status), v.Workflow, v.ContentHash, v.RegisteredAt, v.RegisteredBy, v.ChangedAt, v.ChangedBy, v.ChangeReason, JsonNode.Parse(v.Spec));
