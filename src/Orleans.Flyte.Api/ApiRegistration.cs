@@ -31,7 +31,13 @@ public static class ApiRegistration
         services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddExceptionHandler<BadRequestProblems>();
         services.AddProblemDetails();
-        services.AddOpenApi();
+        services.AddOpenApi(o =>
+        {
+            // Operation transformers run in this order, then the document transformer.
+            o.AddOperationTransformer<OpenApi.ProblemResponseTransformer>();
+            o.AddOperationTransformer<OpenApi.RequestHeadersTransformer>();
+            o.AddDocumentTransformer<OpenApi.SpecSchemaTransformer>();
+        });
         services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
