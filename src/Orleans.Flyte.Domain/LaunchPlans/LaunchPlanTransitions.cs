@@ -153,7 +153,8 @@ public static class LaunchPlanTransitions
     }
 
     private static Decision<LaunchPlanEvent, TransitionVerdict> NoSchedule(LaunchPlanState state, string action) => Verdict(state.Exists
-        ? TransitionVerdict.Refused($"No version is active, so there is no schedule to {action}.")
+        ? TransitionVerdict.Refused($"No version is active, so there is no schedule to {action}; activate a version first " +
+            $"(POST .../versions/{(state.Versions.LastOrDefault(v => v.Status != LaunchPlanStatus.Archived) ?? state.Versions[^1]).Version}/activate).")
         : TransitionVerdict.NotFound);
 
     private static Decision<LaunchPlanEvent, TransitionVerdict> Change(LaunchPlanEvent change) =>

@@ -120,8 +120,8 @@ public sealed class LaunchPlanTransitionsTests
         var paused = ActiveSince().Then(5, pause);
         var resume = LaunchPlanTransitions.Resume(paused);
 
-        LaunchPlanTransitions.Pause(TwoVersions()).Result.Should().Be(TransitionVerdict.Refused("No version is active, so there is no schedule to pause."));
-        LaunchPlanTransitions.Resume(TwoVersions()).Result.Should().Be(TransitionVerdict.Refused("No version is active, so there is no schedule to resume."));
+        LaunchPlanTransitions.Pause(TwoVersions()).Result.Should().Be(TransitionVerdict.Refused("No version is active, so there is no schedule to pause; activate a version first (POST .../versions/v2/activate)."));
+        LaunchPlanTransitions.Resume(TwoVersions()).Result.Should().Be(TransitionVerdict.Refused("No version is active, so there is no schedule to resume; activate a version first (POST .../versions/v2/activate)."));
         pause.Events.Should().Equal(new LaunchPlanPaused("v1"));
         LaunchPlanTransitions.Pause(paused).Result.Should().Be(TransitionVerdict.Unchanged);
         LaunchPlanTransitions.Resume(active).Result.Should().Be(TransitionVerdict.Unchanged);
