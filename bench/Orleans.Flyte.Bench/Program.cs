@@ -198,6 +198,21 @@ await using (var watch = new NpgsqlConnection(benchConnection))
 }
 
 var elapsed = clock.Elapsed;
+
+// Attempt directories go once their result is recorded (issue 18): what the work root holds at the end against the retention.
+if (mode == "process")
+{
+    var retained = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<LocalProcessRunnerOptions>>().Value.RetainAttemptDirectories;
+    int Left() => Directory.Exists(scratch.WorkRoot) ? Directory.GetDirectories(scratch.WorkRoot).Length : 0;
+    var settle = Stopwatch.StartNew();
+    while (Left() > retained && settle.Elapsed < TimeSpan.FromSeconds(30))
+    {
+        await Task.Delay(100);
+    }
+
+    Console.WriteLine($"attempt directories left in the work root: {Left()} (RetainAttemptDirectories {retained}; {(executions + warmup.Count) * nodes} attempts ran)");
+}
+
 await host.StopAsync();
 
 // Latency "node ready" → "attempt launched", and event counts, from the stored events themselves.

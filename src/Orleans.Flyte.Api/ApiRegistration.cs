@@ -37,7 +37,13 @@ public static class ApiRegistration
         services.AddExceptionHandler<BadRequestProblems>();
         services.AddExceptionHandler<StorageProblems>();
         services.AddProblemDetails();
-        services.AddOpenApi();
+        services.AddOpenApi(o =>
+        {
+            // Operation transformers run in this order, then the document transformer.
+            o.AddOperationTransformer<OpenApi.ProblemResponseTransformer>();
+            o.AddOperationTransformer<OpenApi.RequestHeadersTransformer>();
+            o.AddDocumentTransformer<OpenApi.SpecSchemaTransformer>();
+        });
         services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
@@ -62,7 +68,7 @@ public static class ApiRegistration
     {
         // Unhandled exceptions and bare status codes (404 for unknown routes, 405, malformed JSON bodies) become problem details too.
         app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        app.UseStatusCodePages(StatusCodeProblems.WriteAsync);
         app.UseOrleansFlyteAuthentication();
         app.UseMiddleware<RequestTextGuard>();
         app.UseMiddleware<CallerContextMiddleware>();

@@ -14,6 +14,12 @@ public static class PodStatusMapper
         "InvalidImageName", "ErrImageNeverPull", "CreateContainerConfigError",
     };
 
+    /// <summary>What a registry says when an image is not there (as opposed to unreachable): pulling again cannot help.</summary>
+    private static readonly string[] s_missingImage =
+    [
+        "manifest unknown", "not found", "repository does not exist", "pull access denied", "invalid reference format",
+    ];
+
     /// <summary>Pod failure reasons that are the node's doing, not the task's: the attempt is lost and retried.</summary>
     private static readonly HashSet<string> s_lostReasons = new(StringComparer.Ordinal)
     {
@@ -39,14 +45,20 @@ public static class PodStatusMapper
                 return Failed(pod, id, terminated, started, finished);
             default:
                 var waiting = container?.State?.Waiting;
-                if (waiting?.Reason is { } reason && s_permanentWaiting.Contains(reason))
+                if (waiting?.Reason is { } reason && (s_permanentWaiting.Contains(reason) || ImageDoesNotExist(reason, waiting.Message)))
                 {
-                    return new AttemptStatus(id, AttemptPhase.Failed, Error: $"{reason}: {waiting.Message}".TrimEnd(' ', ':'));
+                    return new AttemptStatus(id, AttemptPhase.Failed, Error: $"{reason}: {waiting.Message}".TrimEnd(' ', ':'), Permanent: true);
                 }
 
                 return new AttemptStatus(id, AttemptPhase.Pending);
         }
     }
+
+    /// <summary>An image pull failed because the image does not exist; a registry that is down or slow stays pending
+    /// (until <c>PendingTimeout</c>), as a later pull may succeed.</summary>
+    private static bool ImageDoesNotExist(string reason, string? message) =>
+        reason is "ErrImagePull" or "ImagePullBackOff"
+        && message is not null && s_missingImage.Any(m => message.Contains(m, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>Why a pod is still pending, in the words Kubernetes uses (Unschedulable, ImagePullBackOff, ...).</summary>
     public static string PendingReason(V1Pod pod)
@@ -96,6 +108,13 @@ public static class PodStatusMapper
         if (terminated is null)
         {
             return new AttemptStatus(id, AttemptPhase.Failed, Error: Join(podReason ?? "pod failed", pod.Status?.Message), StartedAt: started, FinishedAt: finished);
+        }
+
+        if (terminated.Reason is "StartError" or "ContainerCannotRun"
+            && terminated.Message?.Contains("executable file not found", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            return new AttemptStatus(id, AttemptPhase.Failed, exitCode, Error: Join(terminated.Reason, Tail(terminated.Message)),
+                StartedAt: started, FinishedAt: finished, Permanent: true);
         }
 
         var code = exitCode.GetValueOrDefault().ToString(CultureInfo.InvariantCulture);

@@ -49,7 +49,8 @@ public sealed class LaunchPlanTests(Platform platform) : PlatformTest(platform, 
         archived.ExitCode.Should().Be(0, archived.ToString());
         var refused = await Cli.Run("lp", "trigger", "nightly-report@v1");
         refused.ExitCode.Should().Be(1);
-        refused.Stderr.Should().Be("error: Version 'v1' is archived: it cannot be launched. Restore it first.\n");
+        refused.Stderr.Should().Be("error: Version 'v1' is archived: it cannot be launched. Restore it first (POST .../launchplans/nightly-report/versions/v1/restore, " +
+            "or .../launchplans/nightly-report/restore for every version), then launch it again.\n");
         (await Cli.Run("get", "launchplans")).Stderr.Should().Be("no launch plans in cli-lp/development\n", "archived versions are hidden by default");
         (await Cli.Run("get", "launchplans", "--state", "archived")).Stdout.Should().Contain("nightly-report  v1       archived");
 

@@ -32,6 +32,18 @@ public interface ILaunchPlanGrain : IGrainWithStringKey
     [Alias("Restore")]
     Task<TransitionResult> Restore(string version, string? reason);
 
+    /// <summary>The whole plan by name: deactivates its active version (one event); its schedule stops.</summary>
+    [Alias("DeactivatePlan")]
+    Task<TransitionResult> DeactivatePlan(string? reason);
+
+    /// <summary>The whole plan by name: archives every version in one event; the active one's schedule stops.</summary>
+    [Alias("ArchivePlan")]
+    Task<TransitionResult> ArchivePlan(string? reason);
+
+    /// <summary>The whole plan by name: restores every archived version (inactive) in one event.</summary>
+    [Alias("RestorePlan")]
+    Task<TransitionResult> RestorePlan(string? reason);
+
     [Alias("Pause")]
     Task<TransitionResult> Pause(string? reason);
 

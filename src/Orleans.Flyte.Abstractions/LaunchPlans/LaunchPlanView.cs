@@ -16,4 +16,7 @@ public sealed record LaunchPlanView(
     [property: Id(9)] long Missed,
     [property: Id(10)] IReadOnlyList<DateTimeOffset> NextFires,
     [property: Id(11)] IReadOnlyList<LaunchPlanVersionView> Versions,
-    [property: Id(12)] IReadOnlyList<LaunchPlanFire> RecentFires);
+    [property: Id(12)] IReadOnlyList<LaunchPlanFire> RecentFires,
+    [property: Id(13)] long Triggered,
+    [property: Id(14)] long Backfilled,
+    [property: Id(15)] IReadOnlyList<LaunchPlanRun> RecentRuns);

@@ -20,4 +20,8 @@ public interface ITaskRunner
 
     /// <summary>Captured stdout and stderr of the attempt (tail when large); null when unknown.</summary>
     Task<AttemptLogs?> GetLogsAsync(string attemptId, CancellationToken cancellationToken = default);
+
+    /// <summary>The engine has recorded the finished attempt's result and stored its log tail: the runner may drop what it
+    /// keeps for it (a work directory). The engine never asks about the attempt again. Idempotent.</summary>
+    Task ReleaseAsync(string attemptId, CancellationToken cancellationToken = default) => Task.CompletedTask;
 }

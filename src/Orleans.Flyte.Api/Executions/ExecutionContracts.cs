@@ -68,8 +68,13 @@ public sealed record ExecutionSummary(
 /// <param name="NextCursor">Pass as <c>cursor</c> to get the next page; null on the last page.</param>
 public sealed record ExecutionList(IReadOnlyList<ExecutionSummary> Items, string? NextCursor);
 
+/// <param name="Data">The event's fields; values stored as JSON text (inputs, outputs, specs) are shown as JSON.</param>
+/// <param name="Hash">This event's link in its stream's hash chain: SHA-256 over <paramref name="PreviousHash"/>, the stream,
+/// the version, the type and the event.</param>
+/// <param name="PreviousHash">The hash of the event before it in the same stream (64 zeros for the first).</param>
 public sealed record TimelineEvent(
-    long Sequence, string Stream, long Version, string Type, DateTimeOffset At, string Principal, string? CorrelationId, string? Reason, JsonNode? Data);
+    long Sequence, string Stream, long Version, string Type, DateTimeOffset At, string Principal, string? CorrelationId, string? Reason, JsonNode? Data,
+    string Hash, string PreviousHash);
 
 public sealed record ExecutionTimeline(string ExecutionId, IReadOnlyList<TimelineEvent> Items);
 

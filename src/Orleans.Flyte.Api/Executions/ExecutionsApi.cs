@@ -33,7 +33,7 @@ public static class ExecutionsApi
         group.MapGet("/", ListExecutions).WithName(nameof(ListExecutions))
             .WithSummary("List executions, newest first, filtered by workflow, phase, launch plan (name or name@version), scheduled instant and creation time; cursor paging.");
         group.MapGet("/{id}", GetExecution).WithName(nameof(GetExecution)).WithSummary("An execution with its nodes, attempts, outputs and errors.");
-        group.MapPost("/{id}/abort", AbortExecution).WithName(nameof(AbortExecution)).Requires(Permission.Submit).WithSummary("Abort: stops every running node and kills its process.");
+        group.MapPost("/{id}/abort", AbortExecution).WithName(nameof(AbortExecution)).Requires(Permission.Submit).ProducesProblem(StatusCodes.Status409Conflict).WithSummary("Abort: stops every running node and kills its process.");
         group.MapPost("/{id}/relaunch", RelaunchExecution).WithName(nameof(RelaunchExecution)).Requires(Permission.Submit).ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("A new execution with the same inputs and the same pinned versions.");
         group.MapPost("/{id}/recover", RecoverExecution).WithName(nameof(RecoverExecution)).Requires(Permission.Submit).ProducesProblem(StatusCodes.Status409Conflict)
@@ -124,9 +124,17 @@ public static class ExecutionsApi
         string project, string domain, string id, [FromBody] AbortExecutionRequest? request, IClusterClient grains)
     {
         var grain = Grain(grains, project, domain, id);
-        if (await grain.Get() is null)
+        if (await grain.Get() is not { } view)
         {
             return NotFound(project, domain, id);
+        }
+
+        if (view.Phase.IsTerminal())
+        {
+            return Problems.Conflict(
+                $"Execution '{id}' already finished ({view.Phase}); there is nothing to abort. To run it again, POST .../executions/{id}/relaunch " +
+                "(same inputs and versions) or .../recover (reuses the outputs of the nodes that succeeded).",
+                new Dictionary<string, object?> { ["phase"] = view.Phase.ToString() });
         }
 
         var reason = string.IsNullOrWhiteSpace(request?.Reason) ? "aborted by request" : request.Reason;
@@ -145,7 +153,7 @@ public static class ExecutionsApi
         return events.Count == 0
             ? NotFound(project, domain, id)
             : TypedResults.Ok(new ExecutionTimeline(id, [.. events.Select(e =>
-                new TimelineEvent(e.Sequence, e.Stream, e.Version, e.Type, e.At, e.Principal, e.CorrelationId, e.Reason, e.Data))]));
+                new TimelineEvent(e.Sequence, e.Stream, e.Version, e.Type, e.At, e.Principal, e.CorrelationId, e.Reason, e.Data, e.Hash, e.PreviousHash))]));
     }
 
     public static async Task<Results<Ok<AttemptLogsResponse>, ProblemHttpResult>> GetLogs(

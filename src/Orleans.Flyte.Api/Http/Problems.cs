@@ -26,8 +26,10 @@ public static class Problems
     public static ProblemHttpResult TooLarge(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status413PayloadTooLarge, title: "The request body is too large.");
 
-    public static ProblemHttpResult UnsupportedMediaType(string detail) =>
-        TypedResults.Problem(detail, statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type.");
+    /// <param name="accepted">The media types the endpoint reads, also as the problem's <c>accepted</c> member.</param>
+    public static ProblemHttpResult UnsupportedMediaType(string detail, IReadOnlyList<string> accepted) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type.",
+            extensions: new Dictionary<string, object?> { ["accepted"] = accepted });
 
     public static ProblemHttpResult BadRequest(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: "Bad request.");

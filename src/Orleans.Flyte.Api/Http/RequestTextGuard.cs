@@ -69,7 +69,7 @@ public sealed class RequestTextGuard(RequestDelegate next, IOptions<Microsoft.As
             if (Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var mediaType)
                 && mediaType.Charset.HasValue && !mediaType.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase))
             {
-                await Problems.UnsupportedMediaType($"JSON bodies are UTF-8; charset '{mediaType.Charset}' is not accepted.").ExecuteAsync(context);
+                await Problems.UnsupportedMediaType($"JSON bodies are UTF-8; charset '{mediaType.Charset}' is not accepted.", ["application/json; charset=utf-8"]).ExecuteAsync(context);
                 return;
             }
 

@@ -50,7 +50,8 @@ public static class SpecBody
         if (format is null)
         {
             return (null, SpecFormat.Auto, Problems.UnsupportedMediaType(
-                $"Content-Type '{mediaType}' is not accepted; send the spec as application/yaml or application/json."));
+                $"Content-Type '{mediaType}' is not accepted; send the spec as {string.Join(" or ", MediaTypes.Specs)}.",
+                MediaTypes.Specs));
         }
 
         if (request.ContentLength > SpecDocument.MaxBytes)

@@ -28,6 +28,8 @@ public sealed record LaunchPlanFireResponse(string Version, DateTimeOffset Sched
 
 /// <param name="ScheduledThrough">The last instant the schedule has decided (fired, skipped, buffered or missed).</param>
 /// <param name="NextFires">The next instants the active schedule will fire (empty when nothing is scheduled).</param>
+/// <param name="RecentFires">The schedule's recent fires; <paramref name="RecentRuns"/> has every kind of run.</param>
+/// <param name="RecentRuns">The most recent runs the launch plan created (scheduled, triggered, backfilled), newest last.</param>
 public sealed record LaunchPlanResponse(
     string Project,
     string Domain,
@@ -41,7 +43,20 @@ public sealed record LaunchPlanResponse(
     long Missed,
     IReadOnlyList<DateTimeOffset> NextFires,
     IReadOnlyList<LaunchPlanVersionResponse> Versions,
-    IReadOnlyList<LaunchPlanFireResponse> RecentFires);
+    IReadOnlyList<LaunchPlanFireResponse> RecentFires,
+    LaunchPlanRunCounts Runs,
+    IReadOnlyList<LaunchPlanRunResponse> RecentRuns);
+
+/// <summary>Every run the launch plan created, by kind.</summary>
+/// <param name="Scheduled">Fired by the schedule (also in <c>fired</c>).</param>
+/// <param name="Triggered">Launched now by a caller.</param>
+/// <param name="Backfilled">Created by backfills, one per instant.</param>
+public sealed record LaunchPlanRunCounts(long Scheduled, long Triggered, long Backfilled);
+
+/// <param name="Kind">scheduled, triggered or backfilled.</param>
+/// <param name="At">When the launch plan created the run.</param>
+/// <param name="ScheduledAt">The instant it runs for (scheduled and backfilled runs).</param>
+public sealed record LaunchPlanRunResponse(string Kind, string Version, string ExecutionId, DateTimeOffset At, DateTimeOffset? ScheduledAt);
 
 public sealed record LaunchPlanSummary(
     string Name,

@@ -27,7 +27,7 @@ public static class LaunchPlansApi
     {
         var group = routes.MapDomainGroup("/launchplans").WithTags("Launch plans").Requires(Permission.Read);
         group.MapPost("/", RegisterLaunchPlan).WithName(nameof(RegisterLaunchPlan)).Requires(Permission.Submit)
-            .Accepts<JsonObject>("application/yaml", "application/json")
+            .Accepts<JsonObject>(MediaTypes.Specs[0], MediaTypes.Specs[1..])
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .WithSummary("Register a launch plan version (YAML or JSON), inactive. Same version and content: 200; new: 201; same version, other content: 409.");
         group.MapGet("/", ListLaunchPlans).WithName(nameof(ListLaunchPlans))
@@ -43,6 +43,12 @@ public static class LaunchPlansApi
             .WithSummary("Archive a version: no fires, no manual launches, hidden from default listings.");
         group.MapPost("/{name}/versions/{version}/restore", RestoreLaunchPlan).WithName(nameof(RestoreLaunchPlan)).Requires(Permission.Administer).ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Restore an archived version (it comes back inactive).");
+        group.MapPost("/{name}/deactivate", DeactivateWholeLaunchPlan).WithName(nameof(DeactivateWholeLaunchPlan)).Requires(Permission.Administer).ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Deactivate the launch plan by name: its active version (whichever it is) stops firing; one event.");
+        group.MapPost("/{name}/archive", ArchiveWholeLaunchPlan).WithName(nameof(ArchiveWholeLaunchPlan)).Requires(Permission.Administer).ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Archive the whole launch plan: every version, in one event; the active version's schedule stops when this returns.");
+        group.MapPost("/{name}/restore", RestoreWholeLaunchPlan).WithName(nameof(RestoreWholeLaunchPlan)).Requires(Permission.Administer).ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Restore every archived version of the launch plan (inactive), in one event.");
         group.MapPost("/{name}/pause", PauseLaunchPlan).WithName(nameof(PauseLaunchPlan)).Requires(Permission.Administer).ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Pause the active version's schedule (instants during the pause are not caught up).");
         group.MapPost("/{name}/resume", ResumeLaunchPlan).WithName(nameof(ResumeLaunchPlan)).Requires(Permission.Administer).ProducesProblem(StatusCodes.Status409Conflict)
@@ -154,6 +160,18 @@ public static class LaunchPlansApi
     public static Task<Results<Ok<LaunchPlanResponse>, ValidationProblem, ProblemHttpResult>> RestoreLaunchPlan(
         string project, string domain, string name, string version, [FromBody] LaunchPlanTransitionRequest? request, IClusterClient grains) =>
         Transition(project, domain, name, request, grains, (g, r) => g.Restore(version, r));
+
+    public static Task<Results<Ok<LaunchPlanResponse>, ValidationProblem, ProblemHttpResult>> DeactivateWholeLaunchPlan(
+        string project, string domain, string name, [FromBody] LaunchPlanTransitionRequest? request, IClusterClient grains) =>
+        Transition(project, domain, name, request, grains, (g, r) => g.DeactivatePlan(r));
+
+    public static Task<Results<Ok<LaunchPlanResponse>, ValidationProblem, ProblemHttpResult>> ArchiveWholeLaunchPlan(
+        string project, string domain, string name, [FromBody] LaunchPlanTransitionRequest? request, IClusterClient grains) =>
+        Transition(project, domain, name, request, grains, (g, r) => g.ArchivePlan(r));
+
+    public static Task<Results<Ok<LaunchPlanResponse>, ValidationProblem, ProblemHttpResult>> RestoreWholeLaunchPlan(
+        string project, string domain, string name, [FromBody] LaunchPlanTransitionRequest? request, IClusterClient grains) =>
+        Transition(project, domain, name, request, grains, (g, r) => g.RestorePlan(r));
 
     public static Task<Results<Ok<LaunchPlanResponse>, ValidationProblem, ProblemHttpResult>> PauseLaunchPlan(
         string project, string domain, string name, [FromBody] LaunchPlanTransitionRequest? request, IClusterClient grains) =>
@@ -275,7 +293,9 @@ public static class LaunchPlansApi
     private static LaunchPlanResponse Response(LaunchPlanView view) => new(
         view.Project, view.Domain, view.Name, view.ActiveVersion, view.Paused, view.ScheduledThrough, view.Buffered, view.Fired, view.Skipped, view.Missed,
         view.NextFires, [.. view.Versions.Select(VersionResponse)],
-        [.. view.RecentFires.Select(f => new LaunchPlanFireResponse(f.Version, f.ScheduledAt, f.ExecutionId))]);
+        [.. view.RecentFires.Select(f => new LaunchPlanFireResponse(f.Version, f.ScheduledAt, f.ExecutionId))],
+        new LaunchPlanRunCounts(view.Fired, view.Triggered, view.Backfilled),
+        [.. view.RecentRuns.Select(r => new LaunchPlanRunResponse(r.Kind.ToString().ToLowerInvariant(), r.Version, r.ExecutionId, r.At, r.ScheduledAt))]);
 
     private static LaunchPlanVersionResponse VersionResponse(LaunchPlanVersionView v) => new(
         v.Version, StateText(v.Status), v.Workflow, v.ContentHash, v.RegisteredAt, v.RegisteredBy, v.ChangedAt, v.ChangedBy, v.ChangeReason, JsonNode.Parse(v.Spec));

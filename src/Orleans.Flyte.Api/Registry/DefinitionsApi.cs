@@ -117,7 +117,7 @@ public static class DefinitionsApi
     private static readonly IReadOnlyDictionary<string, string> NoPins = new Dictionary<string, string>();
 
     private static RouteHandlerBuilder AcceptsSpec(this RouteHandlerBuilder endpoint) => endpoint
-        .Accepts<JsonObject>("application/yaml", "application/json")
+        .Accepts<JsonObject>(MediaTypes.Specs[0], MediaTypes.Specs[1..])
         .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
         .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
 

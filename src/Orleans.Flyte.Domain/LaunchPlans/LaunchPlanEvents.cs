@@ -39,6 +39,15 @@ public sealed record LaunchPlanArchived([property: Id(0)] string Version, [prope
 [GenerateSerializer, Immutable, Alias("flyte.LaunchPlanRestored")]
 public sealed record LaunchPlanRestored([property: Id(0)] string Version) : LaunchPlanEvent;
 
+/// <summary>The whole launch plan (every version not archived yet, <paramref name="Versions"/>) was archived in one step; the
+/// active one (<paramref name="WasActive"/>) stopped its schedule with it.</summary>
+[GenerateSerializer, Immutable, Alias("flyte.LaunchPlanArchivedAll")]
+public sealed record LaunchPlanArchivedAll([property: Id(0)] IReadOnlyList<string> Versions, [property: Id(1)] string? WasActive) : LaunchPlanEvent;
+
+/// <summary>Every archived version of the launch plan (<paramref name="Versions"/>) is back, inactive, in one step.</summary>
+[GenerateSerializer, Immutable, Alias("flyte.LaunchPlanRestoredAll")]
+public sealed record LaunchPlanRestoredAll([property: Id(0)] IReadOnlyList<string> Versions) : LaunchPlanEvent;
+
 /// <summary>The schedule stops firing while the active version stays active (manual launches still work).</summary>
 [GenerateSerializer, Immutable, Alias("flyte.LaunchPlanPaused")]
 public sealed record LaunchPlanPaused([property: Id(0)] string Version) : LaunchPlanEvent;

@@ -39,6 +39,25 @@ public sealed class LaunchPlanVersionState
 [GenerateSerializer, Immutable, Alias("flyte.LaunchPlanFire")]
 public sealed record LaunchPlanFire([property: Id(0)] string Version, [property: Id(1)] DateTimeOffset ScheduledAt, [property: Id(2)] string ExecutionId);
 
+/// <summary>How a launch plan created a run.</summary>
+public enum LaunchPlanRunKind
+{
+    Scheduled,
+    Triggered,
+    Backfilled,
+}
+
+/// <summary>One run a launch plan created, of any kind, for the view's recent runs.</summary>
+/// <param name="At">When the run was created (the event's time).</param>
+/// <param name="ScheduledAt">The instant it runs for (scheduled and backfilled runs).</param>
+[GenerateSerializer, Immutable, Alias("flyte.LaunchPlanRun")]
+public sealed record LaunchPlanRun(
+    [property: Id(0)] LaunchPlanRunKind Kind,
+    [property: Id(1)] string Version,
+    [property: Id(2)] string ExecutionId,
+    [property: Id(3)] DateTimeOffset At,
+    [property: Id(4)] DateTimeOffset? ScheduledAt);
+
 /// <summary>
 /// All versions of one launch plan name, which one is active, and where its schedule stands. The schedule's
 /// <see cref="Cursor"/> is the last instant already decided (fired, skipped, buffered or missed), or the moment the
@@ -64,6 +83,17 @@ public sealed class LaunchPlanState : IEventSourcedState<LaunchPlanEvent>
     [Id(6)] public long Fired { get; private set; }
     [Id(7)] public long Skipped { get; private set; }
     [Id(8)] public long Missed { get; private set; }
+
+    /// <summary>Runs launched now by a caller (trigger).</summary>
+    [Id(9)] public long Triggered { get; private set; }
+
+    /// <summary>Runs created by backfills, one per instant.</summary>
+    [Id(10)] public long Backfilled { get; private set; }
+
+    [Id(11)] private readonly List<LaunchPlanRun> _recentRuns = [];
+
+    /// <summary>The most recent runs of every kind, newest last (at most <see cref="KeptFires"/>).</summary>
+    public IReadOnlyList<LaunchPlanRun> RecentRuns => _recentRuns;
 
     /// <summary>The most recent scheduled fires, newest last (at most <see cref="KeptFires"/>).</summary>
     public IReadOnlyList<LaunchPlanFire> RecentFires => _recentFires;
@@ -121,6 +151,33 @@ public sealed class LaunchPlanState : IEventSourcedState<LaunchPlanEvent>
             case LaunchPlanRestored e:
                 Change(e.Version, LaunchPlanStatus.Inactive, e);
                 break;
+            case LaunchPlanArchivedAll e:
+                foreach (var version in e.Versions)
+                {
+                    Change(version, LaunchPlanStatus.Archived, e);
+                    StopIfActive(version);
+                }
+
+                break;
+            case LaunchPlanRestoredAll e:
+                foreach (var version in e.Versions)
+                {
+                    Change(version, LaunchPlanStatus.Inactive, e);
+                }
+
+                break;
+            case LaunchPlanTriggered e:
+                Triggered++;
+                AddRun(new LaunchPlanRun(LaunchPlanRunKind.Triggered, e.Version, e.ExecutionId, e.Meta.At, null));
+                break;
+            case LaunchPlanBackfilled e:
+                Backfilled += e.ExecutionIds.Count;
+                for (var i = 0; i < e.ExecutionIds.Count; i++)
+                {
+                    AddRun(new LaunchPlanRun(LaunchPlanRunKind.Backfilled, e.Version, e.ExecutionIds[i], e.Meta.At, i < e.Instants.Count ? e.Instants[i] : null));
+                }
+
+                break;
             case LaunchPlanPaused:
                 Paused = true;
                 Buffered = null;
@@ -137,6 +194,7 @@ public sealed class LaunchPlanState : IEventSourcedState<LaunchPlanEvent>
                 }
 
                 Fired++;
+                AddRun(new LaunchPlanRun(LaunchPlanRunKind.Scheduled, e.Version, e.ExecutionId, e.Meta.At, e.ScheduledAt));
                 _recentFires.Add(new LaunchPlanFire(e.Version, e.ScheduledAt, e.ExecutionId));
                 if (_recentFires.Count > KeptFires)
                 {
@@ -156,6 +214,15 @@ public sealed class LaunchPlanState : IEventSourcedState<LaunchPlanEvent>
                 Advance(e.Last);
                 Missed += e.Count;
                 break;
+        }
+    }
+
+    private void AddRun(LaunchPlanRun run)
+    {
+        _recentRuns.Add(run);
+        if (_recentRuns.Count > KeptFires)
+        {
+            _recentRuns.RemoveAt(0);
         }
     }
 

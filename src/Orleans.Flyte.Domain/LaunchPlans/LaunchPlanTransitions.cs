@@ -92,6 +92,44 @@ public static class LaunchPlanTransitions
         };
     }
 
+    /// <summary>The whole plan: its active version, if any, is deactivated (at most one version is ever active).</summary>
+    public static Decision<LaunchPlanEvent, TransitionVerdict> DeactivatePlan(LaunchPlanState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        return state switch
+        {
+            { Exists: false } => Verdict(TransitionVerdict.NotFound),
+            { ActiveVersion: { } active } => Change(new LaunchPlanDeactivated(active)),
+            _ => Verdict(TransitionVerdict.Unchanged),
+        };
+    }
+
+    /// <summary>The whole plan: every version not archived yet is archived in one event, which stops the active one's schedule.</summary>
+    public static Decision<LaunchPlanEvent, TransitionVerdict> ArchivePlan(LaunchPlanState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var versions = state.Versions.Where(v => v.Status != LaunchPlanStatus.Archived).Select(v => v.Version).ToList();
+        return (state.Exists, versions.Count) switch
+        {
+            (false, _) => Verdict(TransitionVerdict.NotFound),
+            (_, 0) => Verdict(TransitionVerdict.Unchanged),
+            _ => Change(new LaunchPlanArchivedAll(versions, state.ActiveVersion)),
+        };
+    }
+
+    /// <summary>The whole plan: every archived version comes back inactive in one event (none is activated).</summary>
+    public static Decision<LaunchPlanEvent, TransitionVerdict> RestorePlan(LaunchPlanState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var versions = state.Versions.Where(v => v.Status == LaunchPlanStatus.Archived).Select(v => v.Version).ToList();
+        return (state.Exists, versions.Count) switch
+        {
+            (false, _) => Verdict(TransitionVerdict.NotFound),
+            (_, 0) => Verdict(TransitionVerdict.Unchanged),
+            _ => Change(new LaunchPlanRestoredAll(versions)),
+        };
+    }
+
     public static Decision<LaunchPlanEvent, TransitionVerdict> Pause(LaunchPlanState state)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -115,7 +153,8 @@ public static class LaunchPlanTransitions
     }
 
     private static Decision<LaunchPlanEvent, TransitionVerdict> NoSchedule(LaunchPlanState state, string action) => Verdict(state.Exists
-        ? TransitionVerdict.Refused($"No version is active, so there is no schedule to {action}.")
+        ? TransitionVerdict.Refused($"No version is active, so there is no schedule to {action}; activate a version first " +
+            $"(POST .../versions/{(state.Versions.LastOrDefault(v => v.Status != LaunchPlanStatus.Archived) ?? state.Versions[^1]).Version}/activate).")
         : TransitionVerdict.NotFound);
 
     private static Decision<LaunchPlanEvent, TransitionVerdict> Change(LaunchPlanEvent change) =>

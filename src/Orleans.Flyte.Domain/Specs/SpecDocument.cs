@@ -125,6 +125,14 @@ public static partial class SpecDocument
         {
             var inner = ex.InnerException?.Message ?? ex.Message;
             var detail = inner.Contains("): ", StringComparison.Ordinal) ? inner[(inner.IndexOf("): ", StringComparison.Ordinal) + 3)..] : inner;
+            if (detail.Contains("tab", StringComparison.OrdinalIgnoreCase) && TabIndentation(text, ex.Start.Line) is var (tabLine, tabColumn))
+            {
+                // YamlDotNet places tab errors where the enclosing mapping starts (often line 1) or at the end of the line
+                // before; the engineer needs the line that holds the tab.
+                return SpecResult<JsonObject>.Fail(string.Empty,
+                    $"invalid YAML at line {tabLine}, column {tabColumn}: a tab is used for indentation; YAML indents with spaces only");
+            }
+
             return SpecResult<JsonObject>.Fail(string.Empty, $"invalid YAML at line {ex.Start.Line}, column {ex.Start.Column}: {FirstSentence(detail)}");
         }
         catch (InvalidOperationException)
@@ -140,6 +148,23 @@ public static partial class SpecDocument
     }
 
     private const int MaxDepth = 64;
+
+    /// <summary>The first line from <paramref name="fromLine"/> on whose indentation holds a tab, and the tab's column.</summary>
+    private static (long Line, long Column)? TabIndentation(string text, long fromLine)
+    {
+        var lines = text.Split('\n');
+        for (var i = (int)Math.Max(0, fromLine - 1); i < lines.Length; i++)
+        {
+            var indentation = lines[i].Length - lines[i].TrimStart(' ', '\t').Length;
+            var tab = lines[i].IndexOf('\t', StringComparison.Ordinal);
+            if (tab >= 0 && tab < indentation)
+            {
+                return (i + 1, tab + 1);
+            }
+        }
+
+        return null;
+    }
 
     private sealed class NestingTooDeepException(string pointer) : Exception
     {

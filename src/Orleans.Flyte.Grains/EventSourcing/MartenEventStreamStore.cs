@@ -116,7 +116,7 @@ public sealed class MartenEventStreamStore(IDocumentStore store) : IEventStreamS
         }
     }
 
-    private static string HeaderText(IEvent e, string name) =>
+    internal static string HeaderText(IEvent e, string name) =>
         e.Headers is not null && e.Headers.TryGetValue(name, out var value) && value is not null
             ? value.ToString() ?? string.Empty
             : string.Empty;

@@ -14,6 +14,10 @@ public sealed class ExecutionEngineOptions
     /// MinimumReminderPeriod). This bounds how long a crash or a lost notification can delay progress.</summary>
     public TimeSpan ReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>How much of a finished attempt's stdout and of its stderr (characters, the tail) is kept in the store once
+    /// its result is recorded; the runner then drops its own copy (see <c>Flyte:Runners:Local:RetainAttemptDirectories</c>).</summary>
+    public int LogTailChars { get; set; } = 64 * 1024;
+
     public TimeSpan RetryDelay(int failedAttempt)
     {
         var factor = Math.Pow(2, Math.Clamp(failedAttempt - 1, 0, 20));

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Marten;
 using Orleans.Flyte.Abstractions.Catalogs;
 using Orleans.Flyte.Domain.EventSourcing;
+using Orleans.Flyte.Grains.EventSourcing;
 
 namespace Orleans.Flyte.Grains.Executions;
 
@@ -10,8 +11,6 @@ namespace Orleans.Flyte.Grains.Executions;
 /// execution's project/domain tenant.</summary>
 public sealed class MartenExecutionCatalog(IDocumentStore store) : IExecutionCatalog
 {
-    private static readonly JsonSerializerOptions s_eventJson = new(JsonSerializerDefaults.Web);
-
     public async Task<ExecutionPage> ListAsync(ExecutionQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
@@ -77,10 +76,12 @@ public sealed class MartenExecutionCatalog(IDocumentStore store) : IExecutionCat
         return [.. events.Where(e => e.Data is DomainEvent).Select(e =>
         {
             var data = (DomainEvent)e.Data;
-            var body = JsonSerializer.SerializeToNode(data, data.GetType(), s_eventJson) as JsonObject;
-            body?.Remove("meta");
             return new ExecutionEventEntry(e.Sequence, e.StreamKey!, e.Version, e.Data.GetType().Name, data.Meta.At, data.Meta.Principal,
-                data.Meta.CorrelationId, data.Meta.Reason, body);
+                data.Meta.CorrelationId, data.Meta.Reason, EventDataView.Of(data))
+            {
+                Hash = MartenEventStreamStore.HeaderText(e, MartenEventStreamStore.HashHeader),
+                PreviousHash = MartenEventStreamStore.HeaderText(e, MartenEventStreamStore.PreviousHashHeader),
+            };
         })];
     }
 

@@ -23,6 +23,7 @@ public sealed class TaskExecutionGrain(
     TimeProvider clock,
     ITaskRunner runner,
     TaskOutputCache cache,
+    AttemptLogArchive logArchive,
     IOptions<ExecutionEngineOptions> options,
     ILogger<TaskExecutionGrain> log)
     : EventSourcedGrain<TaskExecutionState, TaskExecutionEvent>(store, clock), ITaskExecutionGrain
@@ -92,6 +93,7 @@ public sealed class TaskExecutionGrain(
         if (running is not null)
         {
             await runner.TerminateAsync(running, reason);
+            await ArchiveAndRelease(running);
         }
 
         if (waiting is not null)
@@ -135,7 +137,33 @@ public sealed class TaskExecutionGrain(
     public async Task<AttemptLogs?> GetLogs(int attempt)
     {
         var found = State.Attempts.Find(a => a.Attempt == attempt);
-        return found is null ? null : await runner.GetLogsAsync(found.AttemptId);
+        if (found is null)
+        {
+            return null;
+        }
+
+        return await runner.GetLogsAsync(found.AttemptId) ?? await logArchive.FindAsync(found.AttemptId);
+    }
+
+    /// <summary>
+    /// After an attempt's result is durable: keep its log tail in the store, then let the runner drop its copy (the local
+    /// runner's work directory). Best effort: if the tail cannot be stored, the runner keeps its copy.
+    /// </summary>
+    private async Task ArchiveAndRelease(string attemptId)
+    {
+        try
+        {
+            if (await runner.GetLogsAsync(attemptId) is { } logs)
+            {
+                await logArchive.PutAsync(logs, options.Value.LogTailChars);
+            }
+
+            await runner.ReleaseAsync(attemptId);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            log.LogWarning(ex, "Attempt {AttemptId}: could not store its log tail; the runner keeps its copy", attemptId);
+        }
     }
 
     /// <summary>Carries on from wherever the events left off. Safe to call any number of times.</summary>
@@ -221,6 +249,7 @@ public sealed class TaskExecutionGrain(
         }
 
         NotifyWorkflow();
+        await ArchiveAndRelease(attempt.AttemptId);
     }
 
     private async Task Fail(AttemptState attempt, AttemptStatus status)
@@ -238,8 +267,14 @@ public sealed class TaskExecutionGrain(
             _ => status.ExitCode is { } code ? $"exit code {code}" : "the attempt failed",
         };
 
-        // A timeout is the task's own verdict on its duration: retrying it would only wait as long again.
-        var willRetry = kind != AttemptFailure.TimedOut && attempt.Attempt < Spec.Retries + 1;
+        // A timeout is the task's own verdict on its duration: retrying it would only wait as long again. A permanent
+        // failure (missing executable, invalid image) fails the same way every time: retries are for what might pass.
+        var willRetry = kind != AttemptFailure.TimedOut && !status.Permanent && attempt.Attempt < Spec.Retries + 1;
+        if (status.Permanent && attempt.Attempt < Spec.Retries + 1)
+        {
+            error += "; not retried, as no retry can succeed: fix the task and register a new version";
+        }
+
         RaiseEvent(Stamp(new AttemptFailed(attempt.Attempt, kind, error, status.ExitCode, willRetry)));
         if (willRetry)
         {
@@ -247,6 +282,7 @@ public sealed class TaskExecutionGrain(
             RaiseEvent(Stamp(new RetryScheduled(attempt.Attempt + 1, Clock.GetUtcNow() + delay)));
             await ConfirmEvents();
             await ReleaseEndedLeases($"attempt {attempt.Attempt} {kind.ToString().ToLowerInvariant()}");
+            await ArchiveAndRelease(attempt.AttemptId);
             ScheduleProgress(delay);
             return;
         }
@@ -254,6 +290,7 @@ public sealed class TaskExecutionGrain(
         await ConfirmEvents();
         await ReleaseEndedLeases($"attempt {attempt.Attempt} {kind.ToString().ToLowerInvariant()}");
         NotifyWorkflow();
+        await ArchiveAndRelease(attempt.AttemptId);
     }
 
     private void NotifyWorkflow()

@@ -38,6 +38,7 @@ public static class EngineRegistration
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new LaunchPlans.LaunchPlanClock(sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<TaskOutputCache>();
+        services.AddSingleton<AttemptLogArchive>();
         services.AddSingleton<IAttemptStatusSink, AttemptStatusForwarder>();
         services.TryAddSingleton<ITaskRunner, LocalProcessRunner>();
 

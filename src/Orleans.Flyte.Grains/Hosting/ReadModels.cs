@@ -45,6 +45,9 @@ public static class ReadModels
         // Not a projection: the task grain writes an entry after it recorded the success, outside the event
         // transaction, because the cache is best effort (a failed write costs a later miss, never the success).
         options.Schema.For<TaskCacheEntry>();
+
+        // Not a projection either: the log tail of a finished attempt, written by its task grain before the runner drops its copy.
+        options.Schema.For<AttemptLogEntry>();
     }
 
     /// <summary>The read side callers query; the API never touches Marten documents or sessions.</summary>

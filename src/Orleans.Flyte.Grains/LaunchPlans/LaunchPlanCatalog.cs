@@ -73,6 +73,8 @@ public sealed class LaunchPlanCatalogProjection : MultiStreamProjection<LaunchPl
             LaunchPlanDeactivated x => [Id(x.Version)],
             LaunchPlanArchived x => [Id(x.Version)],
             LaunchPlanRestored x => [Id(x.Version)],
+            LaunchPlanArchivedAll x => [.. x.Versions.Select(Id)],
+            LaunchPlanRestoredAll x => [.. x.Versions.Select(Id)],
             LaunchPlanPaused x => [Id(x.Version)],
             LaunchPlanResumed x => [Id(x.Version)],
             LaunchPlanFired x => [Id(x.Version)],
@@ -128,6 +130,12 @@ public sealed class LaunchPlanCatalogProjection : MultiStreamProjection<LaunchPl
                 Change(snapshot, LaunchPlanStatus.Archived, x);
                 break;
             case LaunchPlanRestored x:
+                Change(snapshot, LaunchPlanStatus.Inactive, x);
+                break;
+            case LaunchPlanArchivedAll x:
+                Change(snapshot, LaunchPlanStatus.Archived, x);
+                break;
+            case LaunchPlanRestoredAll x:
                 Change(snapshot, LaunchPlanStatus.Inactive, x);
                 break;
             case LaunchPlanPaused:

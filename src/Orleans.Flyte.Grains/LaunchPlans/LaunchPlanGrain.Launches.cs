@@ -16,13 +16,13 @@ public sealed partial class LaunchPlanGrain
         {
             return Launch(version is null && State.Exists ? TransitionStatus.Refused : TransitionStatus.NotFound,
                 version is null
-                    ? State.Exists ? "No version is active; name the version to launch." : $"Launch plan '{Key.Name}' does not exist."
+                    ? State.Exists ? NoActiveVersion() : $"Launch plan '{Key.Name}' does not exist."
                     : $"Launch plan '{Key.Name}' has no version '{version}'.");
         }
 
         if (target.Status == LaunchPlanStatus.Archived)
         {
-            return Launch(TransitionStatus.Refused, $"Version '{target.Version}' is archived: it cannot be launched. Restore it first.");
+            return Launch(TransitionStatus.Refused, Archived(target.Version));
         }
 
         JsonObject? overrides = null;
@@ -72,7 +72,7 @@ public sealed partial class LaunchPlanGrain
 
         if (target.Status == LaunchPlanStatus.Archived)
         {
-            return Launch(TransitionStatus.Refused, $"Version '{version}' is archived: it cannot be launched. Restore it first.");
+            return Launch(TransitionStatus.Refused, Archived(version));
         }
 
         if (ScheduleOf(target) is not { } schedule)
@@ -121,4 +121,20 @@ public sealed partial class LaunchPlanGrain
     }
 
     private static LaunchResult Launch(TransitionStatus status, string message) => new(status, message, [], []);
+
+    private string Archived(string version) =>
+        $"Version '{version}' is archived: it cannot be launched. Restore it first (POST .../launchplans/{Key.Name}/versions/{version}/restore, " +
+        $"or .../launchplans/{Key.Name}/restore for every version), then launch it again.";
+
+    /// <summary>Why a trigger without a version cannot launch, and the calls that can.</summary>
+    private string NoActiveVersion()
+    {
+        var versions = string.Join(", ", State.Versions.Select(v => $"{v.Version} {v.Status.ToString().ToLowerInvariant()}"));
+        var launchable = State.Versions.LastOrDefault(v => v.Status != LaunchPlanStatus.Archived);
+        var archived = State.Versions.LastOrDefault(v => v.Status == LaunchPlanStatus.Archived);
+        return $"No version of launch plan '{Key.Name}' is active ({versions}). " +
+            (launchable is not null
+                ? $"Name the version to launch ({{\"version\": \"{launchable.Version}\"}} in the trigger body), or activate one (POST .../launchplans/{Key.Name}/versions/{launchable.Version}/activate)."
+                : $"Every version is archived: restore one (POST .../launchplans/{Key.Name}/versions/{archived!.Version}/restore, or .../launchplans/{Key.Name}/restore for all), then trigger it by name or activate it.");
+    }
 }

@@ -43,6 +43,15 @@ public sealed partial class LaunchPlanGrain
     public async Task<TransitionResult> Restore(string version, string? reason) =>
         await Answer(await DecideAndRecord(state => LaunchPlanTransitions.Restore(state, version), reason), version);
 
+    public async Task<TransitionResult> DeactivatePlan(string? reason) =>
+        await Answer(await DecideAndRecord(LaunchPlanTransitions.DeactivatePlan, reason), version: null);
+
+    public async Task<TransitionResult> ArchivePlan(string? reason) =>
+        await Answer(await DecideAndRecord(LaunchPlanTransitions.ArchivePlan, reason), version: null);
+
+    public async Task<TransitionResult> RestorePlan(string? reason) =>
+        await Answer(await DecideAndRecord(LaunchPlanTransitions.RestorePlan, reason), version: null);
+
     public async Task<TransitionResult> Pause(string? reason) =>
         await Answer(await DecideAndRecord(LaunchPlanTransitions.Pause, reason), version: null);
 

@@ -24,6 +24,6 @@ public static class LaunchPlanViews
             state.Fired, state.Skipped, state.Missed, next,
             [.. state.Versions.Select(v => new LaunchPlanVersionView(v.Version, v.Status, v.Workflow, v.Spec, v.ContentHash, v.RegisteredAt, v.RegisteredBy,
                 v.ChangedAt, v.ChangedBy, v.ChangeReason))],
-            state.RecentFires);
+            state.RecentFires, state.Triggered, state.Backfilled, state.RecentRuns);
     }
 }

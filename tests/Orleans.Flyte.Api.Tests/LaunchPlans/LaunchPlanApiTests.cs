@@ -83,7 +83,7 @@ public sealed class LaunchPlanApiTests : LaunchPlanTestBase
         var id = launched["executions"]![0]!["id"]!.GetValue<string>();
         (await Expect(HttpStatusCode.OK, Get($"{Scope}/executions/{id}")))["inputs"]!["epochs"]!.GetValue<int>().Should().Be(9);
         fixedOverride["errors"]!.AsObject().Should().ContainKey("/inputs/gate");
-        noActive["detail"]!.GetValue<string>().Should().Contain("No version is active");
+        noActive["detail"]!.GetValue<string>().Should().Contain("is active").And.Contain("{\"version\": \"v1\"}", "it says how to launch: name the version");
         backfill["executions"]!.AsArray().Select(e => e!["scheduledAt"]!.GetValue<DateTimeOffset>()).Should().Equal(Minute(60), Minute(120), Minute(180));
         again["executions"]!.AsArray().Select(e => e!["created"]!.GetValue<bool>()).Should().Equal(s_createdOnlyForNewInstants,
             "instants 1h-3h already ran: the same id names the same execution");

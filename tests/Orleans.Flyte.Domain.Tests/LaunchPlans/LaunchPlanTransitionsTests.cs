@@ -7,6 +7,8 @@ namespace Orleans.Flyte.Domain.Tests.LaunchPlans;
 /// <summary>Each lifecycle transition is one event, "unchanged", "not found" or "refused with a reason".</summary>
 public sealed class LaunchPlanTransitionsTests
 {
+    private static readonly string[] s_both = ["v1", "v2"];
+
     private static LaunchPlanState TwoVersions() => new LaunchPlanState().Then(0, Registered("v1"), Registered("v2"));
 
     [Fact]
@@ -118,12 +120,40 @@ public sealed class LaunchPlanTransitionsTests
         var paused = ActiveSince().Then(5, pause);
         var resume = LaunchPlanTransitions.Resume(paused);
 
-        LaunchPlanTransitions.Pause(TwoVersions()).Result.Should().Be(TransitionVerdict.Refused("No version is active, so there is no schedule to pause."));
-        LaunchPlanTransitions.Resume(TwoVersions()).Result.Should().Be(TransitionVerdict.Refused("No version is active, so there is no schedule to resume."));
+        LaunchPlanTransitions.Pause(TwoVersions()).Result.Should().Be(TransitionVerdict.Refused("No version is active, so there is no schedule to pause; activate a version first (POST .../versions/v2/activate)."));
+        LaunchPlanTransitions.Resume(TwoVersions()).Result.Should().Be(TransitionVerdict.Refused("No version is active, so there is no schedule to resume; activate a version first (POST .../versions/v2/activate)."));
         pause.Events.Should().Equal(new LaunchPlanPaused("v1"));
         LaunchPlanTransitions.Pause(paused).Result.Should().Be(TransitionVerdict.Unchanged);
         LaunchPlanTransitions.Resume(active).Result.Should().Be(TransitionVerdict.Unchanged);
         resume.Events.Should().Equal(new LaunchPlanResumed("v1"));
         paused.Then(9, resume).Cursor.Should().Be(Minute(9), "instants during the pause are not caught up");
+    }
+
+    [Fact]
+    public void Archiving_the_whole_plan_is_one_event_over_every_version_that_stops_the_schedule_and_restoring_it_is_one_event_too()
+    {
+        var state = ActiveSince();
+
+        var archive = LaunchPlanTransitions.ArchivePlan(state);
+
+        archive.Events.Should().ContainSingle().Which.Should().BeOfType<LaunchPlanArchivedAll>()
+            .Which.Should().Match<LaunchPlanArchivedAll>(e => e.WasActive == "v1" && e.Versions.SequenceEqual(s_both));
+        var archived = state.Then(5, archive);
+        archived.ActiveVersion.Should().BeNull();
+        archived.Cursor.Should().BeNull("no schedule is left to fire");
+        archived.Versions.Should().OnlyContain(v => v.Status == LaunchPlanStatus.Archived);
+        LaunchPlanTransitions.ArchivePlan(archived).Events.Should().BeEmpty();
+
+        var restore = LaunchPlanTransitions.RestorePlan(archived);
+        restore.Events.Should().ContainSingle().Which.Should().BeOfType<LaunchPlanRestoredAll>();
+        archived.Then(6, restore).Versions.Should().OnlyContain(v => v.Status == LaunchPlanStatus.Inactive);
+    }
+
+    [Fact]
+    public void Deactivating_the_whole_plan_deactivates_whichever_version_is_active()
+    {
+        LaunchPlanTransitions.DeactivatePlan(ActiveSince()).Events.Should().Equal(new LaunchPlanDeactivated("v1"));
+        LaunchPlanTransitions.DeactivatePlan(TwoVersions()).Result.Should().Be(TransitionVerdict.Unchanged);
+        LaunchPlanTransitions.DeactivatePlan(new LaunchPlanState()).Result.Should().Be(TransitionVerdict.NotFound);
     }
 }

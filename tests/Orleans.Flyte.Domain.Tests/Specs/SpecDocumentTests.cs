@@ -64,6 +64,15 @@ public sealed class SpecDocumentTests
         SingleError("name: x\nnodes:\n  - a\n - b\n").Message.Should().Contain("line 4");
     }
 
+    [Theory]
+    [InlineData("name: x\nversion: v1\ncontainer:\n\timage: local\n", 4)]
+    [InlineData("name: x\nversion: v1\nresources:\n  cpu: 1\n\tmemory: 1Gi\n", 5)]
+    public void A_tab_used_for_indentation_is_reported_on_its_line_and_named(string text, int line)
+    {
+        var message = SingleError(text).Message;
+        message.Should().Contain($"line {line}", text).And.Contain("tab", text);
+    }
+
     [Fact]
     public void An_unclosed_flow_list_is_an_error_with_a_line_not_a_crash()
     {

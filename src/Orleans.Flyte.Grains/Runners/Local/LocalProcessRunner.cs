@@ -37,6 +37,7 @@ public sealed class LocalProcessRunner : ITaskRunner, IDisposable, IAsyncDisposa
     private static readonly TimeSpan s_drainLimit = TimeSpan.FromSeconds(2);
 
     private readonly ConcurrentDictionary<string, LocalAttempt> _attempts = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _released = new();
     private readonly LocalProcessRunnerOptions _options;
     private readonly OutputsChannel _outputs;
     private readonly IAttemptStatusSink _sink;
@@ -54,6 +55,11 @@ public sealed class LocalProcessRunner : ITaskRunner, IDisposable, IAsyncDisposa
         if (_options.MaxLogBytes <= 0)
         {
             throw new ArgumentOutOfRangeException(nameof(options), _options.MaxLogBytes, "MaxLogBytes must be positive.");
+        }
+
+        if (_options.RetainAttemptDirectories < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), _options.RetainAttemptDirectories, "RetainAttemptDirectories must be 0 or more.");
         }
 
         if (_options.MaxOutputBytes <= 0)
@@ -140,6 +146,39 @@ public sealed class LocalProcessRunner : ITaskRunner, IDisposable, IAsyncDisposa
         return new AttemptLogs(attemptId, stdout, stderr, stdoutTruncated || stderrTruncated);
     }
 
+    /// <summary>
+    /// The engine recorded the attempt's result and stored its log tail: its directory joins the released ones, and the
+    /// oldest beyond <see cref="LocalProcessRunnerOptions.RetainAttemptDirectories"/> are removed (with what this runner
+    /// remembers of them). Only finished attempts are released, so nothing removed is still running.
+    /// </summary>
+    public Task ReleaseAsync(string attemptId, CancellationToken cancellationToken = default)
+    {
+        if (_attempts.TryGetValue(attemptId, out var attempt) && !attempt.Status.IsTerminal)
+        {
+            return Task.CompletedTask; // not finished here (yet): keep it
+        }
+
+        _released.Enqueue(attemptId);
+        while (_released.Count > _options.RetainAttemptDirectories && _released.TryDequeue(out var oldest))
+        {
+            _attempts.TryRemove(oldest, out _);
+            try
+            {
+                var directory = new AttemptDirectory(_options.WorkRoot, oldest);
+                if (directory.Exists)
+                {
+                    Directory.Delete(directory.FullPath, recursive: true);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+            {
+                _log.LogWarning(ex, "Attempt {AttemptId}: could not remove its work directory", oldest);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
     /// <summary>Kills every process still running, at once (no grace: a synchronous dispose cannot wait). Their
     /// attempts get no final status, so the next runner over this work root reports them lost and the engine retries.</summary>
     public void Dispose()
@@ -222,7 +261,7 @@ public sealed class LocalProcessRunner : ITaskRunner, IDisposable, IAsyncDisposa
         var command = launch.Command.Concat(launch.Args).ToList();
         if (command.Count == 0)
         {
-            await FinishAsync(attempt, Failed(id, "the task has no command to run", null));
+            await FinishAsync(attempt, Failed(id, "the task has no command to run", null) with { Permanent = true });
             return;
         }
 
@@ -237,7 +276,13 @@ public sealed class LocalProcessRunner : ITaskRunner, IDisposable, IAsyncDisposa
         {
             process = TaskProcess.Start(launch, inputs, directory, command);
         }
-        catch (Exception ex) when (ex is Win32Exception or InvalidOperationException or IOException)
+        catch (Win32Exception ex)
+        {
+            // The executable is missing or not executable: the same command fails the same way on every attempt.
+            await FinishAsync(attempt, Failed(id, $"could not start '{command[0]}': {ex.Message}", started) with { Permanent = true });
+            return;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or IOException)
         {
             await FinishAsync(attempt, Failed(id, $"could not start '{command[0]}': {ex.Message}", started));
             return;

@@ -23,4 +23,8 @@ public sealed class LocalProcessRunnerOptions
     /// debugging. When false only its final <c>status.json</c> and its logs are kept: the marker is what keeps a
     /// restarted silo from reporting a finished attempt as lost, and the logs are what a user asks for afterwards.</summary>
     public bool KeepWorkDirectories { get; set; } = true;
+
+    /// <summary>How many attempt directories whose result the engine has recorded (and whose log tail it stored) are kept,
+    /// the most recently released ones; older ones are removed. 0 removes each as soon as it is released.</summary>
+    public int RetainAttemptDirectories { get; set; } = 100;
 }

@@ -1,0 +1,173 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Flyte.Testing;
+
+namespace Orleans.Flyte.Api.Tests.Readme;
+
+/// <summary>
+/// The README's curl examples, read from README.md and run as written (bash and curl against the whole platform on a
+/// real port), section after section as a reader would; each command is checked against what the README says it does.
+/// A command added to the README without a claim here, a command that fails, or an answer other than the one claimed
+/// fails the test.
+/// </summary>
+public sealed partial class ReadmeExamplesTests : IAsyncLifetime
+{
+    private TestDatabase Database { get; set; } = null!;
+    private FlyteApiFactory Platform { get; set; } = null!;
+    private HttpClient Http { get; set; } = null!;
+    private ReadmeShell Shell { get; set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Database = await TestDatabase.CreateAsync("readme");
+        Platform = new FlyteApiFactory(Database.ConnectionString);
+        Platform.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
+        Platform.StartServer();
+        var address = Platform.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        Http = new HttpClient { BaseAddress = new Uri(address) };
+        (await Http.GetAsync(new Uri("/readyz", UriKind.Relative))).EnsureSuccessStatusCode();
+        Shell = ReadmeShell.Start(address, Platform.AdminToken);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Shell.DisposeAsync();
+        Http.Dispose();
+        await Platform.DisposeAsync();
+        await Database.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Every_curl_example_in_the_readme_runs_as_written_and_answers_what_the_readme_says()
+    {
+        await Section("Try it",
+            Claim("API="),
+            Claim("$API/projects -H", 201),
+            Claim("@docs/examples/prepare-data.yaml", 201),
+            Claim("@docs/examples/train-model.yaml", 201),
+            Claim("@docs/examples/train-alpha.yaml", 201),
+            Claim("memory: 64Gi", [409], r => r.Stdout.Should().Contain("memory", "the 409 lists the differences")),
+            Claim("memory: 32GB", [400], r => JsonNode.Parse(r.Stdout)!["errors"]!.AsObject().Should().ContainKey("/resources/memory")),
+            Claim("development/tasks ", 200, r => r.Stdout.Should().Contain("train-model")),
+            Claim("tasks/train-model ", 200, r => r.Stdout.Should().Contain("v3")),
+            Claim("workflows/train-alpha/versions/v3", 200, r => r.Stdout.Should().Contain("train-model@v3", "the pinned task versions")));
+
+        string? id = null;
+        await Section("Run a workflow",
+            Claim("API="),
+            Claim("X="),
+            Claim("ID=$(curl", [202], async _ =>
+            {
+                id = await Shell.VariableAsync("ID");
+                (await WaitForEnd(id))["phase"]!.GetValue<string>().Should().Be("Succeeded");
+            }),
+            Claim("curl -s $X/$ID ", 200, r => r.Stdout.Should().Contain("\"phase\":\"Succeeded\"")),
+            Claim("workflow=train-alpha&phase=Succeeded", 200, r => r.Stdout.Should().Contain(id!)),
+            Claim("$X/$ID/events", 200, r => r.Stdout.Should().Contain("\"previousHash\"").And.NotContain("inputsJson", "data is JSON, not JSON text")),
+            Claim("attempts/1/logs", 200),
+            Claim("$X/$ID/abort", [409], r => r.Stdout.Should().Contain("Succeeded", "a finished execution says it was already finished")),
+            Claim("$X/$ID/relaunch", [202], async r =>
+            {
+                var relaunched = await WaitForEnd(Id(r));
+                relaunched["nodes"]!.AsArray().Single(n => n!["id"]!.GetValue<string>() == "train")!["cacheHit"]!.GetValue<bool>()
+                    .Should().BeTrue("the README says a second submission with the same inputs hits the cache on train");
+            }),
+            Claim("$X/$ID/recover", 202));
+
+        await Section("GPUs and MIG slices",
+            Claim("development/tasks -H 'Content-Type: application/yaml' --data-binary @- <<'YAML'", 201),
+            Claim("development/workflows -H 'Content-Type: application/yaml' --data-binary @- <<'YAML'", 201),
+            Claim("for run in 1 2 3", [202, 202, 202], async r =>
+            {
+                var third = IdRegex().Matches(r.Stdout).Select(m => m.Groups[1].Value).ToList().Should().HaveCount(3).And.Subject.Last();
+                await Eventually.Until(
+                    async () => Node(await Execution(third), "tune")["phase"]?.GetValue<string>() == "WaitingForResources",
+                    "the third finetune run to wait for a mig-3g.20gb slice", TimeSpan.FromSeconds(30));
+            }),
+            Claim("$API/capacity\n", 200),
+            Claim("capacity?resource=mig-3g.20gb", 200, r => r.Stdout.Should().Contain("no free mig-3g.20gb", "the queue says why")),
+            Claim("quotas/mig-3g.20gb", 200),
+            Claim("dgx-a100-01/cordon", 200, r => r.Stdout.Should().Contain("driver upgrade")),
+            Claim("dgx-a100-01/uncordon", 200));
+
+        await Section("Launch plans and schedules",
+            Claim("API="),
+            Claim("LP="),
+            Claim("@docs/examples/nightly-alpha.yaml", 201),
+            Claim("versions/v1/activate", 200, r => r.Stdout.Should().Contain("active")),
+            Claim("curl -s $LP/nightly-alpha ", 200, r => r.Stdout.Should().Contain("nextFires")),
+            Claim("state=active", 200, r => r.Stdout.Should().Contain("nightly-alpha")),
+            Claim("nightly-alpha/trigger", 202),
+            Claim("versions/v1/backfill", [202], async r =>
+            {
+                r.Stdout.Should().Contain("2026-11-07");
+                var plan = (await Http.GetFromJsonAsync<JsonObject>(new Uri("/api/v1/projects/quant/domains/development/launchplans/nightly-alpha", UriKind.Relative)))!;
+                plan["runs"]!["triggered"]!.GetValue<long>().Should().Be(1, "the README's trigger counts");
+                plan["runs"]!["backfilled"]!.GetValue<long>().Should().Be(7, "one run per instant in [from, to)");
+                plan["recentRuns"]!.AsArray().Should().HaveCount(8);
+            }),
+            Claim("nightly-alpha/pause", 200),
+            Claim("nightly-alpha/resume", 200),
+            Claim("versions/v1/archive", 200, r => r.Stdout.Should().Contain("archived")),
+            Claim("nightly-alpha/restore", 200, r => r.Stdout.Should().NotContain("archived")),
+            Claim("nightly-alpha/archive", 200, r => r.Stdout.Should().Contain("\"state\":\"archived\"")),
+            Claim("launchPlan=nightly-alpha&scheduledAt", 200));
+    }
+
+    /// <summary>Runs the section's commands in order; the i-th must contain the i-th claim's text and do what it says.</summary>
+    private async Task Section(string heading, params ReadmeClaim[] claims)
+    {
+        var commands = ReadmeBlocks.Commands(heading);
+        commands.Select(c => c.Trim()).Should().HaveSameCount(claims, $"every command under '{heading}' has a claim here:\n{string.Join("\n", commands)}");
+        for (var i = 0; i < commands.Count; i++)
+        {
+            var (command, claim) = (commands[i], claims[i]);
+            command.Should().Contain(claim.Text, $"command {i + 1} under '{heading}' is the one claimed");
+            var result = await Shell.RunAsync(command);
+            result.ExitCode.Should().Be(0, result.ToString());
+            result.Statuses.Should().Equal(claim.Statuses, result.ToString());
+            if (claim.Check is { } check)
+            {
+                using var scope = new FluentAssertions.Execution.AssertionScope(result.ToString());
+                await check(result);
+            }
+        }
+    }
+
+    private static ReadmeClaim Claim(string text) => new(text, [], null);
+
+    private static ReadmeClaim Claim(string text, int status, Action<CommandResult>? check = null) =>
+        new(text, [status], check is null ? null : r => { check(r); return Task.CompletedTask; });
+
+    private static ReadmeClaim Claim(string text, int[] statuses, Action<CommandResult> check) =>
+        new(text, statuses, r => { check(r); return Task.CompletedTask; });
+
+    private static ReadmeClaim Claim(string text, int[] statuses, Func<CommandResult, Task> check) => new(text, statuses, check);
+
+    private static string Id(CommandResult result) => IdRegex().Match(result.Stdout).Groups[1].Value;
+
+    private async Task<JsonObject> Execution(string id) =>
+        (await Http.GetFromJsonAsync<JsonObject>(new Uri($"/api/v1/projects/quant/domains/development/executions/{id}", UriKind.Relative)))!;
+
+    private async Task<JsonObject> WaitForEnd(string id)
+    {
+        JsonObject? last = null;
+        await Eventually.Until(
+            async () => (last = await Execution(id))["phase"]!.GetValue<string>() is "Succeeded" or "Failed" or "Aborted" or "TimedOut",
+            $"execution {id} to end", TimeSpan.FromSeconds(60));
+        return last!;
+    }
+
+    private static JsonObject Node(JsonObject execution, string id) =>
+        execution["nodes"]!.AsArray().Single(n => n!["id"]!.GetValue<string>() == id)!.AsObject();
+
+    [GeneratedRegex("\"id\":\"([a-z0-9]{20})\"")]
+    private static partial Regex IdRegex();
+
+    private sealed record ReadmeClaim(string Text, int[] Statuses, Func<CommandResult, Task>? Check);
+}
