@@ -37,6 +37,8 @@ public static class ApiRegistration
         services.AddExceptionHandler<BadRequestProblems>();
         services.AddExceptionHandler<StorageProblems>();
         services.AddProblemDetails();
+        // Before AddOpenApi: its 401/403 responses must exist when ProblemResponseTransformer marks every error as problem details.
+        services.AddOrleansFlyteAuth();
         services.AddOpenApi(o =>
         {
             // Operation transformers run in this order, then the document transformer.
@@ -57,7 +59,6 @@ public static class ApiRegistration
             o.SerializerOptions.TypeInfoResolver = (o.SerializerOptions.TypeInfoResolver ?? new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver())
                 .WithAddedModifier(JsonViews.DropTupleSequences);
         });
-        services.AddOrleansFlyteAuth();
         services.AddSingleton<Metrics.GpuCapacityMetrics>();
         // The event store registers its own readiness check (AddOrleansFlyteEventStore) with the same tag.
         services.AddHealthChecks().AddCheck<SiloReadinessCheck>("silo", tags: [HealthTags.Ready]);

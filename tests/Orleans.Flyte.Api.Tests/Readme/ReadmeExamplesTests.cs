@@ -30,6 +30,7 @@ public sealed partial class ReadmeExamplesTests : IAsyncLifetime
         Platform.StartServer();
         var address = Platform.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         Http = new HttpClient { BaseAddress = new Uri(address) };
+        Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Platform.AdminToken);
         (await Http.GetAsync(new Uri("/readyz", UriKind.Relative))).EnsureSuccessStatusCode();
         Shell = ReadmeShell.Start(address, Platform.AdminToken);
     }
@@ -47,6 +48,7 @@ public sealed partial class ReadmeExamplesTests : IAsyncLifetime
     {
         await Section("Try it",
             Claim("API="),
+            Claim("AUTH="),
             Claim("$API/projects -H", 201),
             Claim("@docs/examples/prepare-data.yaml", 201),
             Claim("@docs/examples/train-model.yaml", 201),
@@ -60,13 +62,14 @@ public sealed partial class ReadmeExamplesTests : IAsyncLifetime
         string? id = null;
         await Section("Run a workflow",
             Claim("API="),
+            Claim("AUTH="),
             Claim("X="),
             Claim("ID=$(curl", [202], async _ =>
             {
                 id = await Shell.VariableAsync("ID");
                 (await WaitForEnd(id))["phase"]!.GetValue<string>().Should().Be("Succeeded");
             }),
-            Claim("curl -s $X/$ID ", 200, r => r.Stdout.Should().Contain("\"phase\":\"Succeeded\"")),
+            Claim("\"$AUTH\" $X/$ID ", 200, r => r.Stdout.Should().Contain("\"phase\":\"Succeeded\"")),
             Claim("workflow=train-alpha&phase=Succeeded", 200, r => r.Stdout.Should().Contain(id!)),
             Claim("$X/$ID/events", 200, r => r.Stdout.Should().Contain("\"previousHash\"").And.NotContain("inputsJson", "data is JSON, not JSON text")),
             Claim("attempts/1/logs", 200),
@@ -97,10 +100,11 @@ public sealed partial class ReadmeExamplesTests : IAsyncLifetime
 
         await Section("Launch plans and schedules",
             Claim("API="),
+            Claim("AUTH="),
             Claim("LP="),
             Claim("@docs/examples/nightly-alpha.yaml", 201),
             Claim("versions/v1/activate", 200, r => r.Stdout.Should().Contain("active")),
-            Claim("curl -s $LP/nightly-alpha ", 200, r => r.Stdout.Should().Contain("nextFires")),
+            Claim("\"$AUTH\" $LP/nightly-alpha ", 200, r => r.Stdout.Should().Contain("nextFires")),
             Claim("state=active", 200, r => r.Stdout.Should().Contain("nightly-alpha")),
             Claim("nightly-alpha/trigger", 202),
             Claim("versions/v1/backfill", [202], async r =>
