@@ -74,10 +74,12 @@ public static class ApiRegistration
         var platformMetrics = app.Services.GetRequiredService<Metrics.PlatformMetrics>();
         app.UseExceptionHandler();
         app.UseStatusCodePages(StatusCodeProblems.WriteAsync);
+
+        // Before authentication, so refused requests (401, 403) are counted too; labels are route patterns, not paths.
+        app.UseHttpMetrics(o => o.SetMetricFactory(platformMetrics.Factory));
         app.UseOrleansFlyteAuthentication();
         app.UseMiddleware<RequestTextGuard>();
         app.UseMiddleware<CallerContextMiddleware>();
-        app.UseHttpMetrics(o => o.SetMetricFactory(platformMetrics.Factory));
         app.UseMiddleware<AccessControlMiddleware>();
 
         // Open: probes, the API's description and the reference page. Everything else declares a permission.

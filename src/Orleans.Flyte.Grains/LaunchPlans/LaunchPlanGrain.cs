@@ -41,6 +41,9 @@ public sealed partial class LaunchPlanGrain(
     private readonly Dictionary<string, (LaunchPlanSpec Plan, WorkflowSpec Workflow)> _parsed = new(StringComparer.Ordinal);
     private ILaunchPlanGrain? _self;
 
+    /// <summary>Whether this activation counts as a firing schedule (<see cref="Observability.ActiveSchedules"/>).</summary>
+    private bool _counted;
+
     private (string Project, string Domain, string Name) Key => DefinitionKey.Parse(this.GetPrimaryKeyString());
 
     protected override StreamAddress Stream =>
@@ -99,8 +102,6 @@ public sealed partial class LaunchPlanGrain(
 
         CountSchedule(Firing(TentativeState) is not null);
     }
-
-    private bool _counted;
 
     private void CountSchedule(bool firing)
     {
