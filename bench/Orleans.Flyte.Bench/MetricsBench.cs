@@ -21,6 +21,9 @@ internal static class MetricsBench
     {
         var off = new List<double>();
         var on = new List<double>();
+        var cpuOff = new List<double>();
+        var cpuOn = new List<double>();
+        using var self = Process.GetCurrentProcess();
         for (var round = 0; round < rounds * 2; round++)
         {
             var metricsOn = round % 2 == 1;
@@ -33,21 +36,53 @@ internal static class MetricsBench
             using var scraping = new CancellationTokenSource();
             var scraper = metrics is null ? Task.CompletedTask : Scrape(metrics, scraping.Token);
             var project = $"bench-{round}";
+            self.Refresh();
+            var cpuBefore = self.TotalProcessorTime;
             var watch = Stopwatch.StartNew();
             await Parallel.ForEachAsync(Enumerable.Range(0, executions), new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (_, _) =>
                 await grains.GetGrain<IWorkflowExecutionGrain>(ExecutionKeys.Workflow(project, "development", ExecutionIds.New())).Create(
                     new CreateExecution(project, "development", plan, "{}", null, false, null, null, new Dictionary<string, string>(), null, null)));
             await WaitForAll(connectionString, project, executions);
-            var rate = executions * plan.Nodes.Count / watch.Elapsed.TotalSeconds;
+            var tasks = executions * plan.Nodes.Count;
+            var rate = tasks / watch.Elapsed.TotalSeconds;
+            self.Refresh();
+            var cpuPerTask = (self.TotalProcessorTime - cpuBefore).TotalMicroseconds / tasks;
             await scraping.CancelAsync();
             await scraper.ContinueWith(static _ => { }, TaskScheduler.Default); // cancelled on purpose
             (metricsOn ? on : off).Add(rate);
-            Console.WriteLine($"round {round + 1}: metrics {(metricsOn ? "on " : "off")}  {rate,8:F1} tasks/s ({watch.Elapsed.TotalSeconds:F2} s)");
+            (metricsOn ? cpuOn : cpuOff).Add(cpuPerTask);
+            Console.WriteLine($"round {round + 1}: metrics {(metricsOn ? "on " : "off")}  {rate,8:F1} tasks/s ({watch.Elapsed.TotalSeconds:F2} s), silo CPU {cpuPerTask,6:F0} µs/task");
         }
 
         var (meanOff, meanOn) = (off.Average(), on.Average());
         Console.WriteLine($"metrics off: {meanOff:F1} tasks/s (mean of {off.Count}), metrics on: {meanOn:F1} tasks/s (mean of {on.Count})");
         Console.WriteLine($"throughput with metrics on / off: {meanOn / meanOff:P1} ({(meanOn / meanOff - 1) * 100:+0.0;-0.0} %)");
+        Console.WriteLine($"silo process CPU per task: off {cpuOff.Average():F0} µs, on {cpuOn.Average():F0} µs ({(cpuOn.Average() / cpuOff.Average() - 1) * 100:+0.0;-0.0} %)");
+        RecordingCost();
+    }
+
+    /// <summary>The cost of one recording through the export against one with nobody listening, on one thread: the bound
+    /// that wall-clock rounds on a busy machine cannot resolve.</summary>
+    private static void RecordingCost()
+    {
+        const int n = 2_000_000;
+        foreach (var exported in new[] { false, true })
+        {
+            using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+            var factory = services.GetRequiredService<IMeterFactory>();
+            using var export = exported ? new MeterExport(Prometheus.Metrics.NewCustomRegistry(), factory, Abstractions.PlatformMeter.Name) : null;
+            var meter = factory.Create(Abstractions.PlatformMeter.Name);
+            var counter = meter.CreateCounter<long>("bench_total");
+            var histogram = meter.CreateHistogram<double>("bench_seconds");
+            var watch = Stopwatch.StartNew();
+            for (var i = 0; i < n; i++)
+            {
+                counter.Add(1, new("project", "lab"), new("domain", "development"), new("phase", "succeeded"));
+                histogram.Record(0.01, new KeyValuePair<string, object?>("project", "lab"), new("domain", "development"));
+            }
+
+            Console.WriteLine($"one recording (counter with 3 labels, histogram with 2), export {(exported ? "on " : "off")}: {watch.Elapsed.TotalNanoseconds / (2.0 * n):F0} ns");
+        }
     }
 
     /// <summary>A scrape a second, as Prometheus would: collect every collector and write the text format.</summary>
