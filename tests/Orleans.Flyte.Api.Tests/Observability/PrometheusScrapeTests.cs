@@ -45,7 +45,6 @@ public sealed partial class PrometheusScrapeTests : LaunchPlanTestBase
 
         await RunWorkload(prometheus);
 
-        var end = DateTimeOffset.UtcNow.AddSeconds(1);
         var queries = DashboardQueries().Concat(AlertQueries()).ToList();
         queries.Should().HaveCountGreaterThan(40);
         var empty = new List<string>();
@@ -79,7 +78,6 @@ public sealed partial class PrometheusScrapeTests : LaunchPlanTestBase
         AllRules(rules).Select(r => r["name"]!.GetValue<string>()).Should().BeEquivalentTo(
             "FlyteGpuRequestsWaitingTooLong", "FlyteScheduleMissedFires", "FlyteScheduleFiresLate", "FlyteEventStoreAppendFailures",
             "FlyteNoLiveSilo", "FlyteFailedExecutionRatioRising");
-        (DateTimeOffset.UtcNow - end).Should().BeLessThan(TimeSpan.FromMinutes(3));
     }
 
     [Fact]
