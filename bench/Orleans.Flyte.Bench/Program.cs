@@ -16,9 +16,10 @@ using Orleans.Flyte.Grains.Runners.Local;
 
 // Engine throughput: N concurrent executions of an M-node chain of no-op tasks through a real silo and
 // PostgreSQL (fsync on). Usage:
-//   dotnet run -c Release --project bench/Orleans.Flyte.Bench -- [executions] [nodes] [process|instant]
+//   dotnet run -c Release --project bench/Orleans.Flyte.Bench -- [executions] [nodes] [process|instant|metrics] [rounds]
 // 'process' runs every task as a real local process (sh -c 'echo {} > $FLYTE_OUTPUTS');
 // 'instant' completes attempts in-process, so the figure is the engine and the event store alone.
+// 'metrics' runs the instant workload in alternating rounds with the Prometheus export off and on (MetricsBench).
 // GPU allocator decisions and the best-fit/first-fit trace need no database: scripts/bench gpu [decisions|trace|all] ...
 if (args.Length > 0 && args[0] == "gpu")
 {
@@ -50,7 +51,7 @@ builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error); // report
 builder.Services.AddOrleansFlyteEventStore(benchConnection);
 builder.Services.AddOrleansFlyteEngine();
 builder.Services.Configure<LocalProcessRunnerOptions>(o => o.WorkRoot = scratch.WorkRoot);
-if (mode == "instant")
+if (mode is "instant" or "metrics")
 {
     builder.Services.AddSingleton<ITaskRunner, InstantRunner>();
 }
@@ -155,6 +156,14 @@ foreach (var id in warmup)
     {
         await Task.Delay(50);
     }
+}
+
+if (mode == "metrics")
+{
+    Console.WriteLine($"Orleans.Flyte metrics overhead: {executions} executions x {nodes} nodes per round, instant runner, {Environment.ProcessorCount} cores, PostgreSQL fsync on");
+    await MetricsBench.Run(host, grains, plan, benchConnection, executions, args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 3);
+    await host.StopAsync();
+    return;
 }
 
 long warmupEvents;

@@ -59,6 +59,8 @@ public static class ApiRegistration
             o.SerializerOptions.TypeInfoResolver = (o.SerializerOptions.TypeInfoResolver ?? new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver())
                 .WithAddedModifier(JsonViews.DropTupleSequences);
         });
+        services.AddMetrics();
+        services.AddSingleton<Metrics.PlatformMetrics>();
         services.AddSingleton<Metrics.GpuCapacityMetrics>();
         // The event store registers its own readiness check (AddOrleansFlyteEventStore) with the same tag.
         services.AddHealthChecks().AddCheck<SiloReadinessCheck>("silo", tags: [HealthTags.Ready]);
@@ -68,8 +70,13 @@ public static class ApiRegistration
     public static WebApplication MapOrleansFlyteApi(this WebApplication app)
     {
         // Unhandled exceptions and bare status codes (404 for unknown routes, 405, malformed JSON bodies) become problem details too.
+        // Resolved first: the engine's instruments are exported from before the silo starts (MeterExport).
+        var platformMetrics = app.Services.GetRequiredService<Metrics.PlatformMetrics>();
         app.UseExceptionHandler();
         app.UseStatusCodePages(StatusCodeProblems.WriteAsync);
+
+        // Before authentication, so refused requests (401, 403) are counted too; labels are route patterns, not paths.
+        app.UseHttpMetrics(o => o.SetMetricFactory(platformMetrics.Factory));
         app.UseOrleansFlyteAuthentication();
         app.UseMiddleware<RequestTextGuard>();
         app.UseMiddleware<CallerContextMiddleware>();
@@ -79,7 +86,8 @@ public static class ApiRegistration
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains(HealthTags.Ready), ResponseWriter = WriteHealth }).AllowAnonymous();
         app.MapOpenApi().AllowAnonymous();
-        var metrics = app.MapMetrics("/metrics", app.Services.GetRequiredService<Metrics.GpuCapacityMetrics>().Registry);
+        _ = app.Services.GetRequiredService<Metrics.GpuCapacityMetrics>();
+        var metrics = app.MapMetrics("/metrics", platformMetrics.Registry);
         if (app.Services.GetRequiredService<IOptions<AuthOptions>>().Value.MetricsRequireToken)
         {
             metrics.Requires(Domain.Identity.Permission.Read);

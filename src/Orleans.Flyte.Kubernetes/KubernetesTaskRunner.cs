@@ -26,7 +26,7 @@ namespace Orleans.Flyte.Kubernetes;
 /// returns it instead of running the task again (after a silo restart that memory is gone: keep the retention above the
 /// engine's reminder period, so a restarted engine finds the pod).</para>
 /// </summary>
-public sealed class KubernetesTaskRunner : ITaskRunner, IAsyncDisposable, IPodWatchListener
+public sealed class KubernetesTaskRunner : ITaskRunner, IRunnerLoad, IAsyncDisposable, IPodWatchListener
 {
     private const string PodDeletedError = "the pod was deleted before its task finished";
 
@@ -38,6 +38,10 @@ public sealed class KubernetesTaskRunner : ITaskRunner, IAsyncDisposable, IPodWa
     private readonly IAttemptStatusSink _sink;
     private readonly TimeProvider _clock;
     private readonly ILogger<KubernetesTaskRunner> _log;
+
+    public string RunnerName => "kubernetes";
+
+    public int RunningAttempts => _attempts.Values.Count(a => !a.Current.IsTerminal);
 
     public KubernetesTaskRunner(IKubernetes client, IOptions<KubernetesOptions> options, IAttemptStatusSink sink, TimeProvider clock, ILogger<KubernetesTaskRunner> log)
     {

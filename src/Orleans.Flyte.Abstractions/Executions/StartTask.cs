@@ -10,4 +10,10 @@ public sealed record StartTask(
     [property: Id(5)] string TaskSpec,
     [property: Id(6)] string InputsJson,
     [property: Id(7)] bool OverwriteCache,
-    [property: Id(8)] int Priority = 0);
+    [property: Id(8)] int Priority = 0)
+{
+    /// <summary>When the execution was accepted, for the nodes started with it (its first wave); null for later nodes.
+    /// Only measured (submission → first launch), never decided on.</summary>
+    [Id(9)]
+    public DateTimeOffset? SubmittedAt { get; init; }
+}

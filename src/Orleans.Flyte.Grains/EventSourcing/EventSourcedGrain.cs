@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Orleans.EventSourcing;
 using Orleans.EventSourcing.CustomStorage;
 using Orleans.Flyte.Abstractions;
@@ -45,6 +46,20 @@ public abstract class EventSourcedGrain<TState, TEvent>(IEventStreamStore store,
     protected abstract StreamAddress Stream { get; }
 
     protected TimeProvider Clock => clock;
+
+    private Observability.EngineMetrics? _metrics;
+
+    /// <summary>The engine's metrics; null in a host that registered none (the event store alone).</summary>
+    protected Observability.EngineMetrics? Metrics => _metrics ??= ServiceProvider.GetService<Observability.EngineMetrics>();
+
+    /// <summary>
+    /// Called once the store has durably appended <paramref name="events"/> on top of <paramref name="before"/> (the
+    /// confirmed state they follow): the one place a grain counts what it recorded, never for events read back on
+    /// activation. Must not throw or block; it runs inside Orleans' write.
+    /// </summary>
+    protected virtual void OnRecorded(TState before, IReadOnlyList<TEvent> events)
+    {
+    }
 
     /// <summary>The component name in <c>system:&lt;component&gt;</c>, recorded when the grain acts with no caller (a timer,
     /// a reminder, a runner's callback): <c>WorkflowExecutionGrain</c> is <c>workflow-execution</c>.</summary>
@@ -246,11 +261,13 @@ public abstract class EventSourcedGrain<TState, TEvent>(IEventStreamStore store,
 
         try
         {
+            var before = State;
             var result = await store.AppendAsync(Stream, expectedVersion, _lastHash, updates);
             _transientFailures = 0;
             if (result.Appended)
             {
                 _lastHash = result.LastHash;
+                Observe(before, updates);
             }
 
             return result.Appended;
@@ -277,6 +294,20 @@ public abstract class EventSourcedGrain<TState, TEvent>(IEventStreamStore store,
         {
             return Refuse(ex as EventRejectedException ?? new EventRejectedException(
                 $"The event store refused the events of {this.GetGrainId()}: {ex.GetBaseException().Message}. Nothing was recorded."));
+        }
+    }
+
+    private void Observe(TState before, IReadOnlyList<TEvent> events)
+    {
+        try
+        {
+            OnRecorded(before, events);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Metrics never fail a write that has succeeded.
+            ServiceProvider.GetService<Microsoft.Extensions.Logging.ILoggerFactory>()?.CreateLogger(GetType())
+                .LogWarning(ex, "Counting the events of {Grain} failed", this.GetGrainId());
         }
     }
 

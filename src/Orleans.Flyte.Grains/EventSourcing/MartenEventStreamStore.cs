@@ -12,7 +12,7 @@ namespace Orleans.Flyte.Grains.EventSourcing;
 /// (<see cref="StorageFailureClassifier"/>): a version conflict is a false result, a permanent failure an
 /// <see cref="EventRejectedException"/>, a transient one a <see cref="StoreUnavailableException"/>.
 /// </summary>
-public sealed class MartenEventStreamStore(IDocumentStore store) : IEventStreamStore
+public sealed class MartenEventStreamStore(IDocumentStore store, Observability.EngineMetrics metrics) : IEventStreamStore
 {
     private readonly StorableEvents _storable = new(store);
 
@@ -95,14 +95,27 @@ public sealed class MartenEventStreamStore(IDocumentStore store) : IEventStreamS
             request.Result = new AppendResult(true, version, link);
         }
 
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             await session.SaveChangesAsync(cancellationToken);
+            metrics.Appended(System.Diagnostics.Stopwatch.GetElapsedTime(started), batch.Count, batch.Sum(r => r.Events.Count));
             return true;
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            switch (StorageFailureClassifier.Of(ex))
+            var kind = StorageFailureClassifier.Of(ex);
+            var took = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            if (kind == StorageFailureKind.Conflict)
+            {
+                metrics.AppendConflicted(took);
+            }
+            else
+            {
+                metrics.AppendFailed(took, transient: kind == StorageFailureKind.Transient);
+            }
+
+            switch (kind)
             {
                 case StorageFailureKind.Conflict:
                     return false;

@@ -39,6 +39,9 @@ public sealed class TaskExecutionGrain(
     private TaskSpec? _spec;
     private GpuLeaseStatus? _lastGpuAnswer;
 
+    /// <summary>When the execution was accepted, for a first-wave node (metrics only; not kept across activations).</summary>
+    private DateTimeOffset? _submittedAt;
+
     private (string Project, string Domain, string ExecutionId, string NodeId) Key => ExecutionKeys.ParseTask(this.GetPrimaryKeyString());
 
     protected override StreamAddress Stream =>
@@ -56,6 +59,7 @@ public sealed class TaskExecutionGrain(
             return; // already queued, or aborted before it ever started
         }
 
+        _submittedAt = command.SubmittedAt;
         var spec = StoredSpec.Task(command.TaskSpec);
         var cacheKey = spec.Cache.Enabled
             ? TaskOutputCache.Key(command.Project, command.Domain, command.Task, spec.Cache.Version, command.InputsJson)
@@ -391,6 +395,46 @@ public sealed class TaskExecutionGrain(
         }
 
         await ConfirmEvents();
+    }
+
+    /// <summary>Counts launches (with how long the node and the execution waited for them) and ended attempts.</summary>
+    protected override void OnRecorded(TaskExecutionState before, IReadOnlyList<TaskExecutionEvent> events)
+    {
+        if (Metrics is not { } metrics)
+        {
+            return;
+        }
+
+        var (project, domain) = (Key.Project, Key.Domain);
+        foreach (var @event in events)
+        {
+            switch (@event)
+            {
+                case AttemptLaunched { Attempt: 1 } launched:
+                    var queuedAt = before.Queued?.Meta.At ?? events.OfType<TaskQueued>().FirstOrDefault()?.Meta.At;
+                    if (queuedAt is { } ready)
+                    {
+                        metrics.ReadyToLaunched(project, domain, launched.Meta.At - ready);
+                    }
+
+                    if (_submittedAt is { } submitted)
+                    {
+                        metrics.FirstWaveLaunched(project, domain, launched.Meta.At - submitted);
+                        _submittedAt = null;
+                    }
+
+                    break;
+                case AttemptSucceeded succeeded:
+                    metrics.AttemptEnded(project, domain, "succeeded", retried: false, RunTime(succeeded.Attempt, succeeded.Meta.At));
+                    break;
+                case AttemptFailed failed:
+                    metrics.AttemptEnded(project, domain, Observability.MetricLabels.Of(failed.Kind), failed.WillRetry, RunTime(failed.Attempt, failed.Meta.At));
+                    break;
+            }
+        }
+
+        TimeSpan? RunTime(int attempt, DateTimeOffset end) =>
+            State.Attempts.Find(a => a.Attempt == attempt) is { } a ? end - (a.StartedAt ?? a.LaunchedAt) : null;
     }
 
     private TaskExecutionView View() => new(

@@ -154,7 +154,9 @@ public sealed class WorkflowExecutionGrain(
             ArmTimeout(timeoutAt);
         }
 
-        await Task.WhenAll(decision.Start.Select(s => StartNode(s.Node, s.InputsJson)));
+        // Nodes started with the execution itself measure submission → first launch (EngineMetrics).
+        var submittedAt = decision.Events.Any(e => e is ExecutionStarted) ? State.Submission?.Meta.At : null;
+        await Task.WhenAll(decision.Start.Select(s => StartNode(s.Node, s.InputsJson, submittedAt)));
         if (decision.Stop is { } stop)
         {
             var answers = await Task.WhenAll(stop.Abort.Select(id => TaskGrain(id).Abort(stop.Reason)));
@@ -206,11 +208,43 @@ public sealed class WorkflowExecutionGrain(
         }
     }
 
-    private Task StartNode(PlanNode node, string inputs)
+    private Task StartNode(PlanNode node, string inputs, DateTimeOffset? submittedAt)
     {
         var submission = State.Submission ?? throw new InvalidOperationException($"Execution {Key.ExecutionId} has not been accepted.");
         return TaskGrain(node.Id).Start(new StartTask(
-            Key.ExecutionId, node.Id, Key.Project, Key.Domain, node.Task, node.TaskSpec, inputs, submission.OverwriteCache, submission.Priority));
+            Key.ExecutionId, node.Id, Key.Project, Key.Domain, node.Task, node.TaskSpec, inputs, submission.OverwriteCache, submission.Priority)
+        {
+            SubmittedAt = submittedAt,
+        });
+    }
+
+    /// <summary>Counts every phase the execution enters, once its event is durable.</summary>
+    protected override void OnRecorded(WorkflowExecutionState before, IReadOnlyList<WorkflowExecutionEvent> events)
+    {
+        if (Metrics is not { } metrics)
+        {
+            return;
+        }
+
+        foreach (var @event in events)
+        {
+            WorkflowPhase? entered = @event switch
+            {
+                ExecutionAccepted => WorkflowPhase.Queued,
+                ExecutionStarted => WorkflowPhase.Running,
+                ExecutionFailing => WorkflowPhase.Failing,
+                ExecutionAborting => WorkflowPhase.Aborting,
+                ExecutionSucceeded => WorkflowPhase.Succeeded,
+                ExecutionFailed => WorkflowPhase.Failed,
+                ExecutionAborted => WorkflowPhase.Aborted,
+                ExecutionTimedOut => WorkflowPhase.TimedOut,
+                _ => null,
+            };
+            if (entered is { } phase)
+            {
+                metrics.ExecutionEntered(Key.Project, Key.Domain, Observability.MetricLabels.Of(phase));
+            }
+        }
     }
 
     private static NodeOutcome Outcome(TaskExecutionView view) => new(view.NodeId, view.Phase, view.OutputsJson, view.Error, view.CacheHit);

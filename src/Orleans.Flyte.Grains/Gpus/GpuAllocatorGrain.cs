@@ -158,6 +158,50 @@ public sealed class GpuAllocatorGrain(
         }
     }
 
+    /// <summary>Counts the allocator's recorded decisions, grants and releases by resource, and how long each grant waited.</summary>
+    protected override void OnRecorded(GpuAllocatorState before, IReadOnlyList<GpuAllocatorEvent> events)
+    {
+        if (Metrics is not { } metrics)
+        {
+            return;
+        }
+
+        foreach (var @event in events)
+        {
+            switch (@event)
+            {
+                case GpuRequestQueued:
+                    metrics.GpuDecision("queued");
+                    break;
+                case GpuLeaseGranted granted:
+                    metrics.GpuDecision("granted");
+                    if (before.Waiting.TryGetValue(granted.RequestId, out var waiting))
+                    {
+                        metrics.GpuGranted(Resource(waiting.Request), granted.Meta.At - waiting.Since);
+                    }
+                    else if (events.OfType<GpuRequestQueued>().FirstOrDefault(q => q.Request.RequestId == granted.RequestId) is { } queued)
+                    {
+                        metrics.GpuGranted(Resource(queued.Request), granted.Meta.At - queued.Meta.At);
+                    }
+
+                    break;
+                case GpuLeaseReleased released:
+                    metrics.GpuDecision("released");
+                    if (before.Leases.TryGetValue(released.RequestId, out var lease))
+                    {
+                        metrics.GpuReleased(Resource(lease.Request));
+                    }
+
+                    break;
+                case GpuRequestCancelled:
+                    metrics.GpuDecision("cancelled");
+                    break;
+            }
+        }
+
+        static string Resource(GpuLeaseRequest request) => request.Profile ?? request.DeviceClass ?? "gpu";
+    }
+
     /// <summary>
     /// Records what <paramref name="decide"/> says on the tentative state, then grants what fits now, all conditionally in
     /// one write with whatever other calls raised meanwhile, then tells the grantees. When another writer reached the

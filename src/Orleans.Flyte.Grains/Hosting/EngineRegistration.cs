@@ -37,6 +37,9 @@ public static class EngineRegistration
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new LaunchPlans.LaunchPlanClock(sp.GetRequiredService<TimeProvider>()));
+        services.AddMetrics();
+        services.TryAddSingleton<Observability.EngineMetrics>();
+        services.TryAddSingleton<Observability.ActiveSchedules>();
         services.AddSingleton<TaskOutputCache>();
         services.AddSingleton<AttemptLogArchive>();
         services.AddSingleton<IAttemptStatusSink, AttemptStatusForwarder>();

@@ -32,6 +32,8 @@ public static class EventStoreRegistration
         services.AddMarten(options => ConfigureMarten(options, connectionString, schema))
             .UseLightweightSessions()
             .ApplyAllDatabaseChangesOnStartup();
+        services.AddMetrics();
+        services.TryAddSingleton<Observability.EngineMetrics>();
         services.AddSingleton<MartenEventStreamStore>();
         services.AddSingleton<GroupCommitEventStreamStore>();
         services.AddSingleton<IStorageFailures>(StorageFailureClassifier.Instance);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Flyte.Abstractions.Executions;
@@ -40,6 +41,9 @@ public sealed partial class LaunchPlanGrain(
     private readonly Dictionary<string, (LaunchPlanSpec Plan, WorkflowSpec Workflow)> _parsed = new(StringComparer.Ordinal);
     private ILaunchPlanGrain? _self;
 
+    /// <summary>Whether this activation counts as a firing schedule (<see cref="Observability.ActiveSchedules"/>).</summary>
+    private bool _counted;
+
     private (string Project, string Domain, string Name) Key => DefinitionKey.Parse(this.GetPrimaryKeyString());
 
     protected override StreamAddress Stream =>
@@ -50,6 +54,7 @@ public sealed partial class LaunchPlanGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _self = GrainFactory.GetGrain<ILaunchPlanGrain>(this.GetPrimaryKeyString());
+        CountSchedule(Firing(State) is not null);
         if (Firing(State) is not null)
         {
             // Reactivated (after a crash, a restart or idle collection): catch up at once, then keep the timers armed.
@@ -63,7 +68,51 @@ public sealed partial class LaunchPlanGrain(
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         StopTimers();
+        CountSchedule(firing: false);
         return base.OnDeactivateAsync(reason, cancellationToken);
+    }
+
+    /// <summary>Counts fires, skips, buffered and missed instants and lateness, and whether the schedule now fires.</summary>
+    protected override void OnRecorded(LaunchPlanState before, IReadOnlyList<LaunchPlanEvent> events)
+    {
+        if (Metrics is not { } metrics)
+        {
+            return;
+        }
+
+        var (project, domain, name) = Key;
+        foreach (var @event in events)
+        {
+            switch (@event)
+            {
+                case LaunchPlanFired fired:
+                    metrics.Fired(project, domain, name, fired.Meta.At - fired.ScheduledAt);
+                    break;
+                case LaunchPlanFireSkipped:
+                    metrics.FireSkipped(project, domain, name);
+                    break;
+                case LaunchPlanFireBuffered:
+                    metrics.FireBuffered(project, domain, name);
+                    break;
+                case LaunchPlanFiresMissed missed:
+                    metrics.FiresMissed(project, domain, name, missed.Count);
+                    break;
+            }
+        }
+
+        CountSchedule(Firing(TentativeState) is not null);
+    }
+
+    private void CountSchedule(bool firing)
+    {
+        if (firing && !_counted)
+        {
+            // The plan's counters exist at zero from its first firing activation, so alerts and panels see it at once.
+            Metrics?.ScheduleSeen(Key.Project, Key.Domain, Key.Name);
+        }
+
+        _counted = firing;
+        ServiceProvider.GetService<Observability.ActiveSchedules>()?.Set(this.GetPrimaryKeyString(), Key.Project, Key.Domain, firing);
     }
 
     public Task<LaunchPlanView?> Get() => Task.FromResult(State.Exists ? View() : null);

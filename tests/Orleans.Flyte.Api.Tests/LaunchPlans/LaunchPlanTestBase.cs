@@ -69,6 +69,12 @@ public abstract class LaunchPlanTestBase : IAsyncLifetime
     /// <summary>Configuration the platform of this test class starts with, on top of the base settings (later wins).</summary>
     protected virtual IReadOnlyDictionary<string, string>? Settings => null;
 
+    /// <summary>True: the platform listens on a real loopback port (<see cref="Address"/>) for clients outside the process.</summary>
+    protected virtual bool ListensOnLoopback => false;
+
+    /// <summary>The platform's real address when <see cref="ListensOnLoopback"/>.</summary>
+    protected Uri? Address { get; private set; }
+
     protected async Task StartPlatform()
     {
         // The real silo host with a test clock for schedules: advancing it fires the launch plan timers that are due.
@@ -88,7 +94,20 @@ public abstract class LaunchPlanTestBase : IAsyncLifetime
         }
 
         Factory = new FlyteApiFactory(Database.ConnectionString, settings, Clock.DriveSchedules);
-        Http = Factory.CreateClient();
+        if (ListensOnLoopback)
+        {
+            Factory.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
+            Factory.StartServer();
+            Address = new Uri(Factory.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+                .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.Single());
+            Http = new HttpClient { BaseAddress = Address };
+            Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Factory.AdminToken);
+        }
+        else
+        {
+            Http = Factory.CreateClient();
+        }
+
         (await Http.GetAsync(new Uri("/readyz", UriKind.Relative))).EnsureSuccessStatusCode();
     }
 

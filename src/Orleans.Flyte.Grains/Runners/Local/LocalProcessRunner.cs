@@ -25,7 +25,7 @@ namespace Orleans.Flyte.Grains.Runners.Local;
 /// and start time, so a recycled pid is never killed). The engine retries a lost attempt under a new attempt id, and
 /// killing first is what guarantees the old and the new never run side by side.</para>
 /// </summary>
-public sealed class LocalProcessRunner : ITaskRunner, IDisposable, IAsyncDisposable
+public sealed class LocalProcessRunner : ITaskRunner, IRunnerLoad, IDisposable, IAsyncDisposable
 {
     internal const string LostError = "attempt was lost: its process ended with the silo that ran it";
 
@@ -69,6 +69,10 @@ public sealed class LocalProcessRunner : ITaskRunner, IDisposable, IAsyncDisposa
 
         _outputs = new OutputsChannel("an outputs.json", "did not write outputs.json", _options.MaxOutputBytes);
     }
+
+    public string RunnerName => "local";
+
+    public int RunningAttempts => _attempts.Values.Count(a => !a.Status.IsTerminal);
 
     /// <inheritdoc />
     public async Task<AttemptStatus> LaunchAsync(AttemptLaunch launch, CancellationToken cancellationToken = default)
