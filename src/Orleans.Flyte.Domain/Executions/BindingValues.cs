@@ -38,5 +38,8 @@ public sealed class BindingValues
         return resolved;
     }
 
+    /// <summary>Evaluates one binding (a map node's list).</summary>
+    public JsonNode? ResolveOne(string binding) => BindingEvaluator.Evaluate(binding, _inputs, _outputs);
+
     private static JsonObject ParseObject(string? json) => JsonNode.Parse(json ?? "{}")?.AsObject() ?? [];
 }

@@ -18,7 +18,10 @@ public static class ExecutionPlanCompiler
                 pinned,
                 taskSpec(pinned),
                 node.Inputs.ToDictionary(i => i.Key, i => CanonicalJson.Serialize(i.Value.ToJson()), StringComparer.Ordinal),
-                [.. node.Upstream]);
+                [.. node.Upstream],
+                node.Map is { } map
+                    ? new MapPlan(CanonicalJson.Serialize(map.Over.ToJson()), map.Input, map.Concurrency, map.MinSuccess, map.MinSuccessRatio)
+                    : null);
         }).ToList();
         return new ExecutionPlan(
             workflow.Name,

@@ -74,3 +74,23 @@ public sealed record ExecutionAborted([property: Id(0)] string Reason) : Workflo
 
 [GenerateSerializer, Immutable, Alias("flyte.ExecutionTimedOut")]
 public sealed record ExecutionTimedOut([property: Id(0)] TimeSpan Timeout) : WorkflowExecutionEvent;
+
+/// <summary>A map node became ready over a list of <paramref name="Count"/> elements (its <see cref="NodeReady"/> holds
+/// the list under the mapped input). Element <c>i</c> runs as task <c>{node}[i]</c>.</summary>
+[GenerateSerializer, Immutable, Alias("flyte.MapNodeExpanded")]
+public sealed record MapNodeExpanded([property: Id(0)] string NodeId, [property: Id(1)] int Count) : WorkflowExecutionEvent;
+
+/// <summary>Elements <paramref name="First"/> .. First + Count - 1 of a map node are handed to their task grains.
+/// Elements start in index order, paced: see <see cref="MapNodes"/>.</summary>
+[GenerateSerializer, Immutable, Alias("flyte.MapElementsStarted")]
+public sealed record MapElementsStarted([property: Id(0)] string NodeId, [property: Id(1)] int First, [property: Id(2)] int Count) : WorkflowExecutionEvent;
+
+/// <summary>One element of a map node ended: Succeeded (with its outputs), Failed, TimedOut or Aborted.</summary>
+[GenerateSerializer, Immutable, Alias("flyte.MapElementEnded")]
+public sealed record MapElementEnded(
+    [property: Id(0)] string NodeId,
+    [property: Id(1)] int Index,
+    [property: Id(2)] TaskPhase Phase,
+    [property: Id(3)] string? OutputsJson,
+    [property: Id(4)] string? Error,
+    [property: Id(5)] bool CacheHit) : WorkflowExecutionEvent;

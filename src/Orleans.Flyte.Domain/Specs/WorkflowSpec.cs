@@ -25,15 +25,17 @@ public enum FailurePolicy
     FinishWhatCanFinish,
 }
 
-public sealed record NodeSpec(string Id, TaskReference Task, IReadOnlyDictionary<string, Binding> Inputs, IReadOnlyList<string> After)
+/// <param name="Map">Set for a map node: the task runs once per element of a list.</param>
+public sealed record NodeSpec(string Id, TaskReference Task, IReadOnlyDictionary<string, Binding> Inputs, IReadOnlyList<string> After, MapSpec? Map = null)
 {
-    /// <summary>Nodes this node waits for: those it takes outputs from, and those named in <c>after</c>.</summary>
-    public IEnumerable<string> Upstream => Inputs.Values.SelectMany(b => b.References)
+    /// <summary>Nodes this node waits for: those it takes outputs from (or maps over), and those named in <c>after</c>.</summary>
+    public IEnumerable<string> Upstream => Inputs.Values.Concat(Map is null ? [] : [Map.Over]).SelectMany(b => b.References)
         .Where(r => r.Source == BindingSource.NodeOutput).Select(r => r.NodeId).OfType<string>()
         .Concat(After).Distinct(StringComparer.Ordinal);
 
     public bool Equals(NodeSpec? other) =>
-        other is not null && Id == other.Id && Task == other.Task && SpecEquality.Dictionaries(Inputs, other.Inputs) && After.SequenceEqual(other.After);
+        other is not null && Id == other.Id && Task == other.Task && SpecEquality.Dictionaries(Inputs, other.Inputs) && After.SequenceEqual(other.After)
+        && Equals(Map, other.Map);
 
     public override int GetHashCode() => HashCode.Combine(Id, Task, Inputs.Count, After.Count);
 }
@@ -81,6 +83,11 @@ public sealed record WorkflowSpec
             if (node.Inputs.Count > 0)
             {
                 n["inputs"] = Bindings(node.Inputs);
+            }
+
+            if (node.Map is not null)
+            {
+                n["map"] = node.Map.ToJson();
             }
 
             if (node.After.Count > 0)
@@ -216,7 +223,7 @@ public static class WorkflowSpecReader
                 continue;
             }
 
-            var node = new FieldReader(obj, pointer, fields.Errors, "id", "task", "inputs", "after");
+            var node = new FieldReader(obj, pointer, fields.Errors, "id", "task", "inputs", "after", "map");
             var id = node.String("id", required: true, example: "id: train");
             if (id is not null && Names.Dns1123LabelError(id) is { } idError)
             {
@@ -242,6 +249,13 @@ public static class WorkflowSpecReader
             }
 
             var bindings = ReadBindings(node, "inputs", inputs, ids);
+            var map = MapSpec.Read(node, ids, inputs);
+            if (map is not null && bindings.ContainsKey(map.Input))
+            {
+                fields.Errors.Add(new SpecError(JsonPointer.Append(node.At("inputs"), map.Input),
+                    $"input '{map.Input}' takes each element of the map; it cannot also be bound in 'inputs'"));
+            }
+
             var after = new List<string>();
             if (node.Array("after") is { } afterArray)
             {
@@ -271,7 +285,7 @@ public static class WorkflowSpecReader
 
             if (id is not null && task is not null)
             {
-                nodes.Add(new NodeSpec(id, task, bindings, after));
+                nodes.Add(new NodeSpec(id, task, bindings, after, map));
             }
         }
 

@@ -48,7 +48,12 @@ public static class WorkflowValidator
                 CheckBinding(binding, target.Type, at, workflow, tasks, errors);
             }
 
-            var missing = task.Inputs.Where(p => p.Value.Required && !node.Inputs.ContainsKey(p.Key)).Select(p => p.Key).ToList();
+            if (node.Map is { } map)
+            {
+                CheckMap(map, task, $"/nodes/{i}/map", workflow, tasks, errors);
+            }
+
+            var missing = task.Inputs.Where(p => p.Value.Required && !node.Inputs.ContainsKey(p.Key) && p.Key != node.Map?.Input).Select(p => p.Key).ToList();
             if (missing.Count > 0)
             {
                 errors.Add(new SpecError(pointer, $"node '{node.Id}' does not bind required input{(missing.Count == 1 ? string.Empty : "s")} {string.Join(", ", missing.Select(m => $"'{m}' ({task.Inputs[m].Type})"))} of task '{task.Name}@{task.Version}'"));
@@ -109,6 +114,45 @@ public static class WorkflowValidator
         }
     }
 
+    /// <summary>A map node's list: its elements must fit the task input they are bound to, and it must be a list.</summary>
+    private static void CheckMap(MapSpec map, TaskSpec task, string pointer, WorkflowSpec workflow, Dictionary<string, TaskSpec> tasks, List<SpecError> errors)
+    {
+        if (!task.Inputs.TryGetValue(map.Input, out var target))
+        {
+            errors.Add(new SpecError(JsonPointer.Append(pointer, "input"),
+                $"task '{task.Name}@{task.Version}' has no input '{map.Input}' to take each element; its inputs are: {WorkflowSpecReader.List(task.Inputs.Keys)}"));
+            return;
+        }
+
+        var at = JsonPointer.Append(pointer, "over");
+        var list = new ParameterType(ParameterKind.List, target.Type);
+        if (map.Over.IsLiteral)
+        {
+            if (!list.Accepts(map.Over.Literal, out var reason))
+            {
+                errors.Add(new SpecError(at, $"the list does not fit the input's type {target.Type}: {reason}"));
+            }
+
+            return;
+        }
+
+        var reference = map.Over.References[0];
+        var source = SourceType(reference, workflow, tasks, at, errors);
+        if (source is null || source.Kind == ParameterKind.Json)
+        {
+            return; // unknown (reported elsewhere), or json: checked when the node becomes ready
+        }
+
+        if (source.Kind != ParameterKind.List || source.Element is null)
+        {
+            errors.Add(new SpecError(at, $"a map node maps over a list, but '{{{{ {reference} }}}}' is {ParameterType.Article(source)}"));
+        }
+        else if (!target.Type.IsAssignableFrom(source.Element))
+        {
+            errors.Add(new SpecError(at, $"'{{{{ {reference} }}}}' is a {source}, but each element goes to input '{map.Input}', which is a {target.Type}"));
+        }
+    }
+
     private static ParameterType? SourceType(
         BindingReference reference, WorkflowSpec workflow, Dictionary<string, TaskSpec> tasks, string at, List<SpecError> errors)
     {
@@ -124,7 +168,9 @@ public static class WorkflowValidator
 
         if (upstream.Outputs.TryGetValue(reference.Name, out var output))
         {
-            return output.Type;
+            // A map node's outputs are lists in element order (null where an element failed).
+            var mapped = workflow.Nodes.Any(n => n.Id == reference.NodeId && n.Map is not null);
+            return mapped ? new ParameterType(ParameterKind.List, output.Type) : output.Type;
         }
 
         errors.Add(new SpecError(at, $"node '{reference.NodeId}' (task '{upstream.Name}@{upstream.Version}') has no output '{reference.Name}'; its outputs are: {WorkflowSpecReader.List(upstream.Outputs.Keys)}"));

@@ -154,7 +154,14 @@ public sealed class WorkflowExecutionGrain(
             ArmTimeout(timeoutAt);
         }
 
-        await Task.WhenAll(decision.Start.Select(s => StartNode(s.Node, s.InputsJson)));
+        await Task.WhenAll(decision.Start.Select(s => StartNode(s.Node, s.TaskNodeId, s.InputsJson)));
+        if (decision.MoreToStart)
+        {
+            // A map node has more elements to start than one step launches: carry on in a later turn, so completions
+            // and other calls interleave with the launches.
+            ScheduleDrive();
+        }
+
         if (decision.Stop is { } stop)
         {
             var answers = await Task.WhenAll(stop.Abort.Select(id => TaskGrain(id).Abort(stop.Reason)));
@@ -206,11 +213,11 @@ public sealed class WorkflowExecutionGrain(
         }
     }
 
-    private Task StartNode(PlanNode node, string inputs)
+    private Task StartNode(PlanNode node, string taskNodeId, string inputs)
     {
         var submission = State.Submission ?? throw new InvalidOperationException($"Execution {Key.ExecutionId} has not been accepted.");
-        return TaskGrain(node.Id).Start(new StartTask(
-            Key.ExecutionId, node.Id, Key.Project, Key.Domain, node.Task, node.TaskSpec, inputs, submission.OverwriteCache, submission.Priority));
+        return TaskGrain(taskNodeId).Start(new StartTask(
+            Key.ExecutionId, taskNodeId, Key.Project, Key.Domain, node.Task, node.TaskSpec, inputs, submission.OverwriteCache, submission.Priority));
     }
 
     private static NodeOutcome Outcome(TaskExecutionView view) => new(view.NodeId, view.Phase, view.OutputsJson, view.Error, view.CacheHit);
