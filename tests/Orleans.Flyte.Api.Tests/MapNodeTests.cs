@@ -1,6 +1,10 @@
 using System.Globalization;
 using System.Net;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using Json.Schema;
+using Orleans.Flyte.Api.OpenApi;
+using Orleans.Flyte.Domain.Specs;
 using Orleans.Flyte.Testing;
 
 namespace Orleans.Flyte.Api.Tests;
@@ -180,6 +184,20 @@ public sealed class MapNodeTests : ExecutionTestBase
         second["outputs"]!["twice"]!.ToJsonString().Should().Be("[4,6]");
         Elements(second, "score").Select(e => e!["cacheHit"]!.GetValue<bool>()).Should().Equal(true, false);
         Starts.Should().Be(3, "x = 2 ran once, for the first execution");
+    }
+
+    [Fact]
+    public void The_published_workflow_schema_describes_map_nodes()
+    {
+        // Without its $id: JsonSchema.Net registers a schema by $id once per process, and OpenApiContractTests builds this one too.
+        var text = SpecSchemas.Read("WorkflowSpec");
+        text.Remove("$id");
+        var schema = JsonSchema.FromText(text.ToJsonString());
+        var sweep = SpecDocument.Parse(Sweep("sweep", "score@v1", "concurrency: 3, min_success: 2"), SpecFormat.Yaml).Value!;
+
+        schema.Evaluate(JsonSerializer.SerializeToElement(sweep)).IsValid.Should().BeTrue();
+        var broken = SpecDocument.Parse(Sweep("sweep", "score@v1", "concurrency: 0, parallel: 2"), SpecFormat.Yaml).Value!;
+        schema.Evaluate(JsonSerializer.SerializeToElement(broken)).IsValid.Should().BeFalse();
     }
 
     private async Task<string> Rerun(string id, string how)
