@@ -32,7 +32,17 @@ public sealed record PlanNode(
     [property: Id(2)] string TaskSpec,
     [property: Id(3)] IReadOnlyDictionary<string, string> Inputs,
     [property: Id(4)] IReadOnlyList<string> Upstream,
-    [property: Id(5), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] MapPlan? Map = null);
+    [property: Id(5), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] MapPlan? Map = null,
+    [property: Id(6), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] BranchPlan? Branch = null);
+
+/// <summary>A branch node as it runs: see <see cref="Specs.BranchSpec"/>. Conditions are stored as written and parsed
+/// when the branch is ready (they were parsed and type-checked at registration).</summary>
+[GenerateSerializer, Immutable, Alias("flyte.BranchPlan")]
+public sealed record BranchPlan([property: Id(0)] IReadOnlyList<BranchPlanCase> Cases);
+
+/// <param name="Condition">The condition text; null for <c>else</c>.</param>
+[GenerateSerializer, Immutable, Alias("flyte.BranchPlanCase")]
+public sealed record BranchPlanCase([property: Id(0)] string? Condition, [property: Id(1)] string Then);
 
 /// <summary>A map node as it runs: see <see cref="Specs.MapSpec"/>.</summary>
 /// <param name="Over">The list binding as written (canonical JSON of the literal or reference).</param>

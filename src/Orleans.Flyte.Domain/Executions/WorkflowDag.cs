@@ -26,10 +26,10 @@ internal static class WorkflowDag
                     return; // a node failed when it became ready (a map over a non-list) and fail-fast stops the rest
                 }
 
-                var blocked = Blocked(state, node, out var reason);
+                var blocked = Blocked(state, node, out var reason, out var notTakenBy);
                 if (blocked)
                 {
-                    step.Raise(new NodeSkipped(node.Id, reason));
+                    step.Raise(new NodeSkipped(node.Id, reason, notTakenBy));
                 }
                 else if (node.Upstream.All(u => state.Nodes[u].Phase == TaskPhase.Succeeded))
                 {
@@ -46,17 +46,27 @@ internal static class WorkflowDag
         while (progressed);
     }
 
-    /// <summary>Whether an upstream node ended without success (or stopped in some other way), so this node can never run.</summary>
-    private static bool Blocked(WorkflowExecutionState state, PlanNode node, out string reason)
+    /// <summary>Whether an upstream node ended without success (or stopped in some other way), so this node can never run.
+    /// <paramref name="notTakenBy"/>: every such upstream node was not taken by a branch, so neither is this one.</summary>
+    private static bool Blocked(WorkflowExecutionState state, PlanNode node, out string reason, out string? notTakenBy)
     {
         var upstream = node.Upstream.Select(u => state.Nodes[u]).ToList();
+        notTakenBy = null;
         if (upstream.All(u => u.Phase is TaskPhase.Succeeded or TaskPhase.NotReady or TaskPhase.Queued))
         {
             reason = string.Empty;
             return false;
         }
 
-        var cause = upstream.FirstOrDefault(u => u.Phase.IsTerminal() && u.Phase != TaskPhase.Succeeded);
+        var ended = upstream.Where(u => u.Phase.IsTerminal() && u.Phase != TaskPhase.Succeeded).ToList();
+        if (ended.Count > 0 && ended.All(u => u.NotTakenBy is not null))
+        {
+            notTakenBy = ended[0].NotTakenBy;
+            reason = $"upstream node '{ended[0].NodeId}' was not taken by branch '{notTakenBy}'";
+            return true;
+        }
+
+        var cause = ended.FirstOrDefault(u => u.NotTakenBy is null) ?? ended.FirstOrDefault();
         reason = cause is null
             ? "the execution is failing"
             : $"upstream node '{cause.NodeId}' did not succeed ({cause.Phase})";
@@ -87,6 +97,14 @@ internal static class NodeDecisions
             step.Raise(new NodeReady(node.Id, resolved.ToJsonString()));
             step.Raise(new NodeSucceeded(node.Id, reused, false, submission.RecoverOf));
             values.Succeeded(node.Id, reused);
+            if (node.Branch is { } reusedBranch)
+            {
+                BranchNodes.Reused(step, node, reusedBranch, reused);
+            }
+        }
+        else if (node.Branch is { } branch)
+        {
+            BranchNodes.Ready(step, node, branch, values);
         }
         else if (node.Map is { } map)
         {

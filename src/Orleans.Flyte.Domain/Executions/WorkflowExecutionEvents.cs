@@ -53,8 +53,15 @@ public sealed record NodeFailed(
     [property: Id(1)] TaskPhase Phase,
     [property: Id(2)] string Error) : WorkflowExecutionEvent;
 
+/// <param name="NotTakenBy">Set when the node was skipped because a branch took another case (or it depends only on such
+/// a node): that is the workflow working as written, so it does not fail the execution. Left out of the JSON when null,
+/// so skips stored before branches existed hash as they did.</param>
 [GenerateSerializer, Immutable, Alias("flyte.NodeSkipped")]
-public sealed record NodeSkipped([property: Id(0)] string NodeId, [property: Id(1)] string Reason) : WorkflowExecutionEvent;
+public sealed record NodeSkipped(
+    [property: Id(0)] string NodeId,
+    [property: Id(1)] string Reason,
+    [property: Id(2), System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? NotTakenBy = null)
+    : WorkflowExecutionEvent;
 
 /// <summary>A node failed: under fail-fast the running nodes are being stopped; the execution will fail.</summary>
 [GenerateSerializer, Immutable, Alias("flyte.ExecutionFailing")]

@@ -54,7 +54,7 @@ public sealed class WorkflowExecutionState : IEventSourcedState<WorkflowExecutio
                 Nodes[e.NodeId].Failed(e.Phase, e.Error, e.Meta.At);
                 break;
             case NodeSkipped e:
-                Nodes[e.NodeId].Skipped(e.Reason, e.Meta.At);
+                Nodes[e.NodeId].Skipped(e.Reason, e.NotTakenBy, e.Meta.At);
                 break;
             case MapNodeExpanded e:
                 Nodes[e.NodeId].Expanded(e.Count);
@@ -113,6 +113,9 @@ public sealed class NodeExecutionState
     /// <summary>A map node's elements, once it is ready.</summary>
     [Id(9)] public MapProgress? Map { get; private set; }
 
+    /// <summary>Skipped because this branch took another case (see <see cref="NodeSkipped.NotTakenBy"/>).</summary>
+    [Id(10)] public string? NotTakenBy { get; private set; }
+
     /// <summary>Handed to its task grain (or, for a map node, its elements' task grains) and not yet finished.</summary>
     public bool IsActive => Phase == TaskPhase.Queued;
 
@@ -148,8 +151,9 @@ public sealed class NodeExecutionState
 
     internal void ElementEnded(int index, MapElementState element) => Map = Map?.End(index, element);
 
-    internal void Skipped(string reason, DateTimeOffset at)
+    internal void Skipped(string reason, string? notTakenBy, DateTimeOffset at)
     {
+        NotTakenBy = notTakenBy;
         Phase = TaskPhase.Skipped;
         Error = reason;
         FinishedAt = at;

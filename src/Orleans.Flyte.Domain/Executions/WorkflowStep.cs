@@ -142,12 +142,13 @@ public static class WorkflowStep
     {
         var state = step.State;
         var failed = state.Plan.Nodes.Select(n => state.Nodes[n.Id]).FirstOrDefault(n => n.Phase is not (TaskPhase.Succeeded or TaskPhase.Skipped));
+        var skippedForFailure = state.Nodes.Values.Where(n => n.Phase == TaskPhase.Skipped && n.NotTakenBy is null);
         if (state.Phase == WorkflowPhase.Failing || failed is not null)
         {
             step.Raise(new ExecutionFailed(state.Error
                 ?? (failed is null ? "a node failed" : $"node '{failed.NodeId}' {failed.Phase.ToString().ToLowerInvariant()}: {failed.Error}")));
         }
-        else if (state.Nodes.Values.Any(n => n.Phase == TaskPhase.Skipped))
+        else if (skippedForFailure.Any())
         {
             step.Raise(new ExecutionFailed("some nodes were skipped"));
         }

@@ -13,6 +13,11 @@ public static class WorkflowValidator
         for (var i = 0; i < workflow.Nodes.Count; i++)
         {
             var node = workflow.Nodes[i];
+            if (node.Task is null)
+            {
+                continue; // a branch node
+            }
+
             var task = resolve(node.Task);
             if (task is null)
             {
@@ -30,6 +35,11 @@ public static class WorkflowValidator
         for (var i = 0; i < workflow.Nodes.Count; i++)
         {
             var node = workflow.Nodes[i];
+            if (node.Branch is { } branch)
+            {
+                CheckBranch(branch, $"/nodes/{i}/branch", workflow, tasks, errors);
+            }
+
             if (!tasks.TryGetValue(node.Id, out var task))
             {
                 continue;
@@ -114,6 +124,24 @@ public static class WorkflowValidator
         }
     }
 
+    /// <summary>Each condition type-checks: comparisons of one type (int and float mix), and booleans where a condition is.</summary>
+    private static void CheckBranch(BranchSpec branch, string pointer, WorkflowSpec workflow, Dictionary<string, TaskSpec> tasks, List<SpecError> errors)
+    {
+        for (var j = 0; j < branch.Cases.Count; j++)
+        {
+            if (branch.Cases[j].Condition is not { } condition)
+            {
+                continue;
+            }
+
+            var at = JsonPointer.Append(JsonPointer.Append(pointer, j), j == 0 ? "if" : "elif");
+            if (condition.TypeError(reference => SourceType(reference, workflow, tasks, at, errors)) is { } error)
+            {
+                errors.Add(new SpecError(at, error));
+            }
+        }
+    }
+
     /// <summary>A map node's list: its elements must fit the task input they are bound to, and it must be a list.</summary>
     private static void CheckMap(MapSpec map, TaskSpec task, string pointer, WorkflowSpec workflow, Dictionary<string, TaskSpec> tasks, List<SpecError> errors)
     {
@@ -180,7 +208,7 @@ public static class WorkflowValidator
     /// <summary>A dependency cycle as a path that starts and ends with the same node, or null.</summary>
     internal static List<string>? FindCycle(WorkflowSpec workflow)
     {
-        var upstream = workflow.Nodes.ToDictionary(n => n.Id, n => n.Upstream.ToList(), StringComparer.Ordinal);
+        var upstream = workflow.Nodes.ToDictionary(n => n.Id, n => workflow.UpstreamOf(n).ToList(), StringComparer.Ordinal);
         var state = new Dictionary<string, int>(StringComparer.Ordinal); // 1 = on the stack, 2 = done
         var stack = new List<string>();
 

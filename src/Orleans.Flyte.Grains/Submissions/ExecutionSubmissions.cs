@@ -50,6 +50,7 @@ public sealed class ExecutionSubmissions(IGrainFactory grains) : IExecutionSubmi
     {
         ArgumentNullException.ThrowIfNull(plan);
         var wanting = plan.Nodes
+            .Where(n => n.Branch is null) // runs no task
             .Select(n => (Node: n, Gpu: StoredSpec.Task(n.TaskSpec).Resources.Gpu))
             .Where(n => n.Gpu is not null)
             .ToList();
