@@ -1,5 +1,9 @@
 using System.Net;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using Json.Schema;
+using Orleans.Flyte.Api.OpenApi;
+using Orleans.Flyte.Domain.Specs;
 using Orleans.Flyte.Testing;
 
 namespace Orleans.Flyte.Api.Tests;
@@ -103,6 +107,18 @@ public sealed class BranchNodeTests : ExecutionTestBase
         PhaseOf(done, "gate").Should().Be("Skipped");
         PhaseOf(done, "register").Should().Be("Skipped");
         PhaseOf(done, "discard").Should().Be("Skipped");
+    }
+
+    [Fact]
+    public void The_published_workflow_schema_describes_branch_nodes()
+    {
+        var text = SpecSchemas.Read("WorkflowSpec");
+        text.Remove("$id"); // JsonSchema.Net registers a schema by $id once per process
+        var schema = JsonSchema.FromText(text.ToJsonString());
+
+        schema.Evaluate(JsonSerializer.SerializeToElement(SpecDocument.Parse(Release, SpecFormat.Yaml).Value!)).IsValid.Should().BeTrue();
+        var broken = SpecDocument.Parse(Release.Replace("- else: discard", "- else: discard\n        then: register", StringComparison.Ordinal), SpecFormat.Yaml).Value!;
+        schema.Evaluate(JsonSerializer.SerializeToElement(broken)).IsValid.Should().BeFalse();
     }
 
     [Fact]
