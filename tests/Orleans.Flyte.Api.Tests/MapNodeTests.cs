@@ -18,6 +18,7 @@ public sealed class MapNodeTests : ExecutionTestBase
         sleep 0.3
         echo "end $FLYTE_ATTEMPT_ID $(date +%s%N)" >> "$FLYTE_INPUT_DIR/log"
         if [ "$FLYTE_INPUT_X" -lt 0 ]; then echo "negative $FLYTE_INPUT_X" >&2; exit 1; fi
+        if [ -e "$FLYTE_INPUT_DIR/fail-$FLYTE_INPUT_X" ]; then echo "told to fail" >&2; exit 1; fi
         echo "x is $FLYTE_INPUT_X"
         echo "{\"twice\": $((FLYTE_INPUT_X * 2))}" > "$FLYTE_OUTPUTS"
         """;
@@ -171,6 +172,23 @@ public sealed class MapNodeTests : ExecutionTestBase
         var relaunched = await WaitForEnd(await Rerun(failed["id"]!.GetValue<string>(), "relaunch"));
         relaunched["phase"]!.GetValue<string>().Should().Be("Succeeded");
         Starts.Should().Be(6, "a relaunch runs every element again");
+    }
+
+    [Fact]
+    public async Task Recover_of_a_failed_map_runs_only_the_elements_that_failed()
+    {
+        File.WriteAllText(Path.Combine(Scratch, "fail-2"), "x");
+        var failed = await WaitForEnd(await Submit("sweep@v1", new { dir = Scratch, xs = Xs(1, 2, 3) }));
+        failed["phase"]!.GetValue<string>().Should().Be("Failed");
+        File.Delete(Path.Combine(Scratch, "fail-2"));
+
+        var recovered = await WaitForEnd(await Rerun(failed["id"]!.GetValue<string>(), "recover"));
+
+        recovered["phase"]!.GetValue<string>().Should().Be("Succeeded", recovered.ToJsonString());
+        recovered["outputs"]!["twice"]!.ToJsonString().Should().Be("[2,4,6]");
+        Starts.Should().Be(4, "elements 0 and 2 are reused; only element 1 runs again");
+        Elements(recovered, "score")[1]!["attempts"]!.AsArray().Should().ContainSingle();
+        Elements(recovered, "score")[0]!["attempts"]!.AsArray().Should().BeEmpty();
     }
 
     [Fact]

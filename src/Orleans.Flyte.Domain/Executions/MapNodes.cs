@@ -87,10 +87,22 @@ internal static class MapNodes
         step.StartBudget -= count;
         var inputs = JsonNode.Parse(step.State.Nodes[node.Id].InputsJson ?? "{}")!.AsObject();
         var list = inputs[map.Input]!.AsArray();
+        var recovered = step.State.Submission?.RecoveredOutputs ?? new Dictionary<string, string>();
         for (var i = first; i < first + count; i++)
         {
-            step.Start(node, ElementInputs(inputs, map, list, i), i);
+            if (recovered.TryGetValue(MapElements.TaskNodeId(node.Id, i), out var outputs))
+            {
+                // A recover of a map that failed: this element succeeded in the source execution, so it is not run again.
+                step.Raise(new MapElementEnded(node.Id, i, TaskPhase.Succeeded, outputs, null, false));
+                step.MoreToStart |= progress.Started + count < progress.Count;
+            }
+            else
+            {
+                step.Start(node, ElementInputs(inputs, map, list, i), i);
+            }
         }
+
+        SettleIfDone(step, node, map, failFast: true);
     }
 
     /// <summary>The inputs of element <paramref name="index"/>: the node's inputs with the mapped input set to the element.</summary>

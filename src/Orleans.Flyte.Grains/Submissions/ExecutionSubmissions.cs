@@ -153,6 +153,13 @@ public sealed class ExecutionSubmissions(IGrainFactory grains) : IExecutionSubmi
             {
                 recovered[node.NodeId] = node.OutputsJson!;
             }
+
+            // A map that did not succeed: the elements that did are reused one by one (keyed node[i]).
+            foreach (var element in view.Nodes.Where(n => n.Phase != TaskPhase.Succeeded).SelectMany(n => n.Elements ?? [])
+                .Where(e => e.Phase == TaskPhase.Succeeded && e.OutputsJson is not null))
+            {
+                recovered[element.NodeId] = element.OutputsJson!;
+            }
         }
 
         return new Prepared(new CreateExecution(project, domain, stored.Plan, stored.InputsJson, submission.IdempotencyKey, stored.OverwriteCache,

@@ -226,6 +226,18 @@ public sealed class MapStepTests
     }
 
     [Fact]
+    public void A_recovered_execution_of_a_failed_map_runs_only_the_elements_that_did_not_succeed()
+    {
+        var run = Sweep(3, concurrency: 3, recovered: new Dictionary<string, string> { ["score[0]"] = """{"score": 1}""", ["score[2]"] = """{"score": 3}""" });
+
+        var decision = run.Drive();
+
+        decision.Start.Select(s => s.TaskNodeId).Should().Equal("score[1]");
+        var done = SucceedElement(run, 1, 2);
+        done.Events.OfType<NodeSucceeded>().Single().OutputsJson.Should().Be("""{"score":[1,2,3]}""");
+    }
+
+    [Fact]
     public void A_recovered_execution_reuses_a_succeeded_maps_outputs_without_running_an_element()
     {
         var run = Sweep(3, concurrency: 2, recovered: new Dictionary<string, string> { ["score"] = """{"score":[1,2,3]}""" });
