@@ -20,6 +20,8 @@ using Orleans.Flyte.Grains.Runners.Local;
 // 'process' runs every task as a real local process (sh -c 'echo {} > $FLYTE_OUTPUTS');
 // 'instant' completes attempts in-process, so the figure is the engine and the event store alone.
 // 'metrics' runs the instant workload in alternating rounds with the Prometheus export off and on (MetricsBench).
+// 'map' runs one map node of [executions] elements with concurrency [nodes], each sleeping [4th argument, default 1] s
+// (issue 17): scripts/bench 1000 50 map 1.
 // GPU allocator decisions and the best-fit/first-fit trace need no database: scripts/bench gpu [decisions|trace|all] ...
 if (args.Length > 0 && args[0] == "gpu")
 {
@@ -71,6 +73,14 @@ builder.UseOrleans(silo =>
 using var host = builder.Build();
 await host.StartAsync();
 var grains = host.Services.GetRequiredService<IGrainFactory>();
+
+if (mode == "map")
+{
+    // scripts/bench [elements=1000] [concurrency=50] map [seconds each element sleeps=1]
+    await MapBench.RunAsync(grains, executions, nodes, args.Length > 3 ? double.Parse(args[3], CultureInfo.InvariantCulture) : 1, scratch.WorkRoot);
+    await host.StopAsync();
+    return;
+}
 
 if (mode == "store")
 {

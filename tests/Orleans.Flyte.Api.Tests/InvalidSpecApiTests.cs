@@ -59,6 +59,10 @@ public sealed class InvalidSpecApiTests : ApiTestBase
         { "unknown task version", "task: prepare-data@v1", "task: prepare-data@v7", "/nodes/0/task" },
         { "malformed binding", "{{ nodes.prepare.outputs.path }}", "{{ nodes.prepare.path }}", "/nodes/1/inputs/dataset" },
         { "node id not DNS-1123", "id: prepare\n", "id: Prepare_Data\n", "/nodes/0/id" },
+        { "map over a non-list input", "inputs: { date: \"{{ inputs.start_date }}\" }", "map: { over: \"{{ inputs.start_date }}\", input: date }", "/nodes/0/map/over" },
+        { "map over a non-list literal", "inputs: { date: \"{{ inputs.start_date }}\" }", "map: { over: 7, input: date }", "/nodes/0/map/over" },
+        { "map over a list of the wrong type", "inputs: { date: \"{{ inputs.start_date }}\" }", "map: { over: [1, 2], input: date }", "/nodes/0/map/over" },
+        { "map concurrency out of range", "inputs: { date: \"{{ inputs.start_date }}\" }", "map: { over: [a], input: date, concurrency: 0 }", "/nodes/0/map/concurrency" },
     };
 
     [Theory]

@@ -145,4 +145,15 @@ public sealed class PodSpecTests : IAsyncLifetime
         PodNames.Namespace("{project}-{domain}", "Lab_X", "development").Should().Be("lab-x-development");
         PodNames.LabelValue(new string('x', 100)).Length.Should().BeLessThanOrEqualTo(63);
     }
+
+    [Fact]
+    public void A_map_element_node_id_makes_a_valid_pod_name_and_label_distinct_per_element()
+    {
+        var third = PodNames.Pod("lab.development.e1.score[3].1", "e1", "score[3]", 1);
+        var thirtieth = PodNames.Pod("lab.development.e1.score[30].1", "e1", "score[30]", 1);
+
+        third.Should().MatchRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$").And.StartWith("e1-score-3");
+        thirtieth.Should().NotBe(third);
+        PodNames.LabelValue("score[3]").Should().MatchRegex("^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$");
+    }
 }

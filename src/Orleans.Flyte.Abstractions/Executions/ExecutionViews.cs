@@ -19,7 +19,8 @@ public static class ExecutionViews
             [.. s.Plan.Nodes.Select(p =>
             {
                 var n = state.Nodes[p.Id];
-                return new NodeView(p.Id, p.Task, n.Phase, n.InputsJson, n.OutputsJson, n.Error, n.CacheHit, n.RecoveredFrom, n.ReadyAt, n.FinishedAt);
+                return new NodeView(p.Id, p.Task, n.Phase, n.InputsJson, n.OutputsJson, n.Error, n.CacheHit, n.RecoveredFrom, n.ReadyAt, n.FinishedAt,
+                    n.Map is { } map ? Elements(p.Id, map) : null);
             })],
             s.RelaunchOf, s.RecoverOf, s.LaunchPlan, s.ScheduledAt);
     }
@@ -31,6 +32,13 @@ public static class ExecutionViews
         return new ExecutionSubmission(s.ExecutionId, s.Project, s.Domain, s.Plan, s.InputsJson, s.IdempotencyKey, s.OverwriteCache, s.Priority,
             s.RelaunchOf, s.RecoverOf, s.RecoveredOutputs, s.LaunchPlan, s.ScheduledAt, s.Meta.At, s.Meta.Principal);
     }
+
+    private static List<MapElementView> Elements(string nodeId, MapProgress map) =>
+        [.. Enumerable.Range(0, map.Count).Select(i =>
+        {
+            var e = map.Element(i);
+            return new MapElementView(MapElements.TaskNodeId(nodeId, i), i, e.Phase, e.OutputsJson, e.Error, e.CacheHit);
+        })];
 
     private static ExecutionAccepted Accepted(WorkflowExecutionState state) =>
         state.Submission ?? throw new InvalidOperationException("The execution has not been accepted.");

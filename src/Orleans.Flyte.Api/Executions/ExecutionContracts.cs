@@ -31,6 +31,18 @@ public sealed record NodeResponse(
     DateTimeOffset? ReadyAt,
     DateTimeOffset? FinishedAt,
     IReadOnlyList<AttemptResponse> Attempts,
+    WaitingResponse? Waiting = null,
+    IReadOnlyList<MapElementResponse>? Elements = null);
+
+/// <summary>One element of a map node: <c>node[i]</c>, with its own task, attempts, logs and GPU lease.</summary>
+public sealed record MapElementResponse(
+    string Id,
+    int Index,
+    string Phase,
+    JsonNode? Outputs,
+    string? Error,
+    bool CacheHit,
+    IReadOnlyList<AttemptResponse> Attempts,
     WaitingResponse? Waiting = null);
 
 public sealed record ExecutionResponse(

@@ -159,7 +159,9 @@ public static class ExecutionsApi
     public static async Task<Results<Ok<AttemptLogsResponse>, ProblemHttpResult>> GetLogs(
         string project, string domain, string id, string node, int attempt, IClusterClient grains)
     {
-        if (!ExecutionIds.IsValid(id) || Names.Dns1123LabelError(node) is not null)
+        // A map element is node[i]; its node id is a DNS label like any other.
+        var nodeId = MapElements.TryParse(node, out var mapped, out _) ? mapped : node;
+        if (!ExecutionIds.IsValid(id) || Names.Dns1123LabelError(nodeId) is not null)
         {
             return NotFound(project, domain, id);
         }

@@ -125,7 +125,7 @@ public static class DefinitionsApi
     private static async Task<Dictionary<TaskReference, (DefinitionView View, TaskSpec Spec)>> ResolveTasks(
         string project, string domain, WorkflowSpec workflow, IClusterClient grains)
     {
-        var references = workflow.Nodes.Select(n => n.Task).Distinct().ToList();
+        var references = workflow.Nodes.Select(n => n.Task).OfType<TaskReference>().Distinct().ToList(); // a branch node runs no task
         var resolved = await Task.WhenAll(references.Select(r =>
             grains.GetGrain<ITaskDefinitionGrain>(DefinitionKey.Of(project, domain, r.Name)).GetVersion(r.Version)));
         var tasks = new Dictionary<TaskReference, (DefinitionView View, TaskSpec Spec)>();

@@ -38,5 +38,13 @@ public sealed class BindingValues
         return resolved;
     }
 
+    /// <summary>The value one reference reads (a branch condition's operand).</summary>
+    public JsonNode? Value(Specs.BindingReference reference) => reference.Source == Specs.BindingSource.Input
+        ? _inputs[reference.Name]
+        : _outputs.TryGetValue(reference.NodeId!, out var outputs) ? outputs[reference.Name] : null;
+
+    /// <summary>Evaluates one binding (a map node's list).</summary>
+    public JsonNode? ResolveOne(string binding) => BindingEvaluator.Evaluate(binding, _inputs, _outputs);
+
     private static JsonObject ParseObject(string? json) => JsonNode.Parse(json ?? "{}")?.AsObject() ?? [];
 }

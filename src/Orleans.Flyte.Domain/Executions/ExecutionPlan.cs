@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Orleans.Flyte.Domain.Executions;
 
 /// <summary>
@@ -21,10 +23,39 @@ public sealed record ExecutionPlan(
 /// <param name="TaskSpec">The task version's normalized spec (canonical JSON).</param>
 /// <param name="Inputs">Input name → binding as written (canonical JSON of the literal or template).</param>
 /// <param name="Upstream">Nodes that must succeed first (from bindings and <c>after</c>).</param>
+/// <param name="Map">Set for a map node. Left out of the JSON when null, so plans stored before map nodes existed hash
+/// as they did (the plan is part of <see cref="ExecutionAccepted"/>, which is hash-chained).</param>
 [GenerateSerializer, Immutable, Alias("flyte.PlanNode")]
 public sealed record PlanNode(
     [property: Id(0)] string Id,
     [property: Id(1)] string Task,
     [property: Id(2)] string TaskSpec,
     [property: Id(3)] IReadOnlyDictionary<string, string> Inputs,
-    [property: Id(4)] IReadOnlyList<string> Upstream);
+    [property: Id(4)] IReadOnlyList<string> Upstream,
+    [property: Id(5), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] MapPlan? Map = null,
+    [property: Id(6), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] BranchPlan? Branch = null);
+
+/// <summary>A branch node as it runs: see <see cref="Specs.BranchSpec"/>. Conditions are stored as written and parsed
+/// when the branch is ready (they were parsed and type-checked at registration).</summary>
+[GenerateSerializer, Immutable, Alias("flyte.BranchPlan")]
+public sealed record BranchPlan([property: Id(0)] IReadOnlyList<BranchPlanCase> Cases);
+
+/// <param name="Condition">The condition text; null for <c>else</c>.</param>
+[GenerateSerializer, Immutable, Alias("flyte.BranchPlanCase")]
+public sealed record BranchPlanCase([property: Id(0)] string? Condition, [property: Id(1)] string Then);
+
+/// <summary>A map node as it runs: see <see cref="Specs.MapSpec"/>.</summary>
+/// <param name="Over">The list binding as written (canonical JSON of the literal or reference).</param>
+/// <param name="Input">The task input each element is bound to.</param>
+[GenerateSerializer, Immutable, Alias("flyte.MapPlan")]
+public sealed record MapPlan(
+    [property: Id(0)] string Over,
+    [property: Id(1)] string Input,
+    [property: Id(2)] int Concurrency,
+    [property: Id(3)] int? MinSuccess,
+    [property: Id(4)] double? MinSuccessRatio)
+{
+    /// <summary>How many of <paramref name="count"/> elements must succeed for the node to succeed (all, unless set).</summary>
+    public int Required(int count) => MinSuccess
+        ?? (MinSuccessRatio is { } ratio ? (int)Math.Ceiling(Math.Round(ratio * count, 9)) : count);
+}

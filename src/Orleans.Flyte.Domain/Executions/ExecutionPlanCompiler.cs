@@ -12,13 +12,23 @@ public static class ExecutionPlanCompiler
     {
         var nodes = workflow.Nodes.Select(node =>
         {
-            var pinned = pins.TryGetValue(node.Task.ToString(), out var p) ? p : node.Task.ToString();
+            if (node.Branch is { } branch)
+            {
+                return new PlanNode(node.Id, string.Empty, "{}", new Dictionary<string, string>(), [.. workflow.UpstreamOf(node)],
+                    Branch: new BranchPlan([.. branch.Cases.Select(c => new BranchPlanCase(c.Text, c.Then))]));
+            }
+
+            var task = node.Task ?? throw new InvalidOperationException($"Node '{node.Id}' runs no task and is no branch.");
+            var pinned = pins.TryGetValue(task.ToString(), out var p) ? p : task.ToString();
             return new PlanNode(
                 node.Id,
                 pinned,
                 taskSpec(pinned),
                 node.Inputs.ToDictionary(i => i.Key, i => CanonicalJson.Serialize(i.Value.ToJson()), StringComparer.Ordinal),
-                [.. node.Upstream]);
+                [.. workflow.UpstreamOf(node)],
+                node.Map is { } map
+                    ? new MapPlan(CanonicalJson.Serialize(map.Over.ToJson()), map.Input, map.Concurrency, map.MinSuccess, map.MinSuccessRatio)
+                    : null);
         }).ToList();
         return new ExecutionPlan(
             workflow.Name,

@@ -53,8 +53,15 @@ public sealed record NodeFailed(
     [property: Id(1)] TaskPhase Phase,
     [property: Id(2)] string Error) : WorkflowExecutionEvent;
 
+/// <param name="NotTakenBy">Set when the node was skipped because a branch took another case (or it depends only on such
+/// a node): that is the workflow working as written, so it does not fail the execution. Left out of the JSON when null,
+/// so skips stored before branches existed hash as they did.</param>
 [GenerateSerializer, Immutable, Alias("flyte.NodeSkipped")]
-public sealed record NodeSkipped([property: Id(0)] string NodeId, [property: Id(1)] string Reason) : WorkflowExecutionEvent;
+public sealed record NodeSkipped(
+    [property: Id(0)] string NodeId,
+    [property: Id(1)] string Reason,
+    [property: Id(2), System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? NotTakenBy = null)
+    : WorkflowExecutionEvent;
 
 /// <summary>A node failed: under fail-fast the running nodes are being stopped; the execution will fail.</summary>
 [GenerateSerializer, Immutable, Alias("flyte.ExecutionFailing")]
@@ -74,3 +81,23 @@ public sealed record ExecutionAborted([property: Id(0)] string Reason) : Workflo
 
 [GenerateSerializer, Immutable, Alias("flyte.ExecutionTimedOut")]
 public sealed record ExecutionTimedOut([property: Id(0)] TimeSpan Timeout) : WorkflowExecutionEvent;
+
+/// <summary>A map node became ready over a list of <paramref name="Count"/> elements (its <see cref="NodeReady"/> holds
+/// the list under the mapped input). Element <c>i</c> runs as task <c>{node}[i]</c>.</summary>
+[GenerateSerializer, Immutable, Alias("flyte.MapNodeExpanded")]
+public sealed record MapNodeExpanded([property: Id(0)] string NodeId, [property: Id(1)] int Count) : WorkflowExecutionEvent;
+
+/// <summary>Elements <paramref name="First"/> .. First + Count - 1 of a map node are handed to their task grains.
+/// Elements start in index order, paced: see <see cref="MapNodes"/>.</summary>
+[GenerateSerializer, Immutable, Alias("flyte.MapElementsStarted")]
+public sealed record MapElementsStarted([property: Id(0)] string NodeId, [property: Id(1)] int First, [property: Id(2)] int Count) : WorkflowExecutionEvent;
+
+/// <summary>One element of a map node ended: Succeeded (with its outputs), Failed, TimedOut or Aborted.</summary>
+[GenerateSerializer, Immutable, Alias("flyte.MapElementEnded")]
+public sealed record MapElementEnded(
+    [property: Id(0)] string NodeId,
+    [property: Id(1)] int Index,
+    [property: Id(2)] TaskPhase Phase,
+    [property: Id(3)] string? OutputsJson,
+    [property: Id(4)] string? Error,
+    [property: Id(5)] bool CacheHit) : WorkflowExecutionEvent;

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Orleans.Flyte.Domain.EventSourcing;
 
 namespace Orleans.Flyte.Domain.Executions;
@@ -53,7 +54,16 @@ public sealed class WorkflowExecutionState : IEventSourcedState<WorkflowExecutio
                 Nodes[e.NodeId].Failed(e.Phase, e.Error, e.Meta.At);
                 break;
             case NodeSkipped e:
-                Nodes[e.NodeId].Skipped(e.Reason, e.Meta.At);
+                Nodes[e.NodeId].Skipped(e.Reason, e.NotTakenBy, e.Meta.At);
+                break;
+            case MapNodeExpanded e:
+                Nodes[e.NodeId].Expanded(e.Count);
+                break;
+            case MapElementsStarted e:
+                Nodes[e.NodeId].ElementsStarted(e.First, e.Count);
+                break;
+            case MapElementEnded e:
+                Nodes[e.NodeId].ElementEnded(e.Index, new MapElementState(e.Phase, e.OutputsJson, e.Error, e.CacheHit));
                 break;
             case ExecutionFailing e:
                 Phase = WorkflowPhase.Failing;
@@ -100,10 +110,16 @@ public sealed class NodeExecutionState
     [Id(7)] public DateTimeOffset? ReadyAt { get; private set; }
     [Id(8)] public DateTimeOffset? FinishedAt { get; private set; }
 
-    /// <summary>Handed to its task grain and not yet finished.</summary>
+    /// <summary>A map node's elements, once it is ready.</summary>
+    [Id(9)] public MapProgress? Map { get; private set; }
+
+    /// <summary>Skipped because this branch took another case (see <see cref="NodeSkipped.NotTakenBy"/>).</summary>
+    [Id(10)] public string? NotTakenBy { get; private set; }
+
+    /// <summary>Handed to its task grain (or, for a map node, its elements' task grains) and not yet finished.</summary>
     public bool IsActive => Phase == TaskPhase.Queued;
 
-    /// <summary>Every member is immutable, so a member-wise copy is a full one.</summary>
+    /// <summary>Every member is immutable (<see cref="MapProgress"/> too), so a member-wise copy is a full one.</summary>
     internal NodeExecutionState Copy() => (NodeExecutionState)MemberwiseClone();
 
     internal void Ready(string inputs, DateTimeOffset at)
@@ -129,10 +145,76 @@ public sealed class NodeExecutionState
         FinishedAt = at;
     }
 
-    internal void Skipped(string reason, DateTimeOffset at)
+    internal void Expanded(int count) => Map = MapProgress.Empty(count);
+
+    internal void ElementsStarted(int first, int count) => Map = Map?.Start(first, count);
+
+    internal void ElementEnded(int index, MapElementState element) => Map = Map?.End(index, element);
+
+    internal void Skipped(string reason, string? notTakenBy, DateTimeOffset at)
     {
+        NotTakenBy = notTakenBy;
         Phase = TaskPhase.Skipped;
         Error = reason;
         FinishedAt = at;
     }
+}
+
+/// <summary>
+/// Where a map node's elements stand. Immutable (updates return a new value over persistent collections), so the
+/// decider's per-step copy of the state is cheap however long the list is. Elements start in index order, so the ones
+/// started are exactly <c>0 .. Started - 1</c>.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("flyte.MapProgress")]
+public sealed record MapProgress(
+    [property: Id(0)] int Count,
+    [property: Id(1)] int Started,
+    [property: Id(2)] int Ended,
+    [property: Id(3)] int Succeeded,
+    [property: Id(4)] ImmutableDictionary<int, MapElementState> Elements)
+{
+    public static MapProgress Empty(int count) => new(count, 0, 0, 0, ImmutableDictionary<int, MapElementState>.Empty);
+
+    /// <summary>Started and not yet ended: what counts against the node's concurrency.</summary>
+    public int InFlight => Started - Ended;
+
+    public int Failed => Ended - Succeeded;
+
+    public IEnumerable<int> InFlightIndexes => Elements.Where(e => e.Value.Phase == TaskPhase.Queued).Select(e => e.Key).Order();
+
+    public bool IsInFlight(int index) => Elements.TryGetValue(index, out var e) && e.Phase == TaskPhase.Queued;
+
+    public MapElementState Element(int index) => Elements.TryGetValue(index, out var e) ? e : MapElementState.NotStarted;
+
+    internal MapProgress Start(int first, int count)
+    {
+        var elements = Elements.ToBuilder();
+        for (var i = first; i < first + count; i++)
+        {
+            elements[i] = MapElementState.Running;
+        }
+
+        return this with { Started = Math.Max(Started, first + count), Elements = elements.ToImmutable() };
+    }
+
+    internal MapProgress End(int index, MapElementState element) => IsInFlight(index)
+        ? this with
+        {
+            Ended = Ended + 1,
+            Succeeded = Succeeded + (element.Phase == TaskPhase.Succeeded ? 1 : 0),
+            Elements = Elements.SetItem(index, element),
+        }
+        : this;
+}
+
+/// <summary>One element of a map node: Queued while its task runs, then how it ended.</summary>
+[GenerateSerializer, Immutable, Alias("flyte.MapElementState")]
+public sealed record MapElementState(
+    [property: Id(0)] TaskPhase Phase,
+    [property: Id(1)] string? OutputsJson,
+    [property: Id(2)] string? Error,
+    [property: Id(3)] bool CacheHit)
+{
+    public static readonly MapElementState NotStarted = new(TaskPhase.NotReady, null, null, false);
+    public static readonly MapElementState Running = new(TaskPhase.Queued, null, null, false);
 }

@@ -31,13 +31,20 @@ public static class WorkflowStep
         };
     }
 
-    /// <summary>The nodes to ask where they stand in a recover pass: those handed to a task grain and not yet settled.</summary>
+    /// <summary>The task nodes to ask where they stand in a recover pass: those handed to a task grain and not yet
+    /// settled (for a map node, its elements in flight, <c>node[i]</c>).</summary>
     public static IReadOnlyList<string> NodesToResume(WorkflowExecutionState state) =>
-        state.Exists && !state.Phase.IsTerminal() ? ActiveNodes(state) : [];
+        state.Exists && !state.Phase.IsTerminal() ? ActiveTasks(state) : [];
 
     private static WorkflowDecision Completed(WorkflowDraft step, NodeOutcome outcome)
     {
-        if (!step.State.Nodes.TryGetValue(outcome.NodeId, out var node) || !node.IsActive)
+        if (Element(step.State, outcome.NodeId) is { } element)
+        {
+            MapNodes.ElementEnded(step, element.Node, element.Node.Map!, element.Index, outcome, failFast: true);
+            return Advance(step);
+        }
+
+        if (!step.State.Nodes.TryGetValue(outcome.NodeId, out var node) || !node.IsActive || step.State.Plan.Node(outcome.NodeId).Map is not null)
         {
             return WorkflowDecision.Nothing; // late, duplicate, or about a node already settled (e.g. aborted)
         }
@@ -49,15 +56,27 @@ public static class WorkflowStep
     private static WorkflowDecision Recover(WorkflowDraft step, IReadOnlyList<NodeOutcome> answers)
     {
         // A crash between storing NodeReady and starting its task leaves a node its task grain never heard of.
-        foreach (var answer in answers.Where(a => a.Phase == TaskPhase.NotReady && IsActive(step.State, a.NodeId)))
+        foreach (var answer in answers.Where(a => a.Phase == TaskPhase.NotReady))
         {
-            step.Start(step.State.Plan.Node(answer.NodeId), step.State.Nodes[answer.NodeId].InputsJson ?? "{}");
+            if (Element(step.State, answer.NodeId) is { } element)
+            {
+                var map = element.Node.Map!;
+                step.Start(element.Node, MapNodes.ElementInputs(step.State.Nodes[element.Node.Id], map, element.Index), element.Index);
+            }
+            else if (IsActive(step.State, answer.NodeId))
+            {
+                step.Start(step.State.Plan.Node(answer.NodeId), step.State.Nodes[answer.NodeId].InputsJson ?? "{}");
+            }
         }
 
         // A lost one-way completion: the task grain knows the node ended, this execution does not yet.
         foreach (var answer in answers.Where(a => a.Phase.IsTerminal()))
         {
-            if (IsActive(step.State, answer.NodeId))
+            if (Element(step.State, answer.NodeId) is { } element)
+            {
+                MapNodes.ElementEnded(step, element.Node, element.Node.Map!, element.Index, answer, failFast: true);
+            }
+            else if (IsActive(step.State, answer.NodeId))
             {
                 NodeDecisions.Settle(step, answer, failFast: true);
             }
@@ -98,7 +117,18 @@ public static class WorkflowStep
             return BeginStop(step, $"the workflow did not finish within its timeout of {timeout}", WorkflowPhase.TimedOut);
         }
 
+        // Map nodes with room start their next elements (paced: see MapNodes).
+        foreach (var node in state.Plan.Nodes.Where(n => n.Map is not null && state.Nodes[n.Id].IsActive))
+        {
+            MapNodes.Pump(step, node, node.Map!);
+        }
+
         WorkflowDag.Walk(step);
+        if (state.Phase == WorkflowPhase.Failing)
+        {
+            return BeginStop(step, state.Error ?? "a node failed", WorkflowPhase.Failed);
+        }
+
         if (state.Nodes.Values.All(n => n.Phase.IsTerminal()))
         {
             Finish(step);
@@ -112,12 +142,13 @@ public static class WorkflowStep
     {
         var state = step.State;
         var failed = state.Plan.Nodes.Select(n => state.Nodes[n.Id]).FirstOrDefault(n => n.Phase is not (TaskPhase.Succeeded or TaskPhase.Skipped));
+        var skippedForFailure = state.Nodes.Values.Where(n => n.Phase == TaskPhase.Skipped && n.NotTakenBy is null);
         if (state.Phase == WorkflowPhase.Failing || failed is not null)
         {
             step.Raise(new ExecutionFailed(state.Error
                 ?? (failed is null ? "a node failed" : $"node '{failed.NodeId}' {failed.Phase.ToString().ToLowerInvariant()}: {failed.Error}")));
         }
-        else if (state.Nodes.Values.Any(n => n.Phase == TaskPhase.Skipped))
+        else if (skippedForFailure.Any())
         {
             step.Raise(new ExecutionFailed("some nodes were skipped"));
         }
@@ -136,15 +167,28 @@ public static class WorkflowStep
             step.Raise(new NodeSkipped(node.Id, reason));
         }
 
-        return step.Decision(stop: new WorkflowStop(reason, final, ActiveNodes(step.State)));
+        return step.Decision(stop: new WorkflowStop(reason, final, ActiveTasks(step.State)));
     }
 
     /// <summary>Ending early, second half: settle the aborted nodes by their answers and end the execution.</summary>
     private static WorkflowDecision Stopped(WorkflowDraft step, WorkflowStop stop, IReadOnlyList<NodeOutcome> answers)
     {
-        foreach (var answer in answers.Where(a => IsActive(step.State, a.NodeId)))
+        foreach (var answer in answers)
         {
-            NodeDecisions.Settle(step, answer with { Error = answer.Error ?? stop.Reason }, failFast: false);
+            if (Element(step.State, answer.NodeId) is { } element)
+            {
+                MapNodes.ElementEnded(step, element.Node, element.Node.Map!, element.Index, answer with { Error = answer.Error ?? stop.Reason }, failFast: false, stopping: true);
+            }
+            else if (IsActive(step.State, answer.NodeId))
+            {
+                NodeDecisions.Settle(step, answer with { Error = answer.Error ?? stop.Reason }, failFast: false);
+            }
+        }
+
+        // A map node stopped with elements not yet started (or none in flight) ends with the stop.
+        foreach (var node in step.State.Plan.Nodes.Where(n => n.Map is not null && step.State.Nodes[n.Id].IsActive))
+        {
+            NodeDecisions.Fail(step, node.Id, TaskPhase.Aborted, stop.Reason, failFast: false);
         }
 
         WorkflowExecutionEvent ended = stop.Final switch
@@ -157,8 +201,23 @@ public static class WorkflowStep
         return step.Decision(stopReminder: true);
     }
 
-    private static List<string> ActiveNodes(WorkflowExecutionState state) =>
-        [.. state.Plan.Nodes.Where(n => state.Nodes[n.Id].IsActive).Select(n => n.Id)];
+    /// <summary>Task grains handed work and not yet settled: active task nodes, and the elements in flight of active map nodes.</summary>
+    private static List<string> ActiveTasks(WorkflowExecutionState state) =>
+        [.. state.Plan.Nodes.Where(n => state.Nodes[n.Id].IsActive).SelectMany(n => n.Map is null
+            ? [n.Id]
+            : (state.Nodes[n.Id].Map?.InFlightIndexes ?? []).Select(i => MapElements.TaskNodeId(n.Id, i)))];
+
+    /// <summary>The map element a task node id names, if it is one of an active map node and in flight.</summary>
+    private static (PlanNode Node, int Index)? Element(WorkflowExecutionState state, string taskNodeId)
+    {
+        if (!MapElements.TryParse(taskNodeId, out var nodeId, out var index)
+            || !state.Nodes.TryGetValue(nodeId, out var node) || !node.IsActive || node.Map is not { } progress || !progress.IsInFlight(index))
+        {
+            return null;
+        }
+
+        return (state.Plan.Node(nodeId), index);
+    }
 
     private static bool IsActive(WorkflowExecutionState state, string nodeId) =>
         state.Nodes.TryGetValue(nodeId, out var node) && node.IsActive;
@@ -184,8 +243,14 @@ internal sealed class WorkflowDraft(WorkflowExecutionState state, DateTimeOffset
         _events.Add(stamped);
     }
 
-    public void Start(PlanNode node, string inputsJson) => _start.Add(new NodeStart(node, inputsJson));
+    /// <summary>How many more map elements this step may start (see <see cref="MapNodes"/>).</summary>
+    public int StartBudget { get; set; } = MapNodes.MaxStartsPerStep;
+
+    /// <summary>A map node had room for more elements than the budget allowed: take another step soon.</summary>
+    public bool MoreToStart { get; set; }
+
+    public void Start(PlanNode node, string inputsJson, int? element = null) => _start.Add(new NodeStart(node, inputsJson, element));
 
     public WorkflowDecision Decision(WorkflowStop? stop = null, bool stopReminder = false, DateTimeOffset? timeoutAt = null) =>
-        new([.. _events], [.. _start], stop, stopReminder, State.Phase.IsTerminal() ? null : timeoutAt);
+        new([.. _events], [.. _start], stop, stopReminder, State.Phase.IsTerminal() ? null : timeoutAt, MoreToStart && stop is null && !State.Phase.IsTerminal());
 }

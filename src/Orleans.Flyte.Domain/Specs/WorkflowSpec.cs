@@ -25,15 +25,22 @@ public enum FailurePolicy
     FinishWhatCanFinish,
 }
 
-public sealed record NodeSpec(string Id, TaskReference Task, IReadOnlyDictionary<string, Binding> Inputs, IReadOnlyList<string> After)
+/// <param name="Task">The task it runs; null for a branch node, which runs none.</param>
+/// <param name="Map">Set for a map node: the task runs once per element of a list.</param>
+/// <param name="Branch">Set for a branch node: it decides which of the nodes its cases name runs.</param>
+public sealed record NodeSpec(string Id, TaskReference? Task, IReadOnlyDictionary<string, Binding> Inputs, IReadOnlyList<string> After, MapSpec? Map = null,
+    BranchSpec? Branch = null)
 {
-    /// <summary>Nodes this node waits for: those it takes outputs from, and those named in <c>after</c>.</summary>
-    public IEnumerable<string> Upstream => Inputs.Values.SelectMany(b => b.References)
+    /// <summary>Nodes this node waits for: those it takes outputs from (or maps over, or compares), and those named in
+    /// <c>after</c>. A node a branch names also waits for the branch: see <see cref="WorkflowSpec.UpstreamOf"/>.</summary>
+    public IEnumerable<string> Upstream => Inputs.Values.Concat(Map is null ? [] : [Map.Over]).SelectMany(b => b.References)
+        .Concat(Branch?.References ?? [])
         .Where(r => r.Source == BindingSource.NodeOutput).Select(r => r.NodeId).OfType<string>()
         .Concat(After).Distinct(StringComparer.Ordinal);
 
     public bool Equals(NodeSpec? other) =>
-        other is not null && Id == other.Id && Task == other.Task && SpecEquality.Dictionaries(Inputs, other.Inputs) && After.SequenceEqual(other.After);
+        other is not null && Id == other.Id && Task == other.Task && SpecEquality.Dictionaries(Inputs, other.Inputs) && After.SequenceEqual(other.After)
+        && Equals(Map, other.Map) && Equals(Branch, other.Branch);
 
     public override int GetHashCode() => HashCode.Combine(Id, Task, Inputs.Count, After.Count);
 }
@@ -60,6 +67,11 @@ public sealed record WorkflowSpec
 
     public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(CanonicalJson.Serialize(ToJson()));
 
+    /// <summary>Every node <paramref name="node"/> waits for: its own upstream, and the branch whose case names it.</summary>
+    public IEnumerable<string> UpstreamOf(NodeSpec node) => node.Upstream
+        .Concat(Nodes.Where(b => b.Branch is not null && b.Branch.Targets.Contains(node.Id, StringComparer.Ordinal)).Select(b => b.Id))
+        .Distinct(StringComparer.Ordinal);
+
     /// <summary>The normalized form: defaults omitted, bindings and durations normalized, node order kept.</summary>
     public JsonObject ToJson()
     {
@@ -77,10 +89,25 @@ public sealed record WorkflowSpec
         var nodes = new JsonArray();
         foreach (var node in Nodes)
         {
-            var n = new JsonObject { ["id"] = node.Id, ["task"] = node.Task.ToString() };
+            var n = new JsonObject { ["id"] = node.Id };
+            if (node.Task is not null)
+            {
+                n["task"] = node.Task.ToString();
+            }
+
+            if (node.Branch is not null)
+            {
+                n["branch"] = node.Branch.ToJson();
+            }
+
             if (node.Inputs.Count > 0)
             {
                 n["inputs"] = Bindings(node.Inputs);
+            }
+
+            if (node.Map is not null)
+            {
+                n["map"] = node.Map.ToJson();
             }
 
             if (node.After.Count > 0)
@@ -125,6 +152,8 @@ public sealed record WorkflowSpec
 /// <summary>Structural validation of a workflow document (what can be checked without the tasks it uses).</summary>
 public static class WorkflowSpecReader
 {
+    private static readonly string[] NotOnBranch = ["task", "inputs", "map"];
+
     public static SpecResult<WorkflowSpec> Read(JsonObject document)
     {
         ArgumentNullException.ThrowIfNull(document);
@@ -216,7 +245,7 @@ public static class WorkflowSpecReader
                 continue;
             }
 
-            var node = new FieldReader(obj, pointer, fields.Errors, "id", "task", "inputs", "after");
+            var node = new FieldReader(obj, pointer, fields.Errors, "id", "task", "inputs", "after", "map", "branch");
             var id = node.String("id", required: true, example: "id: train");
             if (id is not null && Names.Dns1123LabelError(id) is { } idError)
             {
@@ -228,7 +257,16 @@ public static class WorkflowSpecReader
             }
 
             TaskReference? task = null;
-            if (node.String("task", required: true, example: "task: train-model@v3") is { } taskText)
+            var isBranch = node.Has("branch");
+            if (isBranch)
+            {
+                foreach (var field in NotOnBranch.Where(node.Has))
+                {
+                    node.Error(field, $"a branch node runs no task, so it has no '{field}'; the nodes its cases name do the work");
+                }
+            }
+
+            if (!isBranch && node.String("task", required: true, example: "task: train-model@v3") is { } taskText)
             {
                 task = TaskReference.Parse(taskText);
                 if (Names.Dns1123LabelError(task.Name) is { } taskNameError)
@@ -242,6 +280,14 @@ public static class WorkflowSpecReader
             }
 
             var bindings = ReadBindings(node, "inputs", inputs, ids);
+            var map = isBranch ? null : MapSpec.Read(node, ids, inputs);
+            var branch = isBranch ? BranchSpec.Read(node, ids, inputs, id) : null;
+            if (map is not null && bindings.ContainsKey(map.Input))
+            {
+                fields.Errors.Add(new SpecError(JsonPointer.Append(node.At("inputs"), map.Input),
+                    $"input '{map.Input}' takes each element of the map; it cannot also be bound in 'inputs'"));
+            }
+
             var after = new List<string>();
             if (node.Array("after") is { } afterArray)
             {
@@ -269,10 +315,17 @@ public static class WorkflowSpecReader
                 }
             }
 
-            if (id is not null && task is not null)
+            if (id is not null && (task is not null || branch is not null))
             {
-                nodes.Add(new NodeSpec(id, task, bindings, after));
+                nodes.Add(new NodeSpec(id, task, bindings, after, map, branch));
             }
+        }
+
+        var named = nodes.Where(n => n.Branch is not null).SelectMany(n => n.Branch!.Targets.Select(t => (Branch: n.Id, Target: t)))
+            .GroupBy(p => p.Target).FirstOrDefault(g => g.Count() > 1);
+        if (named is not null)
+        {
+            fields.Error("nodes", $"node '{named.Key}' is named by branches {string.Join(" and ", named.Select(p => $"'{p.Branch}'"))}; a node can follow one branch");
         }
 
         return fields.Errors.Count == start ? nodes : null;

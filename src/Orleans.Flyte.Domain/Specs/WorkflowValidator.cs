@@ -13,6 +13,11 @@ public static class WorkflowValidator
         for (var i = 0; i < workflow.Nodes.Count; i++)
         {
             var node = workflow.Nodes[i];
+            if (node.Task is null)
+            {
+                continue; // a branch node
+            }
+
             var task = resolve(node.Task);
             if (task is null)
             {
@@ -30,6 +35,11 @@ public static class WorkflowValidator
         for (var i = 0; i < workflow.Nodes.Count; i++)
         {
             var node = workflow.Nodes[i];
+            if (node.Branch is { } branch)
+            {
+                CheckBranch(branch, $"/nodes/{i}/branch", workflow, tasks, errors);
+            }
+
             if (!tasks.TryGetValue(node.Id, out var task))
             {
                 continue;
@@ -48,7 +58,12 @@ public static class WorkflowValidator
                 CheckBinding(binding, target.Type, at, workflow, tasks, errors);
             }
 
-            var missing = task.Inputs.Where(p => p.Value.Required && !node.Inputs.ContainsKey(p.Key)).Select(p => p.Key).ToList();
+            if (node.Map is { } map)
+            {
+                CheckMap(map, task, $"/nodes/{i}/map", workflow, tasks, errors);
+            }
+
+            var missing = task.Inputs.Where(p => p.Value.Required && !node.Inputs.ContainsKey(p.Key) && p.Key != node.Map?.Input).Select(p => p.Key).ToList();
             if (missing.Count > 0)
             {
                 errors.Add(new SpecError(pointer, $"node '{node.Id}' does not bind required input{(missing.Count == 1 ? string.Empty : "s")} {string.Join(", ", missing.Select(m => $"'{m}' ({task.Inputs[m].Type})"))} of task '{task.Name}@{task.Version}'"));
@@ -109,6 +124,63 @@ public static class WorkflowValidator
         }
     }
 
+    /// <summary>Each condition type-checks: comparisons of one type (int and float mix), and booleans where a condition is.</summary>
+    private static void CheckBranch(BranchSpec branch, string pointer, WorkflowSpec workflow, Dictionary<string, TaskSpec> tasks, List<SpecError> errors)
+    {
+        for (var j = 0; j < branch.Cases.Count; j++)
+        {
+            if (branch.Cases[j].Condition is not { } condition)
+            {
+                continue;
+            }
+
+            var at = JsonPointer.Append(JsonPointer.Append(pointer, j), j == 0 ? "if" : "elif");
+            if (condition.TypeError(reference => SourceType(reference, workflow, tasks, at, errors)) is { } error)
+            {
+                errors.Add(new SpecError(at, error));
+            }
+        }
+    }
+
+    /// <summary>A map node's list: its elements must fit the task input they are bound to, and it must be a list.</summary>
+    private static void CheckMap(MapSpec map, TaskSpec task, string pointer, WorkflowSpec workflow, Dictionary<string, TaskSpec> tasks, List<SpecError> errors)
+    {
+        if (!task.Inputs.TryGetValue(map.Input, out var target))
+        {
+            errors.Add(new SpecError(JsonPointer.Append(pointer, "input"),
+                $"task '{task.Name}@{task.Version}' has no input '{map.Input}' to take each element; its inputs are: {WorkflowSpecReader.List(task.Inputs.Keys)}"));
+            return;
+        }
+
+        var at = JsonPointer.Append(pointer, "over");
+        var list = new ParameterType(ParameterKind.List, target.Type);
+        if (map.Over.IsLiteral)
+        {
+            if (!list.Accepts(map.Over.Literal, out var reason))
+            {
+                errors.Add(new SpecError(at, $"the list does not fit the input's type {target.Type}: {reason}"));
+            }
+
+            return;
+        }
+
+        var reference = map.Over.References[0];
+        var source = SourceType(reference, workflow, tasks, at, errors);
+        if (source is null || source.Kind == ParameterKind.Json)
+        {
+            return; // unknown (reported elsewhere), or json: checked when the node becomes ready
+        }
+
+        if (source.Kind != ParameterKind.List || source.Element is null)
+        {
+            errors.Add(new SpecError(at, $"a map node maps over a list, but '{{{{ {reference} }}}}' is {ParameterType.Article(source)}"));
+        }
+        else if (!target.Type.IsAssignableFrom(source.Element))
+        {
+            errors.Add(new SpecError(at, $"'{{{{ {reference} }}}}' is a {source}, but each element goes to input '{map.Input}', which is a {target.Type}"));
+        }
+    }
+
     private static ParameterType? SourceType(
         BindingReference reference, WorkflowSpec workflow, Dictionary<string, TaskSpec> tasks, string at, List<SpecError> errors)
     {
@@ -124,7 +196,9 @@ public static class WorkflowValidator
 
         if (upstream.Outputs.TryGetValue(reference.Name, out var output))
         {
-            return output.Type;
+            // A map node's outputs are lists in element order (null where an element failed).
+            var mapped = workflow.Nodes.Any(n => n.Id == reference.NodeId && n.Map is not null);
+            return mapped ? new ParameterType(ParameterKind.List, output.Type) : output.Type;
         }
 
         errors.Add(new SpecError(at, $"node '{reference.NodeId}' (task '{upstream.Name}@{upstream.Version}') has no output '{reference.Name}'; its outputs are: {WorkflowSpecReader.List(upstream.Outputs.Keys)}"));
@@ -134,7 +208,7 @@ public static class WorkflowValidator
     /// <summary>A dependency cycle as a path that starts and ends with the same node, or null.</summary>
     internal static List<string>? FindCycle(WorkflowSpec workflow)
     {
-        var upstream = workflow.Nodes.ToDictionary(n => n.Id, n => n.Upstream.ToList(), StringComparer.Ordinal);
+        var upstream = workflow.Nodes.ToDictionary(n => n.Id, n => workflow.UpstreamOf(n).ToList(), StringComparer.Ordinal);
         var state = new Dictionary<string, int>(StringComparer.Ordinal); // 1 = on the stack, 2 = done
         var stack = new List<string>();
 

@@ -156,7 +156,14 @@ public sealed class WorkflowExecutionGrain(
 
         // Nodes started with the execution itself measure submission → first launch (EngineMetrics).
         var submittedAt = decision.Events.Any(e => e is ExecutionStarted) ? State.Submission?.Meta.At : null;
-        await Task.WhenAll(decision.Start.Select(s => StartNode(s.Node, s.InputsJson, submittedAt)));
+        await Task.WhenAll(decision.Start.Select(s => StartNode(s.Node, s.TaskNodeId, s.InputsJson, submittedAt)));
+        if (decision.MoreToStart)
+        {
+            // A map node has more elements to start than one step launches: carry on in a later turn, so completions
+            // and other calls interleave with the launches.
+            ScheduleDrive();
+        }
+
         if (decision.Stop is { } stop)
         {
             var answers = await Task.WhenAll(stop.Abort.Select(id => TaskGrain(id).Abort(stop.Reason)));
@@ -208,11 +215,11 @@ public sealed class WorkflowExecutionGrain(
         }
     }
 
-    private Task StartNode(PlanNode node, string inputs, DateTimeOffset? submittedAt)
+    private Task StartNode(PlanNode node, string taskNodeId, string inputs, DateTimeOffset? submittedAt)
     {
         var submission = State.Submission ?? throw new InvalidOperationException($"Execution {Key.ExecutionId} has not been accepted.");
-        return TaskGrain(node.Id).Start(new StartTask(
-            Key.ExecutionId, node.Id, Key.Project, Key.Domain, node.Task, node.TaskSpec, inputs, submission.OverwriteCache, submission.Priority)
+        return TaskGrain(taskNodeId).Start(new StartTask(
+            Key.ExecutionId, taskNodeId, Key.Project, Key.Domain, node.Task, node.TaskSpec, inputs, submission.OverwriteCache, submission.Priority)
         {
             SubmittedAt = submittedAt,
         });

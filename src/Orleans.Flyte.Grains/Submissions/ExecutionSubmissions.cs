@@ -50,6 +50,7 @@ public sealed class ExecutionSubmissions(IGrainFactory grains) : IExecutionSubmi
     {
         ArgumentNullException.ThrowIfNull(plan);
         var wanting = plan.Nodes
+            .Where(n => n.Branch is null) // runs no task
             .Select(n => (Node: n, Gpu: StoredSpec.Task(n.TaskSpec).Resources.Gpu))
             .Where(n => n.Gpu is not null)
             .ToList();
@@ -151,6 +152,13 @@ public sealed class ExecutionSubmissions(IGrainFactory grains) : IExecutionSubmi
             foreach (var node in view.Nodes.Where(n => n.Phase == TaskPhase.Succeeded && n.OutputsJson is not null))
             {
                 recovered[node.NodeId] = node.OutputsJson!;
+            }
+
+            // A map that did not succeed: the elements that did are reused one by one (keyed node[i]).
+            foreach (var element in view.Nodes.Where(n => n.Phase != TaskPhase.Succeeded).SelectMany(n => n.Elements ?? [])
+                .Where(e => e.Phase == TaskPhase.Succeeded && e.OutputsJson is not null))
+            {
+                recovered[element.NodeId] = element.OutputsJson!;
             }
         }
 

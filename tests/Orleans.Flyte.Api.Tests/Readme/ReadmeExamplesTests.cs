@@ -82,6 +82,36 @@ public sealed partial class ReadmeExamplesTests : IAsyncLifetime
             }),
             Claim("$X/$ID/recover", 202));
 
+        string? map = null;
+        await Section("Map over a list",
+            Claim("API="),
+            Claim("AUTH="),
+            Claim("X="),
+            Claim("name: score-day", 201),
+            Claim("name: backfill-scores", 201),
+            Claim("MAP=$(curl", [202], async _ =>
+            {
+                map = await Shell.VariableAsync("MAP");
+                var done = await WaitForEnd(map);
+                done["phase"]!.GetValue<string>().Should().Be("Succeeded");
+                done["outputs"]!["rows"]!.ToJsonString().Should().Be("[10,10,10]");
+            }),
+            Claim("\"$AUTH\" $X/$MAP ", 200, r => r.Stdout.Should().Contain("\"id\":\"score[2]\"")),
+            Claim("nodes/score[1]/attempts/1/logs", 200, r => r.Stdout.Should().Contain("scoring 2026-11-27")),
+            Claim("name: bad-map", 400, r => JsonNode.Parse(r.Stdout)!["errors"]!.AsObject().Should().ContainKey("/nodes/0/map/over")));
+
+        await Section("Branch on a condition",
+            Claim("name: evaluate-model", 201),
+            Claim("name: release-gate", 201),
+            Claim("GATE=$(curl", [202], async _ =>
+            {
+                var done = await WaitForEnd(await Shell.VariableAsync("GATE"));
+                done["phase"]!.GetValue<string>().Should().Be("Succeeded", done.ToJsonString());
+                Node(done, "report")["phase"]!.GetValue<string>().Should().Be("Skipped");
+            }),
+            Claim("\"$AUTH\" $X/$GATE ", 200, r => r.Stdout.Should().Contain("\"taken\":\"register\"")),
+            Claim("name: bad-gate", 400, r => JsonNode.Parse(r.Stdout)!["errors"]!.AsObject().Should().ContainKey("/nodes/0/branch/0/if")));
+
         await Section("GPUs and MIG slices",
             Claim("development/tasks -H 'Content-Type: application/yaml' --data-binary @- <<'YAML'", 201),
             Claim("development/workflows -H 'Content-Type: application/yaml' --data-binary @- <<'YAML'", 201),
