@@ -15,10 +15,20 @@ public static class ExecutionResponses
         ArgumentNullException.ThrowIfNull(view);
         ArgumentNullException.ThrowIfNull(grains);
         var tasks = withAttempts
-            ? await Task.WhenAll(view.Nodes.Select(async n => n.Phase is TaskPhase.NotReady or TaskPhase.Skipped || n.CacheHit || n.RecoveredFrom is not null
-                ? null
-                : await grains.GetGrain<ITaskExecutionGrain>(ExecutionKeys.Task(view.Project, view.Domain, view.ExecutionId, n.NodeId)).Get()))
+            ? await Task.WhenAll(view.Nodes.Select(async n => RanItsTask(n)
+                ? await grains.GetGrain<ITaskExecutionGrain>(ExecutionKeys.Task(view.Project, view.Domain, view.ExecutionId, n.NodeId)).Get()
+                : null))
             : new TaskExecutionView?[view.Nodes.Count];
+        return Of(view, tasks);
+    }
+
+    /// <summary>The response from the execution's view and its nodes' task views (in the view's node order), as the live
+    /// grains gave them or as an audit replay folded them at an instant: both answers come from this one function.</summary>
+    public static ExecutionResponse Of(ExecutionView view, IReadOnlyList<TaskExecutionView?> nodeTasks)
+    {
+        ArgumentNullException.ThrowIfNull(view);
+        ArgumentNullException.ThrowIfNull(nodeTasks);
+        var tasks = view.Nodes.Select((n, i) => RanItsTask(n) ? nodeTasks[i] : null).ToList();
         return new ExecutionResponse(
             view.ExecutionId, view.Project, view.Domain, view.Workflow, view.Phase.ToString(), Parse(view.InputsJson), Parse(view.OutputsJson), view.Error,
             view.CreatedAt, view.CreatedBy, view.StartedAt, view.FinishedAt, view.RelaunchOf, view.RecoverOf, view.LaunchPlan, view.ScheduledAt,
@@ -28,6 +38,9 @@ public static class ExecutionResponses
                     a.Gpu is { IsEmpty: false } g ? new GpuGrantResponse(g.Node!, g.DeviceIds, g.ResourceName!) : null))],
                 tasks[i]?.Waiting is { } w ? new WaitingResponse(w.Code, w.Message, w.Position, tasks[i]!.WaitingSince) : null))]);
     }
+
+    /// <summary>Whether the node's task grain holds anything to show (not for nodes not reached, skipped, served from the cache or recovered).</summary>
+    private static bool RanItsTask(NodeView n) => !(n.Phase is TaskPhase.NotReady or TaskPhase.Skipped || n.CacheHit || n.RecoveredFrom is not null);
 
     /// <summary>The task's own phase is the more precise one while the workflow still sees the node as running
     /// (e.g. WaitingForResources); once the workflow has decided, its phase stands.</summary>
