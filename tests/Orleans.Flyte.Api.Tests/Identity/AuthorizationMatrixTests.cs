@@ -85,6 +85,12 @@ public sealed class AuthorizationMatrixTests(IdentityPlatform platform) : IClass
         ["ListDomainRoleBindings"] = Need.Read,
         ["GrantDomainRole"] = Need.Administer,
         ["RevokeDomainRole"] = Need.Administer,
+        ["GetDomainHistory"] = Need.Read,
+        ["GetDomainDigest"] = Need.Read,
+        ["VerifyDomain"] = Need.Read,
+        ["GetClusterHistory"] = Need.Read,
+        ["GetDigest"] = Need.Read,
+        ["Verify"] = Need.Read,
     };
 
     private sealed record Target(string? Project, string? Domain);
