@@ -18,6 +18,9 @@ public interface IAuditLog
     /// earlier (a deleted stream or a truncated tail). For the cluster tenant also replays the allocator's promises.</summary>
     Task<VerifyReport> VerifyAsync(string tenant, AuditDigest? saved, CancellationToken cancellationToken = default);
 
+    /// <summary>The run's whole account (<see cref="RunReport"/>); null when the execution does not exist.</summary>
+    Task<RunReport?> RunReportAsync(string project, string domain, string executionId, CancellationToken cancellationToken = default);
+
     /// <summary>The execution and its nodes' task executions folded from the events stamped at or before
     /// <paramref name="asOf"/>; null when the execution had not been accepted by then (or does not exist).</summary>
     Task<ExecutionAsOf?> ExecutionAsOfAsync(string project, string domain, string executionId, DateTimeOffset asOf, CancellationToken cancellationToken = default);

@@ -40,6 +40,8 @@ public static class ExecutionsApi
         group.MapPost("/{id}/recover", RecoverExecution).WithName(nameof(RecoverExecution)).Requires(Permission.Submit).ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("A new execution that reuses the outputs of the nodes that succeeded.");
         group.MapGet("/{id}/events", GetTimeline).WithName("GetExecutionEvents").WithSummary("Every event of the execution and its nodes, in order.");
+        group.MapGet("/{id}/audit", GetExecutionAudit).WithName(nameof(GetExecutionAudit))
+            .WithSummary("The run's whole account from the stored events: who asked for it, pinned versions with spec hashes, inputs, outputs, attempts with GPUs, aborts, cache hits, and the chain status of every stream read.");
         group.MapGet("/{id}/nodes/{node}/attempts/{attempt:int}/logs", GetLogs).WithName("GetAttemptLogs").WithSummary("Captured stdout and stderr of one attempt.");
         return routes;
     }
@@ -168,6 +170,12 @@ public static class ExecutionsApi
             : TypedResults.Ok(new ExecutionTimeline(id, [.. events.Select(e =>
                 new TimelineEvent(e.Sequence, e.Stream, e.Version, e.Type, e.At, e.Principal, e.CorrelationId, e.Reason, e.Data, e.Hash, e.PreviousHash))]));
     }
+
+    public static async Task<Results<Ok<RunReport>, ProblemHttpResult>> GetExecutionAudit(
+        string project, string domain, string id, IAuditLog audit, CancellationToken cancellationToken) =>
+        ExecutionIds.IsValid(id) && await audit.RunReportAsync(project, domain, id, cancellationToken) is { } report
+            ? TypedResults.Ok(report)
+            : NotFound(project, domain, id);
 
     public static async Task<Results<Ok<AttemptLogsResponse>, ProblemHttpResult>> GetLogs(
         string project, string domain, string id, string node, int attempt, IClusterClient grains)

@@ -50,6 +50,7 @@ public sealed class AuthorizationMatrixTests(IdentityPlatform platform) : IClass
         ["RelaunchExecution"] = Need.Submit,
         ["RecoverExecution"] = Need.Submit,
         ["GetExecutionEvents"] = Need.Read,
+        ["GetExecutionAudit"] = Need.Read,
         ["GetAttemptLogs"] = Need.Read,
         ["GetCapacity"] = Need.SignedIn,
         ["GetGpuNode"] = Need.SignedIn,
