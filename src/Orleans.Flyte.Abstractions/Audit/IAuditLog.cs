@@ -24,4 +24,13 @@ public interface IAuditLog
     /// <summary>The execution and its nodes' task executions folded from the events stamped at or before
     /// <paramref name="asOf"/>; null when the execution had not been accepted by then (or does not exist).</summary>
     Task<ExecutionAsOf?> ExecutionAsOfAsync(string project, string domain, string executionId, DateTimeOffset asOf, CancellationToken cancellationToken = default);
+
+    /// <summary>A task's or workflow's versions as listed at <paramref name="asOf"/>; empty when none was registered by then.</summary>
+    /// <param name="kind"><c>task</c> or <c>workflow</c> (<see cref="Registry.DefinitionKinds"/>).</param>
+    Task<IReadOnlyList<Registry.DefinitionVersionSummary>> DefinitionVersionsAsOfAsync(
+        string kind, string project, string domain, string name, DateTimeOffset asOf, CancellationToken cancellationToken = default);
+
+    /// <summary>A launch plan as it stood at <paramref name="asOf"/> (which version was active, who changed each and why),
+    /// its next fires computed from that instant; null when it did not exist then.</summary>
+    Task<LaunchPlans.LaunchPlanView?> LaunchPlanAsOfAsync(string project, string domain, string name, DateTimeOffset asOf, CancellationToken cancellationToken = default);
 }
