@@ -20,6 +20,14 @@ using Orleans.Flyte.Grains.Runners.Local;
 // 'process' runs every task as a real local process (sh -c 'echo {} > $FLYTE_OUTPUTS');
 // 'instant' completes attempts in-process, so the figure is the engine and the event store alone.
 // GPU allocator decisions and the best-fit/first-fit trace need no database: scripts/bench gpu [decisions|trace|all] ...
+// Audit replay (verify, export, history pages, as-of) over a seeded domain: scripts/bench audit [events] [asOfNodes].
+if (args.Length > 0 && args[0] == "audit")
+{
+    await AuditBench.RunAsync(args[1..], Environment.GetEnvironmentVariable("ConnectionStrings__Postgres")
+        ?? throw new InvalidOperationException("Set ConnectionStrings__Postgres (scripts/bench does)."));
+    return;
+}
+
 if (args.Length > 0 && args[0] == "gpu")
 {
     GpuBench.Run(args[1..]);

@@ -122,64 +122,10 @@ public sealed partial class MartenAuditLog(IDocumentStore store, EventLogDatabas
     public async Task<VerifyReport> VerifyAsync(string tenant, AuditDigest? saved, CancellationToken cancellationToken = default)
     {
         var watch = Stopwatch.StartNew();
-        var broken = new List<StreamDamage>();
-        var heads = new List<StreamHead>();
-        var findings = new List<DigestFinding>();
-        var expected = saved?.Streams.ToDictionary(h => h.Stream, StringComparer.Ordinal) ?? [];
-        var allocator = new List<GpuAllocatorEvent>();
-        long events = 0;
-        ChainCheck? check = null;
-
-        void Close()
-        {
-            if (check is null)
-            {
-                return;
-            }
-
-            if (check.Finish() is { } damage)
-            {
-                broken.Add(new StreamDamage(check.StreamKey, damage.Version, damage.Damage, damage.Detail));
-            }
-
-            heads.Add(new StreamHead(check.StreamKey, check.LastVersion, check.Head));
-            if (expected.Remove(check.StreamKey, out var head) && check.LastVersion < head.Version)
-            {
-                findings.Add(new DigestFinding(check.StreamKey, DigestDamage.Truncated,
-                    $"the digest recorded version {head.Version}; the stream now ends at version {check.LastVersion}: its newest events were removed"));
-            }
-        }
-
-        var rows = _rows.ReadAsync("where tenant_id = @tenant order by stream_id, version", p => p.AddWithValue("tenant", tenant), cancellationToken);
-        await foreach (var row in rows)
-        {
-            events++;
-            if (check?.StreamKey != row.Stream)
-            {
-                Close();
-                check = new ChainCheck(row.Stream);
-            }
-
-            check.Add(new StoredLink(row.Version, row.PreviousHash, row.Hash, row.MetadataHash, row.Data));
-            if (expected.TryGetValue(row.Stream, out var recorded) && recorded.Version == row.Version && !string.Equals(recorded.Hash, row.Hash, StringComparison.Ordinal))
-            {
-                findings.Add(new DigestFinding(row.Stream, DigestDamage.Rewritten,
-                    $"version {row.Version} has hash {row.Hash}; the digest recorded {recorded.Hash}: the stream was rewritten from there or earlier"));
-            }
-
-            if (row.Stream == AllocatorStream && row.Data is GpuAllocatorEvent allocated)
-            {
-                allocator.Add(allocated);
-            }
-        }
-
-        Close();
-        foreach (var missing in expected.Values.OrderBy(h => h.Stream, StringComparer.Ordinal))
-        {
-            findings.Add(new DigestFinding(missing.Stream, DigestDamage.StreamDeleted,
-                $"the digest recorded {missing.Stream} at version {missing.Version}; the store has no such stream: it was deleted"));
-        }
-
+        var verification = new ChainVerification(_rows, saved?.Streams.ToDictionary(h => h.Stream, StringComparer.Ordinal) ?? []);
+        await verification.RunAsync(tenant, cancellationToken);
+        var (broken, heads, findings, allocator, events) =
+            (verification.Broken, verification.Heads, verification.Findings, verification.Allocator, verification.Events);
         var position = await GlobalPositionAsync(tenant, cancellationToken);
         if (saved is not null)
         {
