@@ -53,7 +53,7 @@ public sealed class AuditApiTests : ExecutionTestBase
         {
             var page = await Json(await Get($"{Scope}/history?limit=3" + (cursor is null ? string.Empty : $"&cursor={cursor}")));
             paged.AddRange(page["items"]!.AsArray().Select(i => i!.AsObject()));
-            cursor = page["next"]?.GetValue<string>();
+            cursor = page["nextCursor"]?.GetValue<string>();
         }
         while (cursor is not null);
 
