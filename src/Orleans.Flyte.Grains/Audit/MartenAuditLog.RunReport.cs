@@ -21,43 +21,19 @@ public sealed partial class MartenAuditLog
         var aborts = new List<RunAbort>();
         var cacheHits = new List<RunCacheHit>();
         await foreach (var (row, _) in Checked(
-            "where tenant_id = @tenant and (stream_id = @stream or starts_with(stream_id, @prefix)) order by stream_id, version",
+            "where tenant_id = @tenant and stream_id = @stream order by version",
             p =>
             {
                 p.AddWithValue("tenant", tenant);
                 p.AddWithValue("stream", stream);
-                p.AddWithValue("prefix", stream + "/");
             },
             chains,
             cancellationToken))
         {
-            var meta = row.Data.Meta;
-            if (row.Stream == stream)
+            workflow.Apply((WorkflowExecutionEvent)row.Data);
+            if (row.Data is ExecutionAborting aborting)
             {
-                workflow.Apply((WorkflowExecutionEvent)row.Data);
-                if (row.Data is ExecutionAborting aborting)
-                {
-                    aborts.Add(new RunAbort(null, meta.Principal, meta.OnBehalfOf, meta.At, aborting.Reason));
-                }
-
-                continue;
-            }
-
-            var node = row.Stream[(stream.Length + 1)..];
-            if (!tasks.TryGetValue(node, out var task))
-            {
-                tasks[node] = task = new TaskExecutionState();
-            }
-
-            task.Apply((TaskExecutionEvent)row.Data);
-            switch (row.Data)
-            {
-                case TaskAborted aborted:
-                    aborts.Add(new RunAbort(node, meta.Principal, meta.OnBehalfOf, meta.At, aborted.Reason));
-                    break;
-                case TaskCacheHit hit:
-                    cacheHits.Add(new RunCacheHit(node, hit.SourceExecutionId, hit.SourceNodeId));
-                    break;
+                aborts.Add(new RunAbort(null, row.Data.Meta.Principal, row.Data.Meta.OnBehalfOf, row.Data.Meta.At, aborting.Reason));
             }
         }
 
@@ -66,12 +42,14 @@ public sealed partial class MartenAuditLog
             return null;
         }
 
-        // The definitions and the launch plan the run was made from, read (and their chains checked) in one query.
+        // The node streams (named by the plan), the definitions and the launch plan the run was made from, read (and their
+        // chains checked) by key in one query.
         var plan = accepted.Plan;
         var workflowStream = $"workflow/{project}/{domain}/{plan.WorkflowName}";
         var taskRefs = plan.Nodes.Select(n => n.Task).Distinct(StringComparer.Ordinal).Select(Split).ToList();
         var launchPlan = accepted.LaunchPlan is { } lp ? Split(lp) : default;
         var related = new List<string> { workflowStream };
+        related.AddRange(plan.Nodes.Select(n => $"{stream}/{n.Id}"));
         related.AddRange(taskRefs.Select(t => $"task/{project}/{domain}/{t.Name}"));
         if (launchPlan.Name is not null)
         {
@@ -94,13 +72,32 @@ public sealed partial class MartenAuditLog
             {
                 case TaskVersionRegistered t:
                     registrations[(row.Stream, t.Version)] = t;
-                    break;
+                    continue;
                 case WorkflowVersionRegistered w:
                     registrations[(row.Stream, w.Version)] = w;
-                    break;
+                    continue;
                 case LaunchPlanActivated a when a.Version == launchPlan.Version && a.Meta.At <= accepted.Meta.At:
                     activationMeta = a.Meta; // the last activation of that version before the run
+                    continue;
+                case not TaskExecutionEvent:
+                    continue;
+            }
 
+            var meta = row.Data.Meta;
+            var node = row.Stream[(stream.Length + 1)..];
+            if (!tasks.TryGetValue(node, out var task))
+            {
+                tasks[node] = task = new TaskExecutionState();
+            }
+
+            task.Apply((TaskExecutionEvent)row.Data);
+            switch (row.Data)
+            {
+                case TaskAborted aborted:
+                    aborts.Add(new RunAbort(node, meta.Principal, meta.OnBehalfOf, meta.At, aborted.Reason));
+                    break;
+                case TaskCacheHit hit:
+                    cacheHits.Add(new RunCacheHit(node, hit.SourceExecutionId, hit.SourceNodeId));
                     break;
             }
         }

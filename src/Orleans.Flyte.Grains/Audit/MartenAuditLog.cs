@@ -151,17 +151,24 @@ public sealed partial class MartenAuditLog(IDocumentStore store, EventLogDatabas
     public async Task<ExecutionAsOf?> ExecutionAsOfAsync(
         string project, string domain, string executionId, DateTimeOffset asOf, CancellationToken cancellationToken = default)
     {
+        // The workflow stream first: its plan names the node streams, which are then read by key (an index lookup, where a
+        // key prefix would scan the tenant).
+        var tenant = StreamAddress.TenantOf(project, domain);
         var stream = $"execution/{executionId}";
-        var workflow = new WorkflowExecutionState();
+        var workflow = await FoldAsync<WorkflowExecutionState, WorkflowExecutionEvent>(tenant, stream, asOf, cancellationToken);
         var tasks = new Dictionary<string, TaskExecutionState>(StringComparer.Ordinal);
+        if (workflow.Submission is not { } accepted)
+        {
+            return null;
+        }
+
         string? stoppedAt = null;
         var rows = _rows.ReadAsync(
-            "where tenant_id = @tenant and (stream_id = @stream or starts_with(stream_id, @prefix)) order by stream_id, version",
+            "where tenant_id = @tenant and stream_id = any(@streams) order by stream_id, version",
             p =>
             {
-                p.AddWithValue("tenant", StreamAddress.TenantOf(project, domain));
-                p.AddWithValue("stream", stream);
-                p.AddWithValue("prefix", stream + "/");
+                p.AddWithValue("tenant", tenant);
+                p.AddWithValue("streams", accepted.Plan.Nodes.Select(n => $"{stream}/{n.Id}").ToArray());
             },
             cancellationToken);
         await foreach (var row in rows)
@@ -173,25 +180,13 @@ public sealed partial class MartenAuditLog(IDocumentStore store, EventLogDatabas
                 continue;
             }
 
-            if (row.Stream == stream)
+            var node = row.Stream[(stream.Length + 1)..];
+            if (!tasks.TryGetValue(node, out var task))
             {
-                workflow.Apply((WorkflowExecutionEvent)row.Data);
+                tasks[node] = task = new TaskExecutionState();
             }
-            else
-            {
-                var node = row.Stream[(stream.Length + 1)..];
-                if (!tasks.TryGetValue(node, out var task))
-                {
-                    tasks[node] = task = new TaskExecutionState();
-                }
 
-                task.Apply((TaskExecutionEvent)row.Data);
-            }
-        }
-
-        if (!workflow.Exists)
-        {
-            return null;
+            task.Apply((TaskExecutionEvent)row.Data);
         }
 
         var view = ExecutionViews.Of(workflow);
