@@ -162,16 +162,24 @@ public sealed partial class MartenAuditLog(IDocumentStore store, EventLogDatabas
             return null;
         }
 
-        string? stoppedAt = null;
-        var rows = _rows.ReadAsync(
+        // One execution's node streams are bounded by its plan: read them whole, deserialize on every core, fold in order.
+        var raw = new List<RawEventRow>();
+        await foreach (var r in _rows.ReadRawAsync(
             "where tenant_id = @tenant and stream_id = any(@streams) order by stream_id, version",
             p =>
             {
                 p.AddWithValue("tenant", tenant);
                 p.AddWithValue("streams", accepted.Plan.Nodes.Select(n => $"{stream}/{n.Id}").ToArray());
             },
-            cancellationToken);
-        await foreach (var row in rows)
+            cancellationToken))
+        {
+            raw.Add(r);
+        }
+
+        var rows = new EventRow[raw.Count];
+        Parallel.For(0, raw.Count, new ParallelOptions { CancellationToken = cancellationToken }, i => rows[i] = _rows.Deserialize(raw[i]));
+        string? stoppedAt = null;
+        foreach (var row in rows)
         {
             // A stream's state at an instant is the fold of its prefix up to that instant: stop at its first later event.
             if (row.Stream == stoppedAt || row.Data.Meta.At > asOf)
