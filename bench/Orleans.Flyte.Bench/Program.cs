@@ -23,6 +23,14 @@ using Orleans.Flyte.Grains.Runners.Local;
 // 'map' runs one map node of [executions] elements with concurrency [nodes], each sleeping [4th argument, default 1] s
 // (issue 17): scripts/bench 1000 50 map 1.
 // GPU allocator decisions and the best-fit/first-fit trace need no database: scripts/bench gpu [decisions|trace|all] ...
+// Audit replay (verify, export, history pages, as-of) over a seeded domain: scripts/bench audit [events] [asOfNodes].
+if (args.Length > 0 && args[0] == "audit")
+{
+    await AuditBench.RunAsync(args[1..], Environment.GetEnvironmentVariable("ConnectionStrings__Postgres")
+        ?? throw new InvalidOperationException("Set ConnectionStrings__Postgres (scripts/bench does)."));
+    return;
+}
+
 if (args.Length > 0 && args[0] == "gpu")
 {
     GpuBench.Run(args[1..]);

@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Orleans.Flyte.Abstractions;
+using Orleans.Flyte.Api.Audit;
 using Orleans.Flyte.Api.Auth;
 using Orleans.Flyte.Api.Identity;
 using Orleans.Flyte.Api.Health;
@@ -109,6 +110,7 @@ public static class ApiRegistration
         api.MapLaunchPlansApi();
         api.MapTokensApi();
         api.MapRoleBindingsApi();
+        api.MapAuditApi();
         return app;
     }
 

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Orleans.Flyte.Abstractions.Audit;
 using Orleans.Flyte.Abstractions.Catalogs;
 using Orleans.Flyte.Abstractions.Executions;
 using Orleans.Flyte.Abstractions.Submissions;
@@ -32,13 +33,15 @@ public static class ExecutionsApi
             .WithSummary("Submit a workflow execution. Returns 202 with the id once the submission is durable; an Idempotency-Key makes retries safe.");
         group.MapGet("/", ListExecutions).WithName(nameof(ListExecutions))
             .WithSummary("List executions, newest first, filtered by workflow, phase, launch plan (name or name@version), scheduled instant and creation time; cursor paging.");
-        group.MapGet("/{id}", GetExecution).WithName(nameof(GetExecution)).WithSummary("An execution with its nodes, attempts, outputs and errors.");
+        group.MapGet("/{id}", GetExecution).WithName(nameof(GetExecution)).WithSummary("An execution with its nodes, attempts, outputs and errors; with ?asOf=<instant>, as it stood then (replayed from the stored events).");
         group.MapPost("/{id}/abort", AbortExecution).WithName(nameof(AbortExecution)).Requires(Permission.Submit).ProducesProblem(StatusCodes.Status409Conflict).WithSummary("Abort: stops every running node and kills its process.");
         group.MapPost("/{id}/relaunch", RelaunchExecution).WithName(nameof(RelaunchExecution)).Requires(Permission.Submit).ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("A new execution with the same inputs and the same pinned versions.");
         group.MapPost("/{id}/recover", RecoverExecution).WithName(nameof(RecoverExecution)).Requires(Permission.Submit).ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("A new execution that reuses the outputs of the nodes that succeeded.");
         group.MapGet("/{id}/events", GetTimeline).WithName("GetExecutionEvents").WithSummary("Every event of the execution and its nodes, in order.");
+        group.MapGet("/{id}/audit", GetExecutionAudit).WithName(nameof(GetExecutionAudit))
+            .WithSummary("The run's whole account from the stored events: who asked for it, pinned versions with spec hashes, inputs, outputs, attempts with GPUs, aborts, cache hits, and the chain status of every stream read.");
         group.MapGet("/{id}/nodes/{node}/attempts/{attempt:int}/logs", GetLogs).WithName("GetAttemptLogs").WithSummary("Captured stdout and stderr of one attempt.");
         return routes;
     }
@@ -115,10 +118,22 @@ public static class ExecutionsApi
         return TypedResults.Ok(new ExecutionList(items, page.Next?.Encode()));
     }
 
-    public static async Task<Results<Ok<ExecutionResponse>, ProblemHttpResult>> GetExecution(string project, string domain, string id, IClusterClient grains) =>
-        await Grain(grains, project, domain, id).Get() is { } view
+    /// <param name="asOf">Answer as the execution stood at this instant: its stored events up to then, folded with the
+    /// grains' own state code (audit replay). The live answer's GPU waiting reason is the allocator's and is not replayed.</param>
+    public static async Task<Results<Ok<ExecutionResponse>, ProblemHttpResult>> GetExecution(
+        string project, string domain, string id, DateTimeOffset? asOf, IClusterClient grains, IAuditLog audit, CancellationToken cancellationToken)
+    {
+        if (asOf is { } instant)
+        {
+            return ExecutionIds.IsValid(id) && await audit.ExecutionAsOfAsync(project, domain, id, instant, cancellationToken) is { } past
+                ? TypedResults.Ok(ExecutionResponses.Of(past.Execution, past.Tasks))
+                : Problems.NotFound($"Execution '{id}' did not exist in {project}/{domain} at {instant:O}.");
+        }
+
+        return await Grain(grains, project, domain, id).Get() is { } view
             ? TypedResults.Ok(await ExecutionResponses.Of(view, grains))
             : NotFound(project, domain, id);
+    }
 
     public static async Task<Results<Ok<ExecutionResponse>, ValidationProblem, ProblemHttpResult>> AbortExecution(
         string project, string domain, string id, [FromBody] AbortExecutionRequest? request, IClusterClient grains)
@@ -155,6 +170,12 @@ public static class ExecutionsApi
             : TypedResults.Ok(new ExecutionTimeline(id, [.. events.Select(e =>
                 new TimelineEvent(e.Sequence, e.Stream, e.Version, e.Type, e.At, e.Principal, e.CorrelationId, e.Reason, e.Data, e.Hash, e.PreviousHash))]));
     }
+
+    public static async Task<Results<Ok<RunReport>, ProblemHttpResult>> GetExecutionAudit(
+        string project, string domain, string id, IAuditLog audit, CancellationToken cancellationToken) =>
+        ExecutionIds.IsValid(id) && await audit.RunReportAsync(project, domain, id, cancellationToken) is { } report
+            ? TypedResults.Ok(report)
+            : NotFound(project, domain, id);
 
     public static async Task<Results<Ok<AttemptLogsResponse>, ProblemHttpResult>> GetLogs(
         string project, string domain, string id, string node, int attempt, IClusterClient grains)

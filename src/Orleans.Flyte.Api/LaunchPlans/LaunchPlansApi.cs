@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Orleans.Flyte.Abstractions.Audit;
 using Orleans.Flyte.Abstractions.Catalogs;
 using Orleans.Flyte.Abstractions.Executions;
 using Orleans.Flyte.Abstractions.LaunchPlans;
@@ -136,8 +137,13 @@ public static class LaunchPlansApi
             r.Name, r.Version, StateText(r.Status), r.Workflow, r.Schedule, r.Paused, r.ScheduledThrough, r.Fired, r.RegisteredAt, r.ChangedAt, r.ChangedBy))]));
     }
 
-    public static async Task<Results<Ok<LaunchPlanResponse>, ProblemHttpResult>> GetLaunchPlan(string project, string domain, string name, IClusterClient grains) =>
-        await View(grains, project, domain, name) is { } view ? TypedResults.Ok(Response(view)) : NotFound(project, domain, name);
+    /// <param name="asOf">The launch plan as it stood at this instant (audit replay): which version was active, who changed
+    /// each version and why, and the next fires as seen from then.</param>
+    public static async Task<Results<Ok<LaunchPlanResponse>, ProblemHttpResult>> GetLaunchPlan(
+        string project, string domain, string name, DateTimeOffset? asOf, IClusterClient grains, IAuditLog audit, CancellationToken cancellationToken) =>
+        await (asOf is { } instant ? audit.LaunchPlanAsOfAsync(project, domain, name, instant, cancellationToken) : View(grains, project, domain, name)) is { } view
+            ? TypedResults.Ok(Response(view))
+            : NotFound(project, domain, name);
 
     public static async Task<Results<Ok<LaunchPlanVersionResponse>, ProblemHttpResult>> GetLaunchPlanVersion(
         string project, string domain, string name, string version, IClusterClient grains) =>

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Orleans.Flyte.Abstractions.Audit;
 using Orleans.Flyte.Abstractions.Catalogs;
 using Orleans.Flyte.Abstractions.Registry;
 using Orleans.Flyte.Api.Auth;
@@ -100,11 +101,19 @@ public static class DefinitionsApi
     public static Task<Ok<DefinitionNameList>> ListWorkflows(string project, string domain, IDefinitionCatalog catalog, CancellationToken cancellationToken) =>
         ListNames(DefinitionKinds.Workflow, project, domain, catalog, cancellationToken);
 
-    public static Task<Results<Ok<DefinitionVersionList>, ProblemHttpResult>> ListTaskVersions(string project, string domain, string name, IClusterClient grains) =>
-        ListVersions(DefinitionKinds.Task, project, domain, name, grains.GetGrain<ITaskDefinitionGrain>(DefinitionKey.Of(project, domain, name)));
+    /// <param name="asOf">List the versions registered up to this instant (audit replay of the task's stream).</param>
+    public static Task<Results<Ok<DefinitionVersionList>, ProblemHttpResult>> ListTaskVersions(
+        string project, string domain, string name, DateTimeOffset? asOf, IClusterClient grains, IAuditLog audit, CancellationToken cancellationToken) =>
+        ListVersions(DefinitionKinds.Task, project, domain, name, asOf is { } instant
+            ? () => audit.DefinitionVersionsAsOfAsync(DefinitionKinds.Task, project, domain, name, instant, cancellationToken)
+            : () => grains.GetGrain<ITaskDefinitionGrain>(DefinitionKey.Of(project, domain, name)).ListVersions());
 
-    public static Task<Results<Ok<DefinitionVersionList>, ProblemHttpResult>> ListWorkflowVersions(string project, string domain, string name, IClusterClient grains) =>
-        ListVersions(DefinitionKinds.Workflow, project, domain, name, grains.GetGrain<IWorkflowDefinitionGrain>(DefinitionKey.Of(project, domain, name)));
+    /// <param name="asOf">List the versions registered up to this instant (audit replay of the workflow's stream).</param>
+    public static Task<Results<Ok<DefinitionVersionList>, ProblemHttpResult>> ListWorkflowVersions(
+        string project, string domain, string name, DateTimeOffset? asOf, IClusterClient grains, IAuditLog audit, CancellationToken cancellationToken) =>
+        ListVersions(DefinitionKinds.Workflow, project, domain, name, asOf is { } instant
+            ? () => audit.DefinitionVersionsAsOfAsync(DefinitionKinds.Workflow, project, domain, name, instant, cancellationToken)
+            : () => grains.GetGrain<IWorkflowDefinitionGrain>(DefinitionKey.Of(project, domain, name)).ListVersions());
 
     public static Task<Results<Ok<DefinitionResponse>, ProblemHttpResult>> GetTaskVersion(
         string project, string domain, string name, string version, IClusterClient grains) =>
@@ -149,9 +158,9 @@ public static class DefinitionsApi
     }
 
     private static async Task<Results<Ok<DefinitionVersionList>, ProblemHttpResult>> ListVersions(
-        string kind, string project, string domain, string name, IDefinitionGrain grain)
+        string kind, string project, string domain, string name, Func<Task<IReadOnlyList<DefinitionVersionSummary>>> list)
     {
-        var versions = await grain.ListVersions();
+        var versions = await list();
         return versions.Count == 0
             ? Problems.NotFound($"No {kind} named '{name}' is registered in {project}/{domain}.")
             : TypedResults.Ok(new DefinitionVersionList(name, [.. versions.Select(v => new DefinitionVersionItem(v.Version, v.ContentHash, v.RegisteredAt, v.RegisteredBy))]));

@@ -22,6 +22,18 @@ public static class EventHashChain
 
     public static string EventTypeName(DomainEvent @event) => @event.GetType().Name;
 
+    /// <summary>
+    /// SHA-256 of the canonical JSON of the event's metadata alone. Stored beside the link (not part of it, so chains written
+    /// before it still verify): when a link does not match, comparing this tells an edited principal, time or reason
+    /// from an edited body.
+    /// </summary>
+    public static string MetadataHash(DomainEvent @event)
+    {
+        ArgumentNullException.ThrowIfNull(@event);
+        var node = JsonSerializer.SerializeToNode(@event.Meta, s_options) ?? new JsonObject();
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(CanonicalJson.Serialize(node))));
+    }
+
     public static string Link(string previousHash, string streamKey, long version, DomainEvent @event)
     {
         var node = JsonSerializer.SerializeToNode(@event, @event.GetType(), s_options) ?? new JsonObject();

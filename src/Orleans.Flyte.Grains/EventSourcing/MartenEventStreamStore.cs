@@ -18,6 +18,7 @@ public sealed class MartenEventStreamStore(IDocumentStore store, Observability.E
 
     internal const string PreviousHashHeader = "prev_hash";
     internal const string HashHeader = "hash";
+    internal const string MetadataHashHeader = "meta_hash";
 
     public async Task<StreamSlice> ReadAsync(StreamAddress stream, CancellationToken cancellationToken = default)
     {
@@ -89,6 +90,7 @@ public sealed class MartenEventStreamStore(IDocumentStore store, Observability.E
                 var hash = EventHashChain.Link(link, request.Stream.Key, version, (DomainEvent)e.Data);
                 e.SetHeader(PreviousHashHeader, link);
                 e.SetHeader(HashHeader, hash);
+                e.SetHeader(MetadataHashHeader, EventHashChain.MetadataHash((DomainEvent)e.Data));
                 link = hash;
             }
 

@@ -437,17 +437,9 @@ public sealed class TaskExecutionGrain(
             State.Attempts.Find(a => a.Attempt == attempt) is { } a ? end - (a.StartedAt ?? a.LaunchedAt) : null;
     }
 
-    private TaskExecutionView View() => new(
+    private TaskExecutionView View() => TaskExecutionViews.Of(
         Key.ExecutionId,
         Key.NodeId,
-        State.Phase,
-        State.OutputsJson,
-        State.Error,
-        State.CacheHit is not null,
-        [.. State.Attempts.Select(a => new AttemptView(
-            a.Attempt, a.AttemptId, a.Outcome?.ToString() ?? (a.StartedAt is null ? "Initializing" : "Running"),
-            a.LaunchedAt, a.StartedAt, a.FinishedAt, a.Error, a.ExitCode,
-            Grant(a.Attempt)))],
-        State.PendingGpu is { } pending && _lastGpuAnswer?.RequestId == pending.AttemptId ? _lastGpuAnswer.Waiting : null,
-        State.WaitingSince);
+        State,
+        State.PendingGpu is { } pending && _lastGpuAnswer?.RequestId == pending.AttemptId ? _lastGpuAnswer.Waiting : null);
 }

@@ -42,6 +42,8 @@ public static class EventStoreRegistration
         services.TryAddSingleton(TimeProvider.System);
 
         ReadModels.AddCatalogs(services);
+        services.AddSingleton(new Audit.EventLogDatabase(connectionString, schema));
+        services.AddSingleton<Abstractions.Audit.IAuditLog, Audit.MartenAuditLog>();
         services.AddHealthChecks().AddCheck<PostgresReadinessCheck>("postgres", tags: [HealthTags.Ready]);
         return services;
     }

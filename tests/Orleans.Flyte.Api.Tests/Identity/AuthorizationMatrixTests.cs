@@ -50,6 +50,7 @@ public sealed class AuthorizationMatrixTests(IdentityPlatform platform) : IClass
         ["RelaunchExecution"] = Need.Submit,
         ["RecoverExecution"] = Need.Submit,
         ["GetExecutionEvents"] = Need.Read,
+        ["GetExecutionAudit"] = Need.Read,
         ["GetAttemptLogs"] = Need.Read,
         ["GetCapacity"] = Need.SignedIn,
         ["GetGpuNode"] = Need.SignedIn,
@@ -85,6 +86,12 @@ public sealed class AuthorizationMatrixTests(IdentityPlatform platform) : IClass
         ["ListDomainRoleBindings"] = Need.Read,
         ["GrantDomainRole"] = Need.Administer,
         ["RevokeDomainRole"] = Need.Administer,
+        ["GetDomainHistory"] = Need.Read,
+        ["GetDomainDigest"] = Need.Read,
+        ["VerifyDomain"] = Need.Read,
+        ["GetClusterHistory"] = Need.Read,
+        ["GetDigest"] = Need.Read,
+        ["Verify"] = Need.Read,
     };
 
     private sealed record Target(string? Project, string? Domain);

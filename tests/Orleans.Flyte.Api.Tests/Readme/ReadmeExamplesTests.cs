@@ -151,6 +151,20 @@ public sealed partial class ReadmeExamplesTests : IAsyncLifetime
             Claim("nightly-alpha/restore", 200, r => r.Stdout.Should().NotContain("archived")),
             Claim("nightly-alpha/archive", 200, r => r.Stdout.Should().Contain("\"state\":\"archived\"")),
             Claim("launchPlan=nightly-alpha&scheduledAt", 200));
+
+        await Section("Audit and replay",
+            Claim("API="),
+            Claim("AUTH="),
+            Claim("D="),
+            Claim("RUN=$(curl", 200),
+            Claim("history?kind=execution&limit=50", 200, r => r.Stdout.Should().Contain("\"type\":\"ExecutionAccepted\"").And.Contain("\"principal\"")),
+            Claim("application/x-ndjson", 200, r => int.Parse(r.Stdout.Trim(), System.Globalization.CultureInfo.InvariantCulture).Should().BeGreaterThan(3, "every registration is a line")),
+            Claim("$RUN/audit", 200, r => r.Stdout.Should().Contain("\"specHash\"").And.Contain("\"chainsIntact\":true")),
+            Claim("AT=$(curl", 200),
+            Claim("asOf=$AT", 200, r => r.Stdout.Should().Contain("\"nodes\"").And.NotContain("\"phase\":\"Succeeded\"", "as of its submission the run had not finished")),
+            Claim("DIGEST=$(curl", 200),
+            Claim("$API/audit/verify", 200, r => r.Stdout.Should().Contain("\"intact\":true").And.Contain("\"scope\":\"cluster\"")),
+            Claim("$D/audit/verify", 200, r => r.Stdout.Should().Contain("\"intact\":true")));
     }
 
     /// <summary>Runs the section's commands in order; the i-th must contain the i-th claim's text and do what it says.</summary>

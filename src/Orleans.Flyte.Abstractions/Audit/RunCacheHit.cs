@@ -1,0 +1,3 @@
+namespace Orleans.Flyte.Abstractions.Audit;
+
+public sealed record RunCacheHit(string Node, string SourceExecutionId, string SourceNodeId);

@@ -1,0 +1,18 @@
+namespace Orleans.Flyte.Abstractions.Audit;
+
+/// <summary>The outcome of recomputing a tenant's chains.</summary>
+/// <param name="Intact">True when no chain is broken, the saved digest (if any) matches, and the lease audit found nothing.</param>
+/// <param name="Broken">Every stream whose chain breaks, with its first broken version and the kind of damage.</param>
+/// <param name="AgainstDigest">What differs from the saved digest; empty when none was given or nothing differs.</param>
+/// <param name="LeaseAudit">Broken allocator promises (<c>GpuLeaseAudit</c>); cluster scope only.</param>
+/// <param name="Current">The digest of the history as it is now, to keep for the next verify.</param>
+public sealed record VerifyReport(
+    string Scope,
+    long Streams,
+    long Events,
+    bool Intact,
+    IReadOnlyList<StreamDamage> Broken,
+    IReadOnlyList<DigestFinding> AgainstDigest,
+    IReadOnlyList<string> LeaseAudit,
+    AuditDigest Current,
+    double Seconds);

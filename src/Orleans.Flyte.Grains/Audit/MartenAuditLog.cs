@@ -1,0 +1,212 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using Marten;
+using Microsoft.Extensions.Options;
+using NpgsqlTypes;
+using Orleans.Flyte.Abstractions.Audit;
+using Orleans.Flyte.Abstractions.Executions;
+using Orleans.Flyte.Domain.Audit;
+using Orleans.Flyte.Domain.EventSourcing;
+using Orleans.Flyte.Domain.Executions;
+using Orleans.Flyte.Domain.Gpus;
+using Orleans.Flyte.Grains.Executions;
+using Orleans.Flyte.Grains.Gpus;
+
+namespace Orleans.Flyte.Grains.Audit;
+
+/// <summary>
+/// The audit read side over the event log itself (not over read models, which are derived and could be rebuilt to
+/// agree with edited events). Verify recomputes every chain with <see cref="ChainCheck"/>; the as-of fold uses the grains'
+/// own states and views (<see cref="WorkflowExecutionState"/>, <see cref="ExecutionViews"/>, <see cref="TaskExecutionViews"/>).
+/// </summary>
+public sealed partial class MartenAuditLog(IDocumentStore store, EventLogDatabase database, IOptions<GpuOptions> gpuOptions, TimeProvider clock) : IAuditLog
+{
+    /// <summary>The allocator's stream: verify replays its promises with <see cref="GpuLeaseAudit"/>.</summary>
+    public const string AllocatorStream = "gpu/allocator";
+
+    private readonly EventLogRows _rows = new(store, database);
+
+    public static string ScopeOf(string tenant) => tenant == StreamAddress.ClusterTenant ? "cluster" : tenant;
+
+    public async IAsyncEnumerable<HistoryEntry> HistoryAsync(HistoryQuery query, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var where = new List<string> { "tenant_id = @tenant", "seq_id > @after" };
+        if (query.From is not null)
+        {
+            where.Add("(data->'Meta'->>'At')::timestamptz >= @from");
+        }
+
+        if (query.To is not null)
+        {
+            where.Add("(data->'Meta'->>'At')::timestamptz < @to");
+        }
+
+        var prefixes = query.StreamPrefixes ?? [];
+        if (prefixes.Count > 0)
+        {
+            where.Add("(" + string.Join(" or ", prefixes.Select((_, i) => $"starts_with(stream_id, @prefix{i})")) + ")");
+        }
+
+        if (query.Principal is not null)
+        {
+            where.Add("(data->'Meta'->>'Principal' = @principal or data->'Meta'->>'OnBehalfOf' = @principal)");
+        }
+
+        if (query.CorrelationId is not null)
+        {
+            where.Add("data->'Meta'->>'CorrelationId' = @correlation");
+        }
+
+        var sql = $"where {string.Join(" and ", where)} order by seq_id" + (query.Limit is { } limit ? $" limit {limit}" : string.Empty);
+        var rows = _rows.ReadAsync(sql, p =>
+        {
+            p.AddWithValue("tenant", query.Tenant);
+            p.AddWithValue("after", query.AfterSequence);
+            if (query.From is { } from)
+            {
+                p.AddWithValue("from", NpgsqlDbType.TimestampTz, from.UtcDateTime);
+            }
+
+            if (query.To is { } to)
+            {
+                p.AddWithValue("to", NpgsqlDbType.TimestampTz, to.UtcDateTime);
+            }
+
+            for (var i = 0; i < prefixes.Count; i++)
+            {
+                p.AddWithValue($"prefix{i}", prefixes[i]);
+            }
+
+            if (query.Principal is { } principal)
+            {
+                p.AddWithValue("principal", principal);
+            }
+
+            if (query.CorrelationId is { } correlation)
+            {
+                p.AddWithValue("correlation", correlation);
+            }
+        }, cancellationToken);
+        await foreach (var row in rows)
+        {
+            var meta = row.Data.Meta;
+            yield return new HistoryEntry(
+                row.Sequence, row.Stream, row.Version, EventHashChain.EventTypeName(row.Data), meta.At, meta.Principal, meta.OnBehalfOf,
+                meta.CorrelationId, meta.Reason, EventDataView.Of(row.Data), row.Hash);
+        }
+    }
+
+    public async Task<AuditDigest> DigestAsync(string tenant, CancellationToken cancellationToken = default)
+    {
+        // Heads from the stored headers of each stream's last event; one query, no event bodies read.
+        var heads = new List<StreamHead>();
+        await using (var connection = new Npgsql.NpgsqlConnection(database.ConnectionString))
+        {
+            await connection.OpenAsync(cancellationToken);
+            await using var command = new Npgsql.NpgsqlCommand(
+                $"select distinct on (stream_id) stream_id, version, coalesce(headers->>'hash', '') from {_rows.Table} where tenant_id = @tenant order by stream_id, version desc",
+                connection);
+            command.Parameters.AddWithValue("tenant", tenant);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                heads.Add(new StreamHead(reader.GetString(0), reader.GetInt64(1), reader.GetString(2)));
+            }
+        }
+
+        var position = await GlobalPositionAsync(tenant, cancellationToken);
+        return Digest(tenant, position, heads);
+    }
+
+    public async Task<VerifyReport> VerifyAsync(string tenant, AuditDigest? saved, CancellationToken cancellationToken = default)
+    {
+        var watch = Stopwatch.StartNew();
+        var verification = new ChainVerification(_rows, saved?.Streams.ToDictionary(h => h.Stream, StringComparer.Ordinal) ?? []);
+        await verification.RunAsync(tenant, cancellationToken);
+        var (broken, heads, findings, allocator, events) =
+            (verification.Broken, verification.Heads, verification.Findings, verification.Allocator, verification.Events);
+        var position = await GlobalPositionAsync(tenant, cancellationToken);
+        if (saved is not null)
+        {
+            if (!string.Equals(saved.Digest, HistoryDigest.Compute(saved.Scope, saved.GlobalPosition, saved.Streams.Select(h => (h.Stream, h.Version, h.Hash))), StringComparison.Ordinal))
+            {
+                findings.Insert(0, new DigestFinding(null, DigestDamage.DigestAltered,
+                    "the stream heads given do not hash to the digest given with them: the saved digest was altered, so nothing can be concluded from it"));
+            }
+
+            if (position < saved.GlobalPosition)
+            {
+                findings.Add(new DigestFinding(null, DigestDamage.PositionBehind,
+                    $"the digest recorded global position {saved.GlobalPosition}; the newest event now is {position}: events at the end of the log were removed"));
+            }
+        }
+
+        var lease = tenant == StreamAddress.ClusterTenant ? GpuLeaseAudit.Check(allocator, gpuOptions.Value.Policy()) : [];
+        return new VerifyReport(
+            ScopeOf(tenant), heads.Count, events, broken.Count == 0 && findings.Count == 0 && lease.Count == 0,
+            broken, findings, lease, Digest(tenant, position, heads), watch.Elapsed.TotalSeconds);
+    }
+
+    public async Task<ExecutionAsOf?> ExecutionAsOfAsync(
+        string project, string domain, string executionId, DateTimeOffset asOf, CancellationToken cancellationToken = default)
+    {
+        // The workflow stream first: its plan names the node streams, which are then read by key (an index lookup, where a
+        // key prefix would scan the tenant).
+        var tenant = StreamAddress.TenantOf(project, domain);
+        var stream = $"execution/{executionId}";
+        var workflow = await FoldAsync<WorkflowExecutionState, WorkflowExecutionEvent>(tenant, stream, asOf, cancellationToken);
+        var tasks = new Dictionary<string, TaskExecutionState>(StringComparer.Ordinal);
+        if (workflow.Submission is not { } accepted)
+        {
+            return null;
+        }
+
+        // One execution's node streams are bounded by its plan: read them whole, deserialize on every core, fold in order.
+        var raw = new List<RawEventRow>();
+        await foreach (var r in _rows.ReadRawAsync(
+            "where tenant_id = @tenant and stream_id = any(@streams) order by stream_id, version",
+            p =>
+            {
+                p.AddWithValue("tenant", tenant);
+                p.AddWithValue("streams", accepted.Plan.Nodes.Select(n => $"{stream}/{n.Id}").ToArray());
+            },
+            cancellationToken))
+        {
+            raw.Add(r);
+        }
+
+        var rows = new EventRow[raw.Count];
+        Parallel.For(0, raw.Count, new ParallelOptions { CancellationToken = cancellationToken }, i => rows[i] = _rows.Deserialize(raw[i]));
+        string? stoppedAt = null;
+        foreach (var row in rows)
+        {
+            // A stream's state at an instant is the fold of its prefix up to that instant: stop at its first later event.
+            if (row.Stream == stoppedAt || row.Data.Meta.At > asOf)
+            {
+                stoppedAt = row.Stream;
+                continue;
+            }
+
+            var node = row.Stream[(stream.Length + 1)..];
+            if (!tasks.TryGetValue(node, out var task))
+            {
+                tasks[node] = task = new TaskExecutionState();
+            }
+
+            task.Apply((TaskExecutionEvent)row.Data);
+        }
+
+        var view = ExecutionViews.Of(workflow);
+        return new ExecutionAsOf(view, [.. view.Nodes.Select(n => tasks.TryGetValue(n.NodeId, out var t) && t.Exists ? TaskExecutionViews.Of(executionId, n.NodeId, t) : null)]);
+    }
+
+    private Task<long> GlobalPositionAsync(string tenant, CancellationToken cancellationToken) =>
+        _rows.ScalarAsync("select coalesce(max(seq_id), 0) from {events} where tenant_id = @tenant", p => p.AddWithValue("tenant", tenant), cancellationToken);
+
+    private AuditDigest Digest(string tenant, long position, IReadOnlyList<StreamHead> heads)
+    {
+        var scope = ScopeOf(tenant);
+        return new AuditDigest(scope, position, heads, HistoryDigest.Compute(scope, position, heads.Select(h => (h.Stream, h.Version, h.Hash))), clock.GetUtcNow());
+    }
+}

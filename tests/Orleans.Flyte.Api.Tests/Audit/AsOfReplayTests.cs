@@ -1,0 +1,175 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Orleans.Flyte.Api.Tests.Gpus;
+using Orleans.Flyte.Testing;
+
+namespace Orleans.Flyte.Api.Tests.Audit;
+
+/// <summary>
+/// As-of equals live: while a mix of runs goes on (successes, a retry, an abort, a GPU wait, a relaunch), a sampler records
+/// what the live API answers, with the instants just before and after each request. Afterwards the as-of answer of every
+/// sample, replayed from the stored events, equals the recording at an instant inside that request's window: 100% of them.
+/// </summary>
+public sealed class AsOfReplayTests(Xunit.Abstractions.ITestOutputHelper output) : ExecutionTestBase
+{
+    private const string GpuNode = "gpu-audit-01";
+
+    protected override IReadOnlyDictionary<string, string> Settings => TestInventory.Settings(GpuNode, "mig:3g.20gb");
+
+    private sealed record Sample(string Execution, DateTimeOffset Before, DateTimeOffset After, JsonObject Live);
+
+    [Fact]
+    public async Task Every_live_answer_recorded_during_a_mix_of_runs_equals_the_as_of_answer_for_its_instant()
+    {
+        await RegisterTask("hold", $"echo x > {Scratch}/$FLYTE_INPUT_NAME.gpu; while [ ! -f {Scratch}/$FLYTE_INPUT_NAME.go ]; do sleep 0.05; done",
+            inputs: "{ name: string }", extra: "resources: { gpu: { profile: mig-3g.20gb } }");
+        await RegisterWorkflow("name: hold\nversion: v1\ninputs: { name: string }\nnodes: [ { id: hold, task: hold@v1, inputs: { name: \"{{ inputs.name }}\" } } ]\n");
+        await RegisterTask("inc", "echo \"{\\\"y\\\": $((FLYTE_INPUT_X + 1))}\" > \"$FLYTE_OUTPUTS\"", "{ x: int }", "{ y: int }");
+        await RegisterWorkflow("""
+            name: chain
+            version: v1
+            inputs: { x: int }
+            nodes:
+              - { id: one, task: inc@v1, inputs: { x: "{{ inputs.x }}" } }
+              - { id: two, task: inc@v1, inputs: { x: "{{ nodes.one.outputs.y }}" } }
+              - { id: three, task: inc@v1, inputs: { x: "{{ nodes.two.outputs.y }}" } }
+            outputs: { result: "{{ nodes.three.outputs.y }}" }
+            """);
+        await RegisterTask("flaky", $"if [ ! -f {Scratch}/tried ]; then touch {Scratch}/tried; exit 3; fi; echo '{{}}' > \"$FLYTE_OUTPUTS\"", extra: "retries: 1");
+        await RegisterWorkflow("name: flaky\nversion: v1\nnodes: [ { id: try, task: flaky@v1 } ]\n");
+        await RegisterTask("forever", $"echo $$ > {Scratch}/forever.pid; while true; do sleep 0.05; done");
+        await RegisterWorkflow("name: forever\nversion: v1\nnodes: [ { id: loop, task: forever@v1 } ]\n");
+
+        var executions = new ConcurrentDictionary<string, bool>();
+        var samples = new ConcurrentBag<Sample>();
+        using var stop = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                foreach (var id in executions.Keys)
+                {
+                    samples.Add(await Record(id));
+                }
+
+                await Task.Delay(25); // pacing of the recorder, not a wait for anything
+            }
+        });
+
+        var first = Track(executions, await Submit("hold@v1", new { name = "first" }));
+        await WaitForFile($"{Scratch}/first.gpu", TimeSpan.FromSeconds(30));
+        var second = Track(executions, await Submit("hold@v1", new { name = "second" }));
+        await Eventually.Until(() => Execution(second), e => Node(e, "hold")["phase"]!.GetValue<string>() == "WaitingForResources",
+            "the second run to wait for the slice", TimeSpan.FromSeconds(30));
+        var chain = Track(executions, await Submit("chain@v1", new { x = 1 }));
+        var flaky = Track(executions, await Submit("flaky@v1"));
+        var forever = Track(executions, await Submit("forever@v1"));
+        await WaitForPidFile($"{Scratch}/forever.pid", TimeSpan.FromSeconds(30));
+        (await Http.PostAsJsonAsync(new Uri($"{Scope}/executions/{forever}/abort", UriKind.Relative), new { reason = "audit replay test" })).EnsureSuccessStatusCode();
+        await File.WriteAllTextAsync($"{Scratch}/first.go", string.Empty);
+        await WaitForFile($"{Scratch}/second.gpu", TimeSpan.FromSeconds(30));
+        await File.WriteAllTextAsync($"{Scratch}/second.go", string.Empty);
+        foreach (var id in new[] { first, second, chain, flaky, forever })
+        {
+            await WaitForEnd(id);
+        }
+
+        var relaunch = await Http.PostAsync(new Uri($"{Scope}/executions/{chain}/relaunch", UriKind.Relative), null);
+        relaunch.StatusCode.Should().Be(HttpStatusCode.Accepted);
+        var relaunched = Track(executions, (await Json(relaunch))["id"]!.GetValue<string>());
+        await WaitForEnd(relaunched);
+        await stop.CancelAsync();
+        await sampler;
+        foreach (var id in executions.Keys)
+        {
+            samples.Add(await Record(id));
+        }
+
+        var phases = samples.Select(s => s.Live["phase"]!.GetValue<string>()).ToHashSet();
+        phases.Should().Contain(["Running", "Succeeded", "Aborted"]);
+        samples.SelectMany(s => s.Live["nodes"]!.AsArray()).Select(n => n!["phase"]!.GetValue<string>()).Should().Contain("WaitingForResources");
+        (await Execution(flaky))["nodes"]![0]!["attempts"]!.AsArray().Should().HaveCount(2, "the flaky task was retried once");
+
+        var stamps = new Dictionary<string, List<DateTimeOffset>>();
+        foreach (var id in executions.Keys)
+        {
+            var timeline = await Json(await Get($"{Scope}/executions/{id}/events"));
+            stamps[id] = [.. timeline["items"]!.AsArray().Select(e => e!["at"]!.GetValue<DateTimeOffset>()).Order()];
+        }
+
+        var mismatches = new List<string>();
+        foreach (var sample in samples)
+        {
+            var candidates = new[] { sample.Before }.Concat(stamps[sample.Execution].Where(t => t > sample.Before && t <= sample.After));
+            var matched = false;
+            JsonObject? lastAsOf = null;
+            foreach (var instant in candidates)
+            {
+                var response = await Get($"{Scope}/executions/{sample.Execution}?asOf={Uri.EscapeDataString(instant.ToString("O", CultureInfo.InvariantCulture))}");
+                if (response.StatusCode != HttpStatusCode.OK)
+                {
+                    continue;
+                }
+
+                lastAsOf = Comparable(await Json(response));
+                if (JsonNode.DeepEquals(lastAsOf, sample.Live))
+                {
+                    matched = true;
+                    break;
+                }
+            }
+
+            if (!matched)
+            {
+                mismatches.Add($"{sample.Execution} [{sample.Before:O}, {sample.After:O}]\n live:  {sample.Live.ToJsonString()}\n as-of: {lastAsOf?.ToJsonString()}");
+            }
+        }
+
+        output.WriteLine($"{samples.Count} live answers of {executions.Count} executions recorded; {samples.Count - mismatches.Count} replayed exactly.");
+        samples.Count.Should().BeGreaterThan(30);
+        mismatches.Should().BeEmpty($"every one of {samples.Count} live answers must be replayed exactly");
+    }
+
+    [Fact]
+    public async Task Before_its_submission_an_execution_did_not_exist_as_of_that_instant()
+    {
+        await RegisterTask("hello", "echo '{}' > \"$FLYTE_OUTPUTS\"");
+        await RegisterWorkflow("name: hello\nversion: v1\nnodes: [ { id: greet, task: hello@v1 } ]\n");
+        var before = DateTimeOffset.UtcNow;
+        var id = await Submit("hello@v1");
+        await WaitForEnd(id);
+
+        var response = await Get($"{Scope}/executions/{id}?asOf={Uri.EscapeDataString(before.AddSeconds(-1).ToString("O", CultureInfo.InvariantCulture))}");
+
+        response.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await Get($"{Scope}/executions/{id}?asOf=yesterday")).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+    }
+
+    private static string Track(ConcurrentDictionary<string, bool> executions, string id)
+    {
+        executions[id] = true;
+        return id;
+    }
+
+    private async Task<Sample> Record(string id)
+    {
+        var before = DateTimeOffset.UtcNow;
+        var live = await Execution(id);
+        var after = DateTimeOffset.UtcNow;
+        return new Sample(id, before, after, Comparable(live));
+    }
+
+    /// <summary>The GPU waiting reason is the allocator's live answer, not a fact of the execution's streams: not replayed.</summary>
+    private static JsonObject Comparable(JsonObject execution)
+    {
+        foreach (var node in execution["nodes"]!.AsArray())
+        {
+            node!.AsObject().Remove("waiting");
+        }
+
+        return execution;
+    }
+}
