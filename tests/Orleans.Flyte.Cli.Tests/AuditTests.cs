@@ -34,7 +34,7 @@ public sealed class AuditTests(Platform platform) : PlatformTest(platform, "cli-
 
         var page = JsonNode.Parse((await Cli.Run("audit", "history", "--kind", "execution", "--limit", "2", "-o", "json")).Stdout)!;
         page["items"]!.AsArray().Should().HaveCount(2).And.OnlyContain(e => e!["stream"]!.GetValue<string>().StartsWith("execution/", StringComparison.Ordinal));
-        page["next"]!.GetValue<string>().Should().NotBeNullOrEmpty("the run wrote more than two execution events");
+        page["nextCursor"]!.GetValue<string>().Should().NotBeNullOrEmpty("the run wrote more than two execution events");
 
         var all = JsonNode.Parse((await Cli.Run("audit", "history", "--all", "-o", "json")).Stdout)!["items"]!.AsArray();
         var export = await Cli.Run("audit", "history", "--ndjson");

@@ -39,7 +39,7 @@ public static class AuditCommands
         var from = new Option<DateTimeOffset?>("--from") { Description = "Only events at or after this instant (ISO 8601)", HelpName = "TIME" };
         var to = new Option<DateTimeOffset?>("--to") { Description = "Only events before this instant (ISO 8601)", HelpName = "TIME" };
         var limit = new Option<int?>("--limit") { Description = $"At most this many events (default: one page of 100; with --all or --ndjson: no limit)", HelpName = "N" };
-        var cursor = new Option<string?>("--after") { Description = "Start after this cursor (the 'next' of an earlier page)", HelpName = "CURSOR" };
+        var cursor = new Option<string?>("--after") { Description = "Start after this cursor (the 'nextCursor' of an earlier page)", HelpName = "CURSOR" };
         var all = new Option<bool>("--all") { Description = "Follow the pages to the end of the range" };
         var ndjson = new Option<bool>("--ndjson") { Description = "Stream the whole range as one JSON object per line (an export, in constant memory)" };
 
@@ -82,14 +82,14 @@ public static class AuditCommands
                         items.Add(item.DeepClone());
                     }
 
-                    next = page.Str("next");
+                    next = page.Str("nextCursor");
                     after = next;
                 }
                 while (next is not null && (followPages || max is not null) && (max is null || items.Count < max));
 
                 if (!context.Tables)
                 {
-                    context.Terminal.Data(new JsonObject { ["items"] = items, ["next"] = next }, context.Format);
+                    context.Terminal.Data(new JsonObject { ["items"] = items, ["nextCursor"] = next }, context.Format);
                     return ExitCodes.Ok;
                 }
 
