@@ -26,6 +26,7 @@ public static class CliApp
             GpuCommands.Quota(globals),
             GpuCommands.Node(globals),
             ProjectCommands.Create(globals),
+            AuditCommands.Create(globals),
             ConfigCommands.Create(globals),
             CompletionCommand.Create(globals));
         return root;

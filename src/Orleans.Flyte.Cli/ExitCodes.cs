@@ -27,6 +27,9 @@ public static class ExitCodes
     public const int ExecutionAborted = 11;
     public const int ExecutionTimedOut = 12;
 
+    /// <summary>An audit found a broken hash chain, a difference from the saved digest, or a broken allocator promise.</summary>
+    public const int NotIntact = 20;
+
     /// <summary>Ctrl-C: the CLI stopped; the execution it watched goes on.</summary>
     public const int Interrupted = 130;
 

@@ -22,6 +22,9 @@ public sealed class Platform : IAsyncLifetime
 
     public string Url { get; private set; } = string.Empty;
 
+    /// <summary>The platform's own database, for tests that play an intruder with SQL access.</summary>
+    public string ConnectionString => _database?.ConnectionString ?? throw new InvalidOperationException("the platform has not started");
+
     public HttpClient Http { get; private set; } = null!;
 
     public async Task InitializeAsync()

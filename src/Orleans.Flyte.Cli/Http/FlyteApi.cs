@@ -121,6 +121,65 @@ public sealed class FlyteApi : IDisposable
         }
     }
 
+    /// <summary>
+    /// A streamed answer (an NDJSON export) copied to <paramref name="output"/> line by line as it arrives, so any range
+    /// goes through in constant memory. A refusal is read whole and becomes the API's problem as one line.
+    /// </summary>
+    public async Task StreamLines(string path, string accept, TextWriter output, CancellationToken cancellationToken)
+    {
+        var url = _base + path;
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.Accept.Clear();
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(accept));
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/problem+json"));
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        }
+        catch (HttpRequestException e)
+        {
+            throw Unreachable(url, Cause(e), e);
+        }
+
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode)
+            {
+                var mediaType = response.Content.Headers.ContentType?.MediaType;
+                var text = await response.Content.ReadAsStringAsync(cancellationToken);
+                JsonNode? body = null;
+                try
+                {
+                    body = text.Length > 0 ? JsonNode.Parse(text) : null;
+                }
+                catch (System.Text.Json.JsonException)
+                {
+                }
+
+                var answer = new ApiResponse(response.StatusCode, body, mediaType);
+                throw response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
+                    ? ProblemText.Unauthorized(answer, _settings)
+                    : ProblemText.ToException(answer, path);
+            }
+
+            try
+            {
+                using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken), Encoding.UTF8);
+                while (await reader.ReadLineAsync(cancellationToken) is { } line)
+                {
+                    await output.WriteLineAsync(line);
+                }
+            }
+            catch (HttpRequestException e)
+            {
+                throw Unreachable(url, Cause(e), e);
+            }
+
+            await output.FlushAsync(cancellationToken);
+        }
+    }
+
     /// <summary>A 2xx answer passes; anything else becomes the API's problem as one line.</summary>
     public static ApiResponse Ensure(ApiResponse response, string? context = null) =>
         response.IsSuccess ? response : throw ProblemText.ToException(response, context);
