@@ -156,7 +156,7 @@ var task = TaskSpecReader.Read(SpecDocument.Parse("""
     version: v1
     container: { image: local, command: [sh, -c, 'echo {} > "$FLYTE_OUTPUTS"'] }
     """).Value!).Value!;
-var chain = string.Join('\n', Enumerable.Range(0, nodes).Select(i =>
+var chain = string.Join('\n', Enumerable.Range(0, mode == "submit" ? 1 : nodes).Select(i =>
     $"  - {{ id: n{i}, task: noop@v1{(i == 0 ? string.Empty : $", after: [n{i - 1}]")} }}"));
 var workflow = WorkflowSpecReader.Read(SpecDocument.Parse($"name: chain\nversion: v1\nnodes:\n{chain}").Value!).Value!;
 var spec = CanonicalJson.Serialize(task.ToJson());
@@ -221,9 +221,7 @@ await using (var counter = new NpgsqlConnection(benchConnection))
 if (mode == "submit")
 {
     // executions = how many are offered, nodes = the offered rate per second (each execution is a one-node chain).
-    await SubmissionBench.Offered(grains, ExecutionPlanCompiler.Compile(
-        WorkflowSpecReader.Read(SpecDocument.Parse("name: one\nversion: v1\nnodes:\n  - { id: n0, task: noop@v1 }").Value!).Value!,
-        new Dictionary<string, string> { ["noop@v1"] = "noop@v1" }, _ => spec), executions, nodes);
+    await SubmissionBench.Offered(grains, plan, executions, nodes);
     await host.StopAsync();
     return;
 }
