@@ -19,6 +19,7 @@ using Orleans.Flyte.Grains.Runners.Local;
 //   dotnet run -c Release --project bench/Orleans.Flyte.Bench -- [executions] [nodes] [process|instant]
 //   ... -- [total] [rate] submit          submissions offered open-loop at rate/s: accepted/s and latency percentiles
 //   ... -- [executions] [nodes] recover   memory per active execution, then time until a fresh silo resumes them all
+//   ... -- [stored] 1 catalog             list/get/sweep latency with that many executions stored in the read model
 // 'process' runs every task as a real local process (sh -c 'echo {} > $FLYTE_OUTPUTS');
 // 'instant' completes attempts in-process, so the figure is the engine and the event store alone.
 // GPU allocator decisions and the best-fit/first-fit trace need no database: scripts/bench gpu [decisions|trace|all] ...
@@ -56,7 +57,7 @@ IHost Build(ITaskRunner? runner)
     builder.Services.AddOrleansFlyteEventStore(benchConnection);
     builder.Services.AddOrleansFlyteEngine();
     builder.Services.Configure<LocalProcessRunnerOptions>(o => o.WorkRoot = scratch.WorkRoot);
-    if (mode is "instant" or "submit")
+    if (mode is "instant" or "submit" or "catalog")
     {
         builder.Services.AddSingleton<ITaskRunner, InstantRunner>();
     }
@@ -216,6 +217,13 @@ await using (var counter = new NpgsqlConnection(benchConnection))
     await counter.OpenAsync();
     await using var count = new NpgsqlCommand("select count(*) from flyte.mt_events", counter);
     warmupEvents = (long)(await count.ExecuteScalarAsync())!;
+}
+
+if (mode == "catalog")
+{
+    await CatalogBench.Run(host.Services, grains, plan, executions);
+    await host.StopAsync();
+    return;
 }
 
 if (mode == "submit")

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.Flyte.Abstractions.Executions;
 using Orleans.Flyte.Abstractions.Runners;
 using Orleans.Flyte.Domain.Executions;
@@ -71,5 +72,63 @@ internal sealed class HoldingRunner : ITaskRunner
     {
         _seen.TryAdd(attemptId, true);
         return Task.FromResult(new AttemptStatus(attemptId, AttemptPhase.Running, StartedAt: DateTimeOffset.UtcNow));
+    }
+}
+
+/// <summary>Read costs with a large stored history: listing, get, and a supervisor sweep.</summary>
+internal static class CatalogBench
+{
+    public static async Task Run(IServiceProvider services, IGrainFactory grains, ExecutionPlan plan, int stored)
+    {
+        // The history: finished executions written straight into the read model (what listing and the sweep read).
+        var store = services.GetRequiredService<Marten.IDocumentStore>();
+        var start = DateTimeOffset.UtcNow.AddDays(-30);
+        var watch = Stopwatch.StartNew();
+        for (var offset = 0; offset < stored; offset += 10_000)
+        {
+            var docs = Enumerable.Range(offset, Math.Min(10_000, stored - offset)).Select(i => new Orleans.Flyte.Grains.Executions.ExecutionSummaryDocument
+            {
+                Id = ExecutionIds.New(),
+                Project = "bench",
+                Domain = "development",
+                Workflow = "chain",
+                WorkflowVersion = "v1",
+                Phase = i % 10 == 0 ? WorkflowPhase.Failed : WorkflowPhase.Succeeded,
+                CreatedAt = start.AddSeconds(i * 20),
+                CreatedBy = "bench",
+                StartedAt = start.AddSeconds(i * 20),
+                FinishedAt = start.AddSeconds(i * 20 + 5),
+            }).ToList();
+            await store.BulkInsertDocumentsAsync(docs);
+        }
+
+        Console.WriteLine($"stored history       : {stored} executions in the read model ({watch.Elapsed.TotalSeconds:F1} s to insert)");
+
+        // A few live ones, so get reads real streams.
+        var live = Enumerable.Range(0, 50).Select(_ => ExecutionIds.New()).ToList();
+        await Task.WhenAll(live.Select(id => grains.GetGrain<IWorkflowExecutionGrain>(ExecutionKeys.Workflow("bench", "development", id)).Create(SubmissionBench.Command(plan))));
+
+        var catalog = services.GetRequiredService<Orleans.Flyte.Abstractions.Catalogs.IExecutionCatalog>();
+        await Time("list first page (50)", 200, _ => catalog.ListAsync(new Orleans.Flyte.Abstractions.Catalogs.ExecutionQuery("bench", "development", 50)));
+        await Time("list by phase (50)  ", 200, _ => catalog.ListAsync(new Orleans.Flyte.Abstractions.Catalogs.ExecutionQuery("bench", "development", 50, Phase: WorkflowPhase.Failed)));
+        await Time("list a deep page    ", 200, i => catalog.ListAsync(new Orleans.Flyte.Abstractions.Catalogs.ExecutionQuery("bench", "development", 50,
+            After: new Orleans.Flyte.Abstractions.Catalogs.ExecutionCursor(start.AddSeconds((stored / 2 + i) * 20), "z"))));
+        await Time("get (grain)         ", 200, i => grains.GetGrain<IWorkflowExecutionGrain>(ExecutionKeys.Workflow("bench", "development", live[i % live.Count])).Get());
+        await Time("supervisor sweep, all 8 shards", 20, _ => Task.WhenAll(Enumerable.Range(0, IExecutionSupervisorGrain.Shards)
+            .Select(s => grains.GetGrain<IExecutionSupervisorGrain>(s).Sweep())));
+    }
+
+    private static async Task Time(string what, int times, Func<int, Task> call)
+    {
+        var latencies = new double[times];
+        for (var i = 0; i < times; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            await call(i);
+            latencies[i] = watch.Elapsed.TotalMilliseconds;
+        }
+
+        Array.Sort(latencies);
+        Console.WriteLine($"{what} ms: p50 {SubmissionBench.Percentile(latencies, 0.5):F1}, p99 {SubmissionBench.Percentile(latencies, 0.99):F1} (n={times})");
     }
 }

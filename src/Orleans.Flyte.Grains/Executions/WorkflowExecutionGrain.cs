@@ -30,6 +30,10 @@ public sealed class WorkflowExecutionGrain(
     private new WorkflowExecutionState State => TentativeState;
 
     private IGrainTimer? _driveTimer;
+
+    /// <summary>Set while the recovery this activation scheduled for itself has not run: a supervisor tick that activated
+    /// the grain then leaves the recovering to it instead of doing it twice.</summary>
+    private bool _recoveryPending;
     private IGrainTimer? _timeoutTimer;
 
     private (string Project, string Domain, string ExecutionId) Key => ExecutionKeys.ParseWorkflow(this.GetPrimaryKeyString());
@@ -89,6 +93,7 @@ public sealed class WorkflowExecutionGrain(
         // Reactivated with work left (after a crash, or evicted while idle): carry on without waiting for the reminder.
         if (State.Exists && !State.Phase.IsTerminal())
         {
+            _recoveryPending = true;
             this.RegisterGrainTimer(
                 static (grain, _) => grain.Recover(),
                 this,
@@ -116,7 +121,7 @@ public sealed class WorkflowExecutionGrain(
     public Task OnNodeCompleted(NodeCompletion completion) =>
         Step(new WorkflowTrigger.NodeCompleted(new NodeOutcome(completion.NodeId, completion.Phase, completion.OutputsJson, completion.Error, completion.CacheHit)));
 
-    public Task Supervise() => State.Exists && !State.Phase.IsTerminal() ? Recover() : Task.CompletedTask;
+    public Task Supervise() => State.Exists && !State.Phase.IsTerminal() && !_recoveryPending ? Recover() : Task.CompletedTask;
 
     /// <summary>Only a reminder left by an older version comes here: the execution moves under its supervisor, then recovers.</summary>
     public async Task ReceiveReminder(string reminderName, TickStatus status)
@@ -133,6 +138,7 @@ public sealed class WorkflowExecutionGrain(
     /// <summary>After a crash (or a lost one-way notification) ask every active node where it stands, then step.</summary>
     private async Task Recover()
     {
+        _recoveryPending = false;
         ActAsComponentIfUncalled();
         var answers = await Task.WhenAll(WorkflowStep.NodesToResume(State).Select(id => TaskGrain(id).Resume()));
         await Step(new WorkflowTrigger.Recover([.. answers.Select(Outcome)]));
