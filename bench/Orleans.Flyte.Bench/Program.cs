@@ -17,6 +17,9 @@ using Orleans.Flyte.Grains.Runners.Local;
 // Engine throughput: N concurrent executions of an M-node chain of no-op tasks through a real silo and
 // PostgreSQL (fsync on). Usage:
 //   dotnet run -c Release --project bench/Orleans.Flyte.Bench -- [executions] [nodes] [process|instant|metrics] [rounds]
+//   ... -- [total] [rate] submit          submissions offered open-loop at rate/s: accepted/s and latency percentiles
+//   ... -- [executions] [nodes] recover   memory per active execution, then time until a fresh silo resumes them all
+//   ... -- [stored] 1 catalog             list/get/sweep latency with that many executions stored in the read model
 // 'process' runs every task as a real local process (sh -c 'echo {} > $FLYTE_OUTPUTS');
 // 'instant' completes attempts in-process, so the figure is the engine and the event store alone.
 // 'metrics' runs the instant workload in alternating rounds with the Prometheus export off and on (MetricsBench).
@@ -55,30 +58,45 @@ await using (var admin = new NpgsqlConnection(connectionString))
 
 await using var scratch = new BenchScratch(connectionString, database, Path.Combine(Path.GetTempPath(), $"orleans-flyte-bench-{database}"));
 var benchConnection = new NpgsqlConnectionStringBuilder(connectionString) { Database = database, MaxPoolSize = 200 }.ConnectionString;
-var builder = Host.CreateApplicationBuilder();
-builder.Logging.SetMinimumLevel(LogLevel.Warning);
-builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error); // reports the machine's uptime at start: see SiloHosting
-builder.Services.AddOrleansFlyteEventStore(benchConnection);
-builder.Services.AddOrleansFlyteEngine();
-builder.Services.Configure<LocalProcessRunnerOptions>(o => o.WorkRoot = scratch.WorkRoot);
-if (mode is "instant" or "metrics")
+// 'recover' keeps executions active (HoldingRunner), then starts a second silo on the same database and reminders.
+var supervisionPeriod = TimeSpan.FromSeconds(10);
+IHost Build(ITaskRunner? runner)
 {
-    builder.Services.AddSingleton<ITaskRunner, InstantRunner>();
+    var builder = Host.CreateApplicationBuilder();
+    builder.Logging.SetMinimumLevel(LogLevel.Warning);
+    builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error); // reports the machine's uptime at start: see SiloHosting
+    builder.Services.AddOrleansFlyteEventStore(benchConnection);
+    builder.Services.AddOrleansFlyteEngine();
+    builder.Services.Configure<LocalProcessRunnerOptions>(o => o.WorkRoot = scratch.WorkRoot);
+    if (mode is "instant" or "metrics" or "submit" or "catalog")
+    {
+        builder.Services.AddSingleton<ITaskRunner, InstantRunner>();
+    }
+
+    if (runner is not null)
+    {
+        builder.Services.AddSingleton(runner);
+        builder.Services.Configure<Orleans.Flyte.Grains.Executions.ExecutionEngineOptions>(o => o.ReminderPeriod = supervisionPeriod);
+    }
+
+    if (mode == "allocator")
+    {
+        // The bench's leases belong to no task execution: count them all as alive so reconciliation leaves them be.
+        builder.Services.AddSingleton<Orleans.Flyte.Grains.Gpus.IGpuLeaseLiveness, AlwaysLive>();
+    }
+
+    builder.UseOrleans(silo =>
+    {
+        silo.UseLocalhostClustering(serviceId: database, clusterId: database);
+        silo.AddOrleansFlyteGrains();
+        silo.UsePostgresReminders(benchConnection);
+        silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = supervisionPeriod);
+    });
+    return builder.Build();
 }
 
-if (mode == "allocator")
-{
-    // The bench's leases belong to no task execution: count them all as alive so reconciliation leaves them be.
-    builder.Services.AddSingleton<Orleans.Flyte.Grains.Gpus.IGpuLeaseLiveness, AlwaysLive>();
-}
-
-builder.UseOrleans(silo =>
-{
-    silo.UseLocalhostClustering(serviceId: database, clusterId: database);
-    silo.AddOrleansFlyteGrains();
-    silo.UsePostgresReminders(benchConnection);
-});
-using var host = builder.Build();
+var holding = mode == "recover" ? new HoldingRunner() : null;
+var host = Build(holding);
 await host.StartAsync();
 var grains = host.Services.GetRequiredService<IGrainFactory>();
 
@@ -158,11 +176,47 @@ var task = TaskSpecReader.Read(SpecDocument.Parse("""
     version: v1
     container: { image: local, command: [sh, -c, 'echo {} > "$FLYTE_OUTPUTS"'] }
     """).Value!).Value!;
-var chain = string.Join('\n', Enumerable.Range(0, nodes).Select(i =>
+var chain = string.Join('\n', Enumerable.Range(0, mode == "submit" ? 1 : nodes).Select(i =>
     $"  - {{ id: n{i}, task: noop@v1{(i == 0 ? string.Empty : $", after: [n{i - 1}]")} }}"));
 var workflow = WorkflowSpecReader.Read(SpecDocument.Parse($"name: chain\nversion: v1\nnodes:\n{chain}").Value!).Value!;
 var spec = CanonicalJson.Serialize(task.ToJson());
 var plan = ExecutionPlanCompiler.Compile(workflow, new Dictionary<string, string> { ["noop@v1"] = "noop@v1" }, _ => spec);
+
+if (mode == "recover")
+{
+    // Memory per active execution: the heap after N executions are active (their one task launched and held) against before.
+    GC.Collect();
+    var heapBefore = GC.GetTotalMemory(forceFullCollection: true);
+    var watch = Stopwatch.StartNew();
+    await Parallel.ForEachAsync(Enumerable.Range(0, executions), new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (_, _) =>
+        await grains.GetGrain<IWorkflowExecutionGrain>(ExecutionKeys.Workflow("bench", "development", ExecutionIds.New())).Create(SubmissionBench.Command(plan)));
+    while (holding!.Seen < executions * nodes)
+    {
+        await Task.Delay(100);
+    }
+
+    Console.WriteLine($"active executions    : {executions} x {nodes} held tasks, all launched in {watch.Elapsed.TotalSeconds:F1} s");
+    GC.Collect();
+    var heapAfter = GC.GetTotalMemory(forceFullCollection: true);
+    Console.WriteLine($"memory per active    : {(heapAfter - heapBefore) / (double)executions / 1024:F1} KiB managed heap per execution ({heapAfter / 1048576.0:F0} MiB heap in all)");
+
+    // The silo goes; a fresh one on the same database finds the executions through its supervisor shards alone.
+    await host.StopAsync();
+    host.Dispose();
+    var second = new HoldingRunner();
+    watch.Restart();
+    using var replacement = Build(second);
+    await replacement.StartAsync();
+    var started = watch.Elapsed;
+    while (second.Seen < executions * nodes && watch.Elapsed < TimeSpan.FromMinutes(5))
+    {
+        await Task.Delay(100);
+    }
+
+    Console.WriteLine($"recovery             : {second.Seen} of {executions * nodes} held tasks asked again {watch.Elapsed.TotalSeconds:F1} s after the new silo began starting (started in {started.TotalSeconds:F1} s; supervisor period {supervisionPeriod.TotalSeconds:F0} s)");
+    await replacement.StopAsync();
+    return;
+}
 
 // Warm-up: Marten generates and compiles its storage code on first use, and the JIT tiers up; neither is steady state.
 var warmup = Enumerable.Range(0, 20).Select(_ => ExecutionIds.New()).ToList();
@@ -190,6 +244,21 @@ await using (var counter = new NpgsqlConnection(benchConnection))
     await counter.OpenAsync();
     await using var count = new NpgsqlCommand("select count(*) from flyte.mt_events", counter);
     warmupEvents = (long)(await count.ExecuteScalarAsync())!;
+}
+
+if (mode == "catalog")
+{
+    await CatalogBench.Run(host.Services, grains, plan, executions);
+    await host.StopAsync();
+    return;
+}
+
+if (mode == "submit")
+{
+    // executions = how many are offered, nodes = the offered rate per second (each execution is a one-node chain).
+    await SubmissionBench.Offered(grains, plan, executions, nodes);
+    await host.StopAsync();
+    return;
 }
 
 Console.WriteLine($"Orleans.Flyte engine benchmark: {executions} executions x {nodes} nodes, runner={mode}, {Environment.ProcessorCount} cores, PostgreSQL fsync on");

@@ -23,7 +23,12 @@ public interface IWorkflowExecutionGrain : IGrainWithStringKey
     Task<ExecutionView> Abort(string reason);
 
     /// <summary>A task node reached a terminal phase. One-way: a task never waits on its workflow, so the two
-    /// can never deadlock; a lost notification is recovered by the workflow's reminder.</summary>
+    /// can never deadlock; a lost notification is recovered by the execution's supervisor (<see cref="IExecutionSupervisorGrain"/>).</summary>
     [OneWay, Alias("OnNodeCompleted")]
     Task OnNodeCompleted(NodeCompletion completion);
+
+    /// <summary>The supervisor's tick: if the execution is active, ask every active node where it stands and carry on
+    /// (after a crash this call is what reactivates the execution). Does nothing for an absent or finished execution.</summary>
+    [Alias("Supervise")]
+    Task Supervise();
 }

@@ -10,8 +10,8 @@ public sealed class ExecutionEngineOptions
 
     public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>How often an active execution's reminder re-checks it (Orleans allows no less than its
-    /// MinimumReminderPeriod). This bounds how long a crash or a lost notification can delay progress.</summary>
+    /// <summary>How often each supervisor shard's reminder re-checks the active executions of its shard (Orleans allows no
+    /// less than its MinimumReminderPeriod). This bounds how long a crash or a lost notification can delay progress.</summary>
     public TimeSpan ReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>How much of a finished attempt's stdout and of its stderr (characters, the tail) is kept in the store once

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Orleans.Flyte.Abstractions.Executions;
 using Orleans.Flyte.Domain.EventSourcing;
 using Orleans.Flyte.Domain.Executions;
@@ -10,18 +9,18 @@ using Orleans.Flyte.Grains.EventSourcing;
 namespace Orleans.Flyte.Grains.Executions;
 
 /// <summary>
-/// Drives one workflow execution's DAG. While it is not terminal it holds a reminder (stored in PostgreSQL),
-/// so a silo crash only pauses it: the reminder reactivates it elsewhere, it rebuilds from its events,
-/// asks each active node to resume, and carries on. Every step is load → decide (<see cref="WorkflowStep"/>, pure)
+/// Drives one workflow execution's DAG. While it is not terminal its supervisor shard (<see cref="ExecutionSupervisorGrain"/>,
+/// one reminder stored in PostgreSQL per shard, not per execution) asks it to recover on every tick, so a silo crash only
+/// pauses it: the tick reactivates it elsewhere, it rebuilds from its events, asks each active node to resume, and carries on. Every step is load → decide (<see cref="WorkflowStep"/>, pure)
 /// → raise → confirm → side effects; the grain itself decides nothing about the DAG.
 /// </summary>
 public sealed class WorkflowExecutionGrain(
     IEventStreamStore store,
     TimeProvider clock,
-    IOptions<ExecutionEngineOptions> options,
     ILogger<WorkflowExecutionGrain> log)
     : EventSourcedGrain<WorkflowExecutionState, WorkflowExecutionEvent>(store, clock), IWorkflowExecutionGrain, IRemindable
 {
+    /// <summary>The per-execution reminder older versions held; one still found is dropped (the supervisor covers it).</summary>
     private const string DriveReminder = "drive";
 
     /// <summary>
@@ -31,6 +30,10 @@ public sealed class WorkflowExecutionGrain(
     private new WorkflowExecutionState State => TentativeState;
 
     private IGrainTimer? _driveTimer;
+
+    /// <summary>Set while the recovery this activation scheduled for itself has not run: a supervisor tick that activated
+    /// the grain then leaves the recovering to it instead of doing it twice.</summary>
+    private bool _recoveryPending;
     private IGrainTimer? _timeoutTimer;
 
     private (string Project, string Domain, string ExecutionId) Key => ExecutionKeys.ParseWorkflow(this.GetPrimaryKeyString());
@@ -57,16 +60,17 @@ public sealed class WorkflowExecutionGrain(
     {
         var hash = SubmissionHash(command);
 
-        // The reminder and the acceptance are written together; both must be durable before we answer. If we crash between
-        // them, a reminder on an empty stream unregisters itself; an acceptance without a reminder cannot happen because the
-        // caller only sees success when both are stored. A lost race re-reads the stream and finds the execution created.
+        // The supervisor shard's reminder and the acceptance are made durable together, and we answer only once both are:
+        // an acknowledged execution is always covered by a stored reminder that brings it back after a crash. The shard's
+        // reminder is written once per activation of the shard, so a submission usually costs its event write alone.
+        // A lost race re-reads the stream and finds the execution created.
         var created = await DecideAndRecord(
             state => state.Exists
                 ? Decision<WorkflowExecutionEvent, bool>.Unchanged(false)
                 : Decision<WorkflowExecutionEvent, bool>.Record(true, new ExecutionAccepted(Key.ExecutionId, Key.Project, Key.Domain, command.Plan,
                     command.InputsJson, hash, command.IdempotencyKey, command.OverwriteCache, command.RelaunchOf, command.RecoverOf,
                     command.LaunchPlan, command.ScheduledAt, command.RecoveredOutputs, command.Priority)),
-            withWrite: () => this.RegisterOrUpdateReminder(DriveReminder, options.Value.ReminderPeriod, options.Value.ReminderPeriod));
+            withWrite: Supervisor().Watch);
         if (created)
         {
             ScheduleDrive();
@@ -76,8 +80,8 @@ public sealed class WorkflowExecutionGrain(
         var same = string.Equals(State.Submission!.SubmissionHash, hash, StringComparison.Ordinal);
         if (same && !State.Phase.IsTerminal())
         {
-            // A retried submission may be retrying a create whose reminder write failed: make sure it holds one.
-            await this.RegisterOrUpdateReminder(DriveReminder, options.Value.ReminderPeriod, options.Value.ReminderPeriod);
+            // A retried submission may be retrying a create whose supervisor write failed: make sure it is covered.
+            await Supervisor().Watch();
             ScheduleDrive();
         }
 
@@ -89,6 +93,7 @@ public sealed class WorkflowExecutionGrain(
         // Reactivated with work left (after a crash, or evicted while idle): carry on without waiting for the reminder.
         if (State.Exists && !State.Phase.IsTerminal())
         {
+            _recoveryPending = true;
             this.RegisterGrainTimer(
                 static (grain, _) => grain.Recover(),
                 this,
@@ -116,11 +121,24 @@ public sealed class WorkflowExecutionGrain(
     public Task OnNodeCompleted(NodeCompletion completion) =>
         Step(new WorkflowTrigger.NodeCompleted(new NodeOutcome(completion.NodeId, completion.Phase, completion.OutputsJson, completion.Error, completion.CacheHit)));
 
-    public Task ReceiveReminder(string reminderName, TickStatus status) => Recover();
+    public Task Supervise() => State.Exists && !State.Phase.IsTerminal() && !_recoveryPending ? Recover() : Task.CompletedTask;
+
+    /// <summary>Only a reminder left by an older version comes here: the execution moves under its supervisor, then recovers.</summary>
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (State.Exists && !State.Phase.IsTerminal())
+        {
+            await Supervisor().Watch();
+            await Recover();
+        }
+
+        await Unremind();
+    }
 
     /// <summary>After a crash (or a lost one-way notification) ask every active node where it stands, then step.</summary>
     private async Task Recover()
     {
+        _recoveryPending = false;
         ActAsComponentIfUncalled();
         var answers = await Task.WhenAll(WorkflowStep.NodesToResume(State).Select(id => TaskGrain(id).Resume()));
         await Step(new WorkflowTrigger.Recover([.. answers.Select(Outcome)]));
@@ -147,7 +165,7 @@ public sealed class WorkflowExecutionGrain(
         }
 
         // Durable before any side effect: a node is started only once its NodeReady is stored, aborted only once the
-        // execution's stop is stored, and the reminder goes only once the terminal event is stored.
+        // execution's stop is stored, and the timeout timer goes only once the terminal event is stored.
         await ConfirmEvents();
         if (decision.TimeoutAt is { } timeoutAt)
         {
@@ -171,7 +189,8 @@ public sealed class WorkflowExecutionGrain(
         }
         else if (decision.StopReminder)
         {
-            await Unremind();
+            // Nothing to write: a terminal execution drops out of its supervisor's sweep by its phase in the read model.
+            _timeoutTimer?.Dispose();
         }
     }
 
@@ -200,7 +219,6 @@ public sealed class WorkflowExecutionGrain(
 
     private async Task Unremind()
     {
-        _timeoutTimer?.Dispose();
         try
         {
             if (await this.GetReminder(DriveReminder) is { } reminder)
@@ -210,8 +228,8 @@ public sealed class WorkflowExecutionGrain(
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            // Harmless: the next tick finds the execution terminal and tries again.
-            log.LogWarning(ex, "Could not unregister the reminder of execution {Execution}", this.GetPrimaryKeyString());
+            // Harmless: the next tick tries again.
+            log.LogWarning(ex, "Could not unregister the old reminder of execution {Execution}", this.GetPrimaryKeyString());
         }
     }
 
@@ -255,6 +273,9 @@ public sealed class WorkflowExecutionGrain(
     }
 
     private static NodeOutcome Outcome(TaskExecutionView view) => new(view.NodeId, view.Phase, view.OutputsJson, view.Error, view.CacheHit);
+
+    private IExecutionSupervisorGrain Supervisor() =>
+        GrainFactory.GetGrain<IExecutionSupervisorGrain>(IExecutionSupervisorGrain.ShardOf(Key.ExecutionId));
 
     private ITaskExecutionGrain TaskGrain(string nodeId) =>
         GrainFactory.GetGrain<ITaskExecutionGrain>(ExecutionKeys.Task(Key.Project, Key.Domain, Key.ExecutionId, nodeId));

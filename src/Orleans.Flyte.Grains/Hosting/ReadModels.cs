@@ -34,7 +34,8 @@ public static class ReadModels
             .Index(d => d.Project)
             .Index(d => d.Domain)
             .Index(d => d.Workflow)
-            .Index(d => d.CreatedAt);
+            .Index(d => d.CreatedAt)
+            .Index(d => d.Phase); // listings by phase, and each supervisor tick's scan of the active executions
         options.Projections.Add(new ExecutionCatalogProjection(), ProjectionLifecycle.Inline);
 
         options.Schema.For<LaunchPlanDocument>()

@@ -1,0 +1,134 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Flyte.Abstractions.Executions;
+using Orleans.Flyte.Abstractions.Runners;
+using Orleans.Flyte.Domain.Executions;
+
+namespace Orleans.Flyte.Bench;
+
+/// <summary>Submission latency at an offered rate, and supervision figures (memory per active execution, recovery).</summary>
+internal static class SubmissionBench
+{
+    /// <summary>
+    /// Open loop: <paramref name="total"/> submissions offered at <paramref name="rate"/> per second whatever the answers,
+    /// each timed from its call until the grain answers (the acceptance is durable then). Reports the rate achieved and
+    /// the latency percentiles.
+    /// </summary>
+    public static async Task Offered(IGrainFactory grains, ExecutionPlan plan, int total, int rate)
+    {
+        var latencies = new double[total];
+        var clock = Stopwatch.StartNew();
+        var calls = new List<Task>(total);
+        for (var i = 0; i < total; i++)
+        {
+            var due = TimeSpan.FromSeconds((double)i / rate);
+            if (due > clock.Elapsed)
+            {
+                await Task.Delay(due - clock.Elapsed);
+            }
+
+            var index = i;
+            calls.Add(Task.Run(async () =>
+            {
+                var started = clock.Elapsed;
+                await grains.GetGrain<IWorkflowExecutionGrain>(ExecutionKeys.Workflow("bench", "development", ExecutionIds.New())).Create(Command(plan));
+                latencies[index] = (clock.Elapsed - started).TotalMilliseconds;
+            }));
+        }
+
+        await Task.WhenAll(calls);
+        var elapsed = clock.Elapsed;
+        Array.Sort(latencies);
+        Console.WriteLine($"submissions offered  : {total} at {rate}/s");
+        Console.WriteLine($"submissions accepted : {total} in {elapsed.TotalSeconds:F2} s ({total / elapsed.TotalSeconds:F0}/s)");
+        Console.WriteLine($"accept latency ms    : p50 {Percentile(latencies, 0.50):F1}, p99 {Percentile(latencies, 0.99):F1}, max {latencies[^1]:F1}");
+    }
+
+    public static CreateExecution Command(ExecutionPlan plan) =>
+        new("bench", "development", plan, "{}", null, false, null, null, new Dictionary<string, string>(), null, null);
+
+    public static double Percentile(double[] sorted, double p) =>
+        sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+}
+
+/// <summary>Benchmark-only runner whose attempts run until terminated: it keeps executions active. It counts the distinct
+/// attempts it was asked about, which is how the recovery figure sees every execution come back.</summary>
+internal sealed class HoldingRunner : ITaskRunner
+{
+    private readonly ConcurrentDictionary<string, bool> _seen = new(StringComparer.Ordinal);
+
+    public int Seen => _seen.Count;
+
+    public Task<AttemptStatus> LaunchAsync(AttemptLaunch launch, CancellationToken cancellationToken = default) => Running(launch.AttemptId);
+
+    public Task<AttemptStatus> GetStatusAsync(string attemptId, CancellationToken cancellationToken = default) => Running(attemptId);
+
+    public Task TerminateAsync(string attemptId, string reason, CancellationToken cancellationToken = default) => Task.CompletedTask;
+
+    public Task<AttemptLogs?> GetLogsAsync(string attemptId, CancellationToken cancellationToken = default) => Task.FromResult<AttemptLogs?>(null);
+
+    private Task<AttemptStatus> Running(string attemptId)
+    {
+        _seen.TryAdd(attemptId, true);
+        return Task.FromResult(new AttemptStatus(attemptId, AttemptPhase.Running, StartedAt: DateTimeOffset.UtcNow));
+    }
+}
+
+/// <summary>Read costs with a large stored history: listing, get, and a supervisor sweep.</summary>
+internal static class CatalogBench
+{
+    public static async Task Run(IServiceProvider services, IGrainFactory grains, ExecutionPlan plan, int stored)
+    {
+        // The history: finished executions written straight into the read model (what listing and the sweep read).
+        var store = services.GetRequiredService<Marten.IDocumentStore>();
+        var start = DateTimeOffset.UtcNow.AddDays(-30);
+        var watch = Stopwatch.StartNew();
+        for (var offset = 0; offset < stored; offset += 10_000)
+        {
+            var docs = Enumerable.Range(offset, Math.Min(10_000, stored - offset)).Select(i => new Orleans.Flyte.Grains.Executions.ExecutionSummaryDocument
+            {
+                Id = ExecutionIds.New(),
+                Project = "bench",
+                Domain = "development",
+                Workflow = "chain",
+                WorkflowVersion = "v1",
+                Phase = i % 10 == 0 ? WorkflowPhase.Failed : WorkflowPhase.Succeeded,
+                CreatedAt = start.AddSeconds(i * 20),
+                CreatedBy = "bench",
+                StartedAt = start.AddSeconds(i * 20),
+                FinishedAt = start.AddSeconds(i * 20 + 5),
+            }).ToList();
+            await store.BulkInsertDocumentsAsync(docs);
+        }
+
+        Console.WriteLine($"stored history       : {stored} executions in the read model ({watch.Elapsed.TotalSeconds:F1} s to insert)");
+
+        // A few live ones, so get reads real streams.
+        var live = Enumerable.Range(0, 50).Select(_ => ExecutionIds.New()).ToList();
+        await Task.WhenAll(live.Select(id => grains.GetGrain<IWorkflowExecutionGrain>(ExecutionKeys.Workflow("bench", "development", id)).Create(SubmissionBench.Command(plan))));
+
+        var catalog = services.GetRequiredService<Orleans.Flyte.Abstractions.Catalogs.IExecutionCatalog>();
+        await Time("list first page (50)", 200, _ => catalog.ListAsync(new Orleans.Flyte.Abstractions.Catalogs.ExecutionQuery("bench", "development", 50)));
+        await Time("list by phase (50)  ", 200, _ => catalog.ListAsync(new Orleans.Flyte.Abstractions.Catalogs.ExecutionQuery("bench", "development", 50, Phase: WorkflowPhase.Failed)));
+        await Time("list a deep page    ", 200, i => catalog.ListAsync(new Orleans.Flyte.Abstractions.Catalogs.ExecutionQuery("bench", "development", 50,
+            After: new Orleans.Flyte.Abstractions.Catalogs.ExecutionCursor(start.AddSeconds((stored / 2 + i) * 20), "z"))));
+        await Time("get (grain)         ", 200, i => grains.GetGrain<IWorkflowExecutionGrain>(ExecutionKeys.Workflow("bench", "development", live[i % live.Count])).Get());
+        await Time("supervisor sweep, all 8 shards", 20, _ => Task.WhenAll(Enumerable.Range(0, IExecutionSupervisorGrain.Shards)
+            .Select(s => grains.GetGrain<IExecutionSupervisorGrain>(s).Sweep())));
+    }
+
+    private static async Task Time(string what, int times, Func<int, Task> call)
+    {
+        var latencies = new double[times];
+        for (var i = 0; i < times; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            await call(i);
+            latencies[i] = watch.Elapsed.TotalMilliseconds;
+        }
+
+        Array.Sort(latencies);
+        Console.WriteLine($"{what} ms: p50 {SubmissionBench.Percentile(latencies, 0.5):F1}, p99 {SubmissionBench.Percentile(latencies, 0.99):F1} (n={times})");
+    }
+}
