@@ -12,15 +12,17 @@ internal sealed class FakeDotnet
         #!/usr/bin/env bash
         set -eu
         dir="${FAKE_DOTNET_DIR:?}"
+        # Each record appears whole (written aside, then renamed): a test polling for the file never reads it half-written.
+        record() { printf '%s\n' "$2" >"$dir/.$1.tmp" && mv -f "$dir/.$1.tmp" "$dir/$1"; }
         case "${1:-}" in
             run)
-                printf '%s\n' "${ConnectionStrings__Postgres:-}" >"$dir/run-started"
+                record run-started "${ConnectionStrings__Postgres:-}"
                 if [ -n "${FAKE_DOTNET_EXIT:-}" ]; then exit "$FAKE_DOTNET_EXIT"; fi
-                trap 'echo TERM >"$dir/run-stopped"; exit 0' TERM
+                trap 'record run-stopped TERM; exit 0' TERM
                 while :; do sleep 0.1; done
                 ;;
             test)
-                printf '%s\n' "${TMPDIR:-}" >"$dir/test-tmpdir"
+                record test-tmpdir "${TMPDIR:-}"
                 results=
                 while [ $# -gt 0 ]; do
                     if [ "$1" = --results-directory ]; then results="$2"; fi
