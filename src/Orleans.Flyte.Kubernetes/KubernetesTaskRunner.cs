@@ -6,8 +6,10 @@ using k8s.Autorest;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Flyte.Abstractions.Artifacts;
 using Orleans.Flyte.Abstractions.Executions;
 using Orleans.Flyte.Abstractions.Runners;
+using Orleans.Flyte.Domain.Specs;
 
 namespace Orleans.Flyte.Kubernetes;
 
@@ -38,14 +40,19 @@ public sealed class KubernetesTaskRunner : ITaskRunner, IRunnerLoad, IAsyncDispo
     private readonly IAttemptStatusSink _sink;
     private readonly TimeProvider _clock;
     private readonly ILogger<KubernetesTaskRunner> _log;
+    private readonly ArtifactStore? _artifacts;
 
     public string RunnerName => "kubernetes";
 
     public int RunningAttempts => _attempts.Values.Count(a => !a.Current.IsTerminal);
 
-    public KubernetesTaskRunner(IKubernetes client, IOptions<KubernetesOptions> options, IAttemptStatusSink sink, TimeProvider clock, ILogger<KubernetesTaskRunner> log)
+    /// <param name="artifacts">The artifact store, on the volume the pods mount; needed by tasks with file or directory outputs.</param>
+    public KubernetesTaskRunner(
+        IKubernetes client, IOptions<KubernetesOptions> options, IAttemptStatusSink sink, TimeProvider clock, ILogger<KubernetesTaskRunner> log,
+        ArtifactStore? artifacts = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        _artifacts = artifacts;
         _client = client;
         _options = options.Value;
         _sink = sink;
@@ -216,6 +223,19 @@ public sealed class KubernetesTaskRunner : ITaskRunner, IRunnerLoad, IAsyncDispo
 
         var tracked = Track(id, ns, name);
         var status = PodStatusMapper.Map(pod);
+        if (status.Phase == AttemptPhase.Succeeded && PodStatusMapper.ArtifactOutputs(pod) is { Count: > 0 } artifactOutputs)
+        {
+            // The verdict waits for the outputs to be stored; until then the attempt stays where it is.
+            lock (tracked.Gate)
+            {
+                if (!tracked.Current.IsTerminal)
+                {
+                    tracked.Collecting ??= CollectAsync(tracked, status, artifactOutputs);
+                }
+
+                return tracked.Current;
+            }
+        }
         if (deleted && !status.IsTerminal)
         {
             status = new AttemptStatus(id, AttemptPhase.Lost, Error: PodDeletedError, StartedAt: status.StartedAt, FinishedAt: _clock.GetUtcNow());
@@ -238,6 +258,33 @@ public sealed class KubernetesTaskRunner : ITaskRunner, IRunnerLoad, IAsyncDispo
         }
 
         return Decide(tracked, status);
+    }
+
+    /// <summary>Stores the pod's file and directory outputs from its folder of the artifact volume, then decides.</summary>
+    private async Task CollectAsync(PodAttempt tracked, AttemptStatus succeeded, IReadOnlyDictionary<string, ParameterType> declared)
+    {
+        await Task.Yield(); // not under the attempt's lock
+        AttemptStatus verdict;
+        if (_artifacts is null)
+        {
+            verdict = succeeded with { Phase = AttemptPhase.Failed, OutputsJson = null, Permanent = true,
+                Error = "task exited 0 but its file or directory outputs cannot be collected: this silo has no artifact store" };
+        }
+        else
+        {
+            try
+            {
+                verdict = await ArtifactContract.CollectOutputsAsync(
+                    _artifacts, succeeded, declared, Path.Combine(_artifacts.Root, PodBuilder.OutputFolder(tracked.PodName)));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                _log.LogWarning(ex, "Attempt {AttemptId}: could not collect its outputs", tracked.AttemptId);
+                verdict = succeeded with { Phase = AttemptPhase.Failed, OutputsJson = null, Error = $"task exited 0 but its outputs could not be collected: {ex.Message}" };
+            }
+        }
+
+        Decide(tracked, verdict);
     }
 
     /// <summary>Moves the attempt forward to <paramref name="status"/> if that is progress, publishes the change, and

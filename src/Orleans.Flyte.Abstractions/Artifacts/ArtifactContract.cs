@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json.Nodes;
+using Orleans.Flyte.Abstractions.Runners;
 using Orleans.Flyte.Domain.Specs;
 
 namespace Orleans.Flyte.Abstractions.Artifacts;
@@ -50,5 +51,49 @@ public static class ArtifactContract
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Stores each declared file or directory output the task left in <paramref name="outputDirectory"/> (as this machine
+    /// sees it) and puts its reference (with the SHA-256) into the outputs, which the engine records in the attempt's
+    /// events. A missing one, one of the wrong kind or one over the size limit fails the attempt permanently: the same
+    /// task does the same again.
+    /// </summary>
+    public static async Task<AttemptStatus> CollectOutputsAsync(
+        ArtifactStore store, AttemptStatus succeeded, IReadOnlyDictionary<string, ParameterType>? declared, string outputDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(succeeded);
+        if (declared is not { Count: > 0 })
+        {
+            return succeeded;
+        }
+
+        var outputs = JsonNode.Parse(succeeded.OutputsJson ?? "{}")!.AsObject();
+        foreach (var (name, type) in declared.OrderBy(d => d.Key, StringComparer.Ordinal))
+        {
+            var path = Path.Combine(outputDirectory, name);
+            var isDirectory = type.Kind == ParameterKind.Directory;
+            if (isDirectory ? !Directory.Exists(path) : !File.Exists(path))
+            {
+                var what = isDirectory ? "directory" : "file";
+                return Failed($"did not write its {what} output {name} (expected a {what} at ${TaskContract.OutputDirectoryVariable}/{name})");
+            }
+
+            try
+            {
+                var reference = isDirectory ? await store.PutDirectoryAsync(path, type.Format) : await store.PutFileAsync(path, type.Format);
+                outputs[name] = reference.ToJson();
+            }
+            catch (ArtifactTooLargeException ex)
+            {
+                return Failed($"its output {name} cannot be stored: {ex.Message}");
+            }
+        }
+
+        return succeeded with { OutputsJson = outputs.ToJsonString() };
+
+        AttemptStatus Failed(string what) =>
+            succeeded with { Phase = AttemptPhase.Failed, OutputsJson = null, Error = $"task exited 0 but {what}", Permanent = true };
     }
 }
