@@ -28,7 +28,7 @@ namespace Orleans.Flyte.Kubernetes;
 /// returns it instead of running the task again (after a silo restart that memory is gone: keep the retention above the
 /// engine's reminder period, so a restarted engine finds the pod).</para>
 /// </summary>
-public sealed class KubernetesTaskRunner : ITaskRunner, IRunnerLoad, IAsyncDisposable, IPodWatchListener
+public sealed partial class KubernetesTaskRunner : ITaskRunner, IRunnerLoad, IAsyncDisposable, IPodWatchListener
 {
     private const string PodDeletedError = "the pod was deleted before its task finished";
 
@@ -258,33 +258,6 @@ public sealed class KubernetesTaskRunner : ITaskRunner, IRunnerLoad, IAsyncDispo
         }
 
         return Decide(tracked, status);
-    }
-
-    /// <summary>Stores the pod's file and directory outputs from its folder of the artifact volume, then decides.</summary>
-    private async Task CollectAsync(PodAttempt tracked, AttemptStatus succeeded, IReadOnlyDictionary<string, ParameterType> declared)
-    {
-        await Task.Yield(); // not under the attempt's lock
-        AttemptStatus verdict;
-        if (_artifacts is null)
-        {
-            verdict = succeeded with { Phase = AttemptPhase.Failed, OutputsJson = null, Permanent = true,
-                Error = "task exited 0 but its file or directory outputs cannot be collected: this silo has no artifact store" };
-        }
-        else
-        {
-            try
-            {
-                verdict = await ArtifactContract.CollectOutputsAsync(
-                    _artifacts, succeeded, declared, Path.Combine(_artifacts.Root, PodBuilder.OutputFolder(tracked.PodName)));
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                _log.LogWarning(ex, "Attempt {AttemptId}: could not collect its outputs", tracked.AttemptId);
-                verdict = succeeded with { Phase = AttemptPhase.Failed, OutputsJson = null, Error = $"task exited 0 but its outputs could not be collected: {ex.Message}" };
-            }
-        }
-
-        Decide(tracked, verdict);
     }
 
     /// <summary>Moves the attempt forward to <paramref name="status"/> if that is progress, publishes the change, and
