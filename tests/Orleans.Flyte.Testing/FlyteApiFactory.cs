@@ -96,10 +96,7 @@ public sealed class FlyteApiFactory(
         if (disposing && _ownWorkRoot is not null)
         {
             ScratchDirectories.Delete(_ownWorkRoot);
-            if (Directory.Exists(ArtifactRoot))
-            {
-                Directory.Delete(ArtifactRoot, recursive: true);
-            }
+            ScratchDirectories.Delete(ArtifactRoot);
         }
     }
 }

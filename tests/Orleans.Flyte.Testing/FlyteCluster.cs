@@ -73,5 +73,6 @@ public sealed class FlyteCluster : IAsyncDisposable
         await _cluster.StopAllSilosAsync();
         await _cluster.DisposeAsync();
         ScratchDirectories.Delete(_workRoot);
+        ScratchDirectories.Delete(_workRoot + "-artifacts");
     }
 }
