@@ -56,6 +56,24 @@ public sealed class KubernetesOptions
     /// <summary>Grace period of pod deletion (abort, retention, pending timeout).</summary>
     public int DeleteGracePeriodSeconds { get; set; } = 30;
 
+    /// <summary>The shared artifact volume as a PersistentVolumeClaim (in each task namespace), e.g. one bound to an NFS
+    /// export. The silo mounts the same volume at <c>Flyte:Artifacts:Root</c>. Needed by tasks with file or directory
+    /// inputs or outputs; takes precedence over <see cref="ArtifactNfsServer"/>.</summary>
+    public string? ArtifactClaimName { get; set; }
+
+    /// <summary>The shared artifact volume as an NFS export mounted straight into pods (with <see cref="ArtifactNfsPath"/>).</summary>
+    public string? ArtifactNfsServer { get; set; }
+
+    /// <summary>The exported path on <see cref="ArtifactNfsServer"/>.</summary>
+    public string? ArtifactNfsPath { get; set; }
+
+    /// <summary>Where a task pod sees the artifact store (read-only); a file input is <c>{ArtifactMountPath}/files/&lt;sha256&gt;</c>.</summary>
+    public string ArtifactMountPath { get; set; } = "/flyte/artifacts";
+
+    /// <summary>Where a task pod writes its file and directory outputs (<c>FLYTE_OUTPUT_DIR</c>): the volume's
+    /// <c>attempts/&lt;pod&gt;</c> folder, which the kubelet creates, mounted read-write.</summary>
+    public string ArtifactOutputPath { get; set; } = "/flyte/outputs";
+
     /// <summary>Upper bound of the log tail served for an attempt.</summary>
     public int MaxLogBytes { get; set; } = 1024 * 1024;
 }

@@ -6,8 +6,10 @@ using k8s.Autorest;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Flyte.Abstractions.Artifacts;
 using Orleans.Flyte.Abstractions.Executions;
 using Orleans.Flyte.Abstractions.Runners;
+using Orleans.Flyte.Domain.Specs;
 
 namespace Orleans.Flyte.Kubernetes;
 
@@ -26,7 +28,7 @@ namespace Orleans.Flyte.Kubernetes;
 /// returns it instead of running the task again (after a silo restart that memory is gone: keep the retention above the
 /// engine's reminder period, so a restarted engine finds the pod).</para>
 /// </summary>
-public sealed class KubernetesTaskRunner : ITaskRunner, IRunnerLoad, IAsyncDisposable, IPodWatchListener
+public sealed partial class KubernetesTaskRunner : ITaskRunner, IRunnerLoad, IAsyncDisposable, IPodWatchListener
 {
     private const string PodDeletedError = "the pod was deleted before its task finished";
 
@@ -38,14 +40,19 @@ public sealed class KubernetesTaskRunner : ITaskRunner, IRunnerLoad, IAsyncDispo
     private readonly IAttemptStatusSink _sink;
     private readonly TimeProvider _clock;
     private readonly ILogger<KubernetesTaskRunner> _log;
+    private readonly ArtifactStore? _artifacts;
 
     public string RunnerName => "kubernetes";
 
     public int RunningAttempts => _attempts.Values.Count(a => !a.Current.IsTerminal);
 
-    public KubernetesTaskRunner(IKubernetes client, IOptions<KubernetesOptions> options, IAttemptStatusSink sink, TimeProvider clock, ILogger<KubernetesTaskRunner> log)
+    /// <param name="artifacts">The artifact store, on the volume the pods mount; needed by tasks with file or directory outputs.</param>
+    public KubernetesTaskRunner(
+        IKubernetes client, IOptions<KubernetesOptions> options, IAttemptStatusSink sink, TimeProvider clock, ILogger<KubernetesTaskRunner> log,
+        ArtifactStore? artifacts = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        _artifacts = artifacts;
         _client = client;
         _options = options.Value;
         _sink = sink;
@@ -216,6 +223,19 @@ public sealed class KubernetesTaskRunner : ITaskRunner, IRunnerLoad, IAsyncDispo
 
         var tracked = Track(id, ns, name);
         var status = PodStatusMapper.Map(pod);
+        if (status.Phase == AttemptPhase.Succeeded && PodStatusMapper.ArtifactOutputs(pod) is { Count: > 0 } artifactOutputs)
+        {
+            // The verdict waits for the outputs to be stored; until then the attempt stays where it is.
+            lock (tracked.Gate)
+            {
+                if (!tracked.Current.IsTerminal)
+                {
+                    tracked.Collecting ??= CollectAsync(tracked, status, artifactOutputs);
+                }
+
+                return tracked.Current;
+            }
+        }
         if (deleted && !status.IsTerminal)
         {
             status = new AttemptStatus(id, AttemptPhase.Lost, Error: PodDeletedError, StartedAt: status.StartedAt, FinishedAt: _clock.GetUtcNow());

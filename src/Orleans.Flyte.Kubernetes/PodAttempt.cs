@@ -30,6 +30,10 @@ internal sealed class PodAttempt(string attemptId, string ns, string podName, Da
 
     public ITimer? RetentionTimer { get; set; }
 
+    /// <summary>Set once the pod exited 0 with file or directory outputs: their collection from the artifact volume,
+    /// started once, whose result is the attempt's verdict.</summary>
+    public Task? Collecting { get; set; }
+
     /// <summary>True, and the pod marked gone, when this attempt's pod in <paramref name="ns"/> should have been in a list
     /// begun at <paramref name="listedAt"/> but was not: the attempt was under way and seen before the list began, so its
     /// pod was deleted while nobody watched.</summary>

@@ -2,7 +2,9 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using k8s.Models;
+using Orleans.Flyte.Abstractions.Artifacts;
 using Orleans.Flyte.Abstractions.Runners;
+using Orleans.Flyte.Domain.Specs;
 
 namespace Orleans.Flyte.Kubernetes;
 
@@ -38,6 +40,17 @@ public static class PodBuilder
             throw new ArgumentException(inputsError);
         }
 
+        var artifacts = ArtifactVolume(launch, podName, options);
+        if (artifacts is not null)
+        {
+            if (!ArtifactContract.TryPlaceInputs(inputs, launch.ArtifactInputs, r => $"{options.ArtifactMountPath}/{r.RelativePath}", null, out var placed, out var placeError))
+            {
+                throw new ArgumentException(placeError);
+            }
+
+            inputs = placed;
+        }
+
         var gpu = !launch.Gpu.IsEmpty;
 
         var requests = new Dictionary<string, ResourceQuantity>(StringComparer.Ordinal);
@@ -58,7 +71,7 @@ public static class PodBuilder
             limits[GpuResourceName(launch.Gpu, options.MigStrategy)] = new ResourceQuantity(launch.Gpu.DeviceIds.Count.ToString(CultureInfo.InvariantCulture));
         }
 
-        return new V1Pod
+        var pod = new V1Pod
         {
             ApiVersion = "v1",
             Kind = "Pod",
@@ -78,7 +91,7 @@ public static class PodBuilder
                 Annotations = new Dictionary<string, string>(StringComparer.Ordinal)
                 {
                     [PodNames.AttemptIdAnnotation] = launch.AttemptId,
-                    [PodNames.OutputsAnnotation] = JsonSerializer.Serialize(launch.OutputNames),
+                    [PodNames.OutputsAnnotation] = JsonSerializer.Serialize(launch.OutputNames.Where(n => launch.ArtifactOutputs?.ContainsKey(n) != true)),
                     [PodNames.InputsAnnotation] = inputs.ToJsonString(),
                 },
             },
@@ -102,6 +115,7 @@ public static class PodBuilder
                             Items = [new V1DownwardAPIVolumeFile { Path = "inputs.json", FieldRef = new V1ObjectFieldSelector { FieldPath = $"metadata.annotations['{PodNames.InputsAnnotation}']" } }],
                         },
                     },
+                    .. artifacts is null ? [] : (V1Volume[])[artifacts.Value.Volume],
                 ],
                 Containers =
                 [
@@ -111,19 +125,31 @@ public static class PodBuilder
                         Image = launch.Image,
                         Command = launch.Command.Count == 0 ? null : launch.Command.ToList(),
                         Args = launch.Args.Count == 0 ? null : launch.Args.ToList(),
-                        Env = Env(launch, inputs),
+                        Env = Env(launch, inputs, artifacts is null ? null : options.ArtifactOutputPath),
                         Resources = requests.Count == 0 && limits.Count == 0 ? null : new V1ResourceRequirements
                         {
                             Requests = requests.Count == 0 ? null : requests,
                             Limits = limits.Count == 0 ? null : limits,
                         },
-                        VolumeMounts = [new V1VolumeMount { Name = "flyte-inputs", MountPath = InputsDirectory, ReadOnlyProperty = true }],
+                        VolumeMounts =
+                        [
+                            new V1VolumeMount { Name = "flyte-inputs", MountPath = InputsDirectory, ReadOnlyProperty = true },
+                            .. artifacts is null ? [] : artifacts.Value.Mounts,
+                        ],
                         TerminationMessagePath = TerminationMessagePath,
                         TerminationMessagePolicy = "FallbackToLogsOnError",
                     },
                 ],
             },
         };
+        if (launch.ArtifactOutputs is { Count: > 0 } artifactOutputs)
+        {
+            // Like the output names: an adopted pod alone says which outputs to collect from the volume.
+            pod.Metadata.Annotations[PodNames.ArtifactOutputsAnnotation] =
+                JsonSerializer.Serialize(artifactOutputs.ToDictionary(o => o.Key, o => o.Value.ToString(), StringComparer.Ordinal));
+        }
+
+        return pod;
     }
 
     /// <summary>The extended resource a grant is requested as (see <see cref="MigStrategy"/>).</summary>
@@ -153,10 +179,47 @@ public static class PodBuilder
         },
     };
 
-    private static List<V1EnvVar> Env(AttemptLaunch launch, JsonObject inputs)
+    public const string ArtifactVolumeName = "flyte-artifacts";
+
+    /// <summary>The folder of the artifact volume an attempt's pod writes its file and directory outputs to.</summary>
+    public static string OutputFolder(string podName) => $"attempts/{podName}";
+
+    /// <summary>The shared artifact volume and its two mounts (the store read-only, the attempt's output folder
+    /// read-write), for a task with file or directory inputs or outputs; null for any other task.</summary>
+    private static (V1Volume Volume, V1VolumeMount[] Mounts)? ArtifactVolume(AttemptLaunch launch, string podName, KubernetesOptions options)
+    {
+        if (launch.ArtifactInputs is not { Count: > 0 } && launch.ArtifactOutputs is not { Count: > 0 })
+        {
+            return null;
+        }
+
+        var volume = new V1Volume { Name = ArtifactVolumeName };
+        if (!string.IsNullOrWhiteSpace(options.ArtifactClaimName))
+        {
+            volume.PersistentVolumeClaim = new V1PersistentVolumeClaimVolumeSource { ClaimName = options.ArtifactClaimName };
+        }
+        else if (!string.IsNullOrWhiteSpace(options.ArtifactNfsServer) && !string.IsNullOrWhiteSpace(options.ArtifactNfsPath))
+        {
+            volume.Nfs = new V1NFSVolumeSource { Server = options.ArtifactNfsServer, Path = options.ArtifactNfsPath };
+        }
+        else
+        {
+            throw new ArgumentException(
+                "the task has file or directory inputs or outputs, but no artifact volume is configured "
+                + $"({KubernetesOptions.Section}:ArtifactClaimName, or ArtifactNfsServer and ArtifactNfsPath)");
+        }
+
+        return (volume,
+        [
+            new V1VolumeMount { Name = ArtifactVolumeName, MountPath = options.ArtifactMountPath, ReadOnlyProperty = true },
+            new V1VolumeMount { Name = ArtifactVolumeName, MountPath = options.ArtifactOutputPath, SubPath = OutputFolder(podName) },
+        ]);
+    }
+
+    private static List<V1EnvVar> Env(AttemptLaunch launch, JsonObject inputs, string? outputDirectory)
     {
         var env = new Dictionary<string, string?>(StringComparer.Ordinal);
-        TaskContract.WriteEnvironment(env, launch, inputs, InputsPath, TerminationMessagePath, GpuVisibility.DevicePlugin);
+        TaskContract.WriteEnvironment(env, launch, inputs, InputsPath, TerminationMessagePath, GpuVisibility.DevicePlugin, outputDirectory);
         return env.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => new V1EnvVar { Name = e.Key, Value = e.Value }).ToList();
     }
 }

@@ -20,6 +20,10 @@ public static class PodNames
     /// <summary>The task's declared output names as a JSON array, so a pod alone says what success requires.</summary>
     public const string OutputsAnnotation = "flyte.orleans.dev/outputs";
 
+    /// <summary>The task's file and directory outputs (name → type) as a JSON object: collected from the artifact volume
+    /// after exit 0 instead of read from the termination message.</summary>
+    public const string ArtifactOutputsAnnotation = "flyte.orleans.dev/artifact-outputs";
+
     /// <summary>The attempt's inputs JSON, mounted into the pod through the downward API.</summary>
     public const string InputsAnnotation = "flyte.orleans.dev/inputs";
 

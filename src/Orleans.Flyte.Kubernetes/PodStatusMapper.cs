@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using k8s.Models;
 using Orleans.Flyte.Abstractions.Runners;
+using Orleans.Flyte.Domain.Specs;
 
 namespace Orleans.Flyte.Kubernetes;
 
@@ -127,6 +128,33 @@ public static class PodStatusMapper
     private static string MemoryLimit(V1Pod pod) =>
         pod.Spec?.Containers?.FirstOrDefault(c => c.Name == PodBuilder.ContainerName)?.Resources?.Limits is { } limits
         && limits.TryGetValue("memory", out var memory) ? $" of {memory}" : string.Empty;
+
+    /// <summary>The file and directory outputs the pod's annotation declares (name → type); empty when none.</summary>
+    public static IReadOnlyDictionary<string, ParameterType> ArtifactOutputs(V1Pod pod)
+    {
+        var result = new Dictionary<string, ParameterType>(StringComparer.Ordinal);
+        if (pod?.Metadata?.Annotations is not { } annotations || !annotations.TryGetValue(PodNames.ArtifactOutputsAnnotation, out var json))
+        {
+            return result;
+        }
+
+        try
+        {
+            foreach (var (name, text) in JsonSerializer.Deserialize<Dictionary<string, string>>(json) ?? [])
+            {
+                if (ParameterType.TryParse(text, out var type) && type.IsArtifact)
+                {
+                    result[name] = type;
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // Not ours to judge: the pod then succeeds on its termination message alone.
+        }
+
+        return result;
+    }
 
     private static List<string> ExpectedOutputs(V1Pod pod)
     {

@@ -29,6 +29,8 @@ public sealed class InvalidSpecApiTests : ApiTestBase
         { "missing image", "image: registry.local/ml/train:1.4, ", "", "/container/image" },
         { "unknown field", "retries: 2", "resourses: {}\nretries: 2", "/resourses" },
         { "reserved env var", "SEED: \"7\"", "FLYTE_INPUTS: x", "/container/env/FLYTE_INPUTS" },
+        { "unknown artifact format", "epochs: int", "epochs: int, model: file<onxx>", "/inputs/model" },
+        { "unknown artifact format, long form", "epochs: int", "epochs: int, model: { type: \"directory<nope>\" }", "/inputs/model/type" },
     };
 
     [Theory]

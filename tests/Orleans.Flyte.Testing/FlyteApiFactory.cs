@@ -32,6 +32,9 @@ public sealed class FlyteApiFactory(
     /// </summary>
     public string WorkRoot => _ownWorkRoot ?? settings!["Flyte:Runners:Local:WorkRoot"];
 
+    /// <summary>The artifact store: beside the work root, so it lives and goes with it.</summary>
+    public string ArtifactRoot => Path.TrimEndingDirectorySeparator(WorkRoot) + "-artifacts";
+
     private static readonly ConcurrentDictionary<string, string> s_tokenFiles = new(StringComparer.Ordinal);
 
     /// <summary>Where this platform's bootstrap cluster-admin token is (the same file for every platform on this database).</summary>
@@ -66,6 +69,7 @@ public sealed class FlyteApiFactory(
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         builder.ConfigureLogging(logging => logging.AddTestHostFilters());
         builder.UseSetting("Flyte:Runners:Local:WorkRoot", WorkRoot);
+        builder.UseSetting("Flyte:Artifacts:Root", ArtifactRoot);
         builder.UseSetting("Flyte:Engine:RetryBaseDelay", "00:00:00.100");
         builder.UseSetting("Flyte:Engine:ReminderPeriod", "00:00:05");
         builder.UseSetting("Orleans:MinimumReminderPeriod", "00:00:05");
@@ -92,6 +96,7 @@ public sealed class FlyteApiFactory(
         if (disposing && _ownWorkRoot is not null)
         {
             ScratchDirectories.Delete(_ownWorkRoot);
+            ScratchDirectories.Delete(ArtifactRoot);
         }
     }
 }

@@ -57,6 +57,7 @@ public sealed class FlyteCluster : IAsyncDisposable
             silo.Services.AddOrleansFlyteEventStore(connectionString);
             silo.Services.AddOrleansFlyteEngine();
             silo.Services.Configure<LocalProcessRunnerOptions>(o => o.WorkRoot = workRoot);
+            silo.Services.Configure<Orleans.Flyte.Abstractions.Artifacts.ArtifactStoreOptions>(o => o.Root = workRoot + "-artifacts");
             silo.AddOrleansFlyteGrains();
             silo.UsePostgresReminders(connectionString);
             configureServices?.Invoke(silo.Services);
@@ -72,5 +73,6 @@ public sealed class FlyteCluster : IAsyncDisposable
         await _cluster.StopAllSilosAsync();
         await _cluster.DisposeAsync();
         ScratchDirectories.Delete(_workRoot);
+        ScratchDirectories.Delete(_workRoot + "-artifacts");
     }
 }

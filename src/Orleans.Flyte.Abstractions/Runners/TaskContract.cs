@@ -21,6 +21,9 @@ public static class TaskContract
     public const string InputsVariable = "FLYTE_INPUTS";
     public const string InputVariablePrefix = "FLYTE_INPUT_";
     public const string OutputsVariable = "FLYTE_OUTPUTS";
+
+    /// <summary>The folder a task writes its <c>file</c> and <c>directory</c> outputs to, each under its output's name.</summary>
+    public const string OutputDirectoryVariable = "FLYTE_OUTPUT_DIR";
     public const string AttemptIdVariable = "FLYTE_ATTEMPT_ID";
     public const string ExecutionIdVariable = "FLYTE_EXECUTION_ID";
     public const string NodeIdVariable = "FLYTE_NODE_ID";
@@ -77,8 +80,10 @@ public static class TaskContract
     /// </summary>
     /// <param name="inputsPath">Where the task finds its inputs file, as the task sees the file system.</param>
     /// <param name="outputsPath">Where the task writes its outputs, as the task sees the file system.</param>
+    /// <param name="outputDirectory">Where the task writes its file and directory outputs (<c>FLYTE_OUTPUT_DIR</c>).</param>
     public static void WriteEnvironment(
-        IDictionary<string, string?> env, AttemptLaunch launch, JsonObject inputs, string inputsPath, string outputsPath, GpuVisibility gpus)
+        IDictionary<string, string?> env, AttemptLaunch launch, JsonObject inputs, string inputsPath, string outputsPath, GpuVisibility gpus,
+        string? outputDirectory = null)
     {
         ArgumentNullException.ThrowIfNull(env);
         ArgumentNullException.ThrowIfNull(launch);
@@ -95,6 +100,10 @@ public static class TaskContract
 
         env[InputsVariable] = inputsPath;
         env[OutputsVariable] = outputsPath;
+        if (outputDirectory is not null)
+        {
+            env[OutputDirectoryVariable] = outputDirectory;
+        }
         env[AttemptIdVariable] = launch.AttemptId;
         env[ExecutionIdVariable] = launch.ExecutionId;
         env[NodeIdVariable] = launch.NodeId;

@@ -73,7 +73,7 @@ public abstract record Condition
                     return $"at character {c.Position + 1}: cannot compare {c.Left} ({left}) with {c.Right} ({right}) using '{c.Op}'; both sides must be of one type (int and float mix)";
                 }
 
-                return c.Op is not ("==" or "!=") && left.Kind is ParameterKind.Bool or ParameterKind.List or ParameterKind.Map
+                return c.Op is not ("==" or "!=") && left.Kind is ParameterKind.Bool or ParameterKind.List or ParameterKind.Map or ParameterKind.File or ParameterKind.Directory
                     ? $"at character {c.Position + 1}: '{c.Op}' does not order {left} values; use == or !="
                     : null;
             case Operand o when asBool:

@@ -81,6 +81,12 @@ internal static class Interfaces
             return type;
         }
 
+        if (ParameterType.IsUnknownArtifactFormat(text, out var format))
+        {
+            errors.Add(new SpecError(pointer, $"'{SpecDocument.Truncate(format)}' is not an artifact format; use one of {string.Join(", ", ArtifactFormats.Known)}, or write plain file / directory"));
+            return null;
+        }
+
         errors.Add(new SpecError(pointer, $"'{SpecDocument.Truncate(text)}' is not a type; use {ParameterType.Grammar}"));
         return null;
     }

@@ -17,15 +17,47 @@ public enum ParameterKind
     Json,
     List,
     Map,
+
+    /// <summary>A file kept by the platform in its artifact store; a value is an <see cref="ArtifactReference"/>.</summary>
+    File,
+
+    /// <summary>A directory kept by the platform in its artifact store; a value is an <see cref="ArtifactReference"/>.</summary>
+    Directory,
 }
 
 /// <summary>
 /// The type of a task or workflow input/output: <c>string</c>, <c>int</c>, <c>float</c>, <c>bool</c>,
-/// <c>datetime</c> (ISO 8601), <c>duration</c>, <c>json</c> (anything), <c>list&lt;T&gt;</c>, <c>map&lt;T&gt;</c> (string keys).
+/// <c>datetime</c> (ISO 8601), <c>duration</c>, <c>json</c> (anything), <c>list&lt;T&gt;</c>, <c>map&lt;T&gt;</c> (string keys),
+/// <c>file</c> and <c>directory</c>, optionally with an artifact format (<c>file&lt;onnx&gt;</c>, <c>directory&lt;parquet&gt;</c>).
 /// </summary>
-public sealed partial record ParameterType(ParameterKind Kind, ParameterType? Element = null)
+/// <param name="Format">For <c>file</c> and <c>directory</c>: one of <see cref="ArtifactFormats.Known"/>, or null for any.</param>
+public sealed partial record ParameterType(ParameterKind Kind, ParameterType? Element = null, string? Format = null)
 {
-    public const string Grammar = "string, int, float, bool, datetime, duration, json, list<T> or map<T>";
+    public const string Grammar = "string, int, float, bool, datetime, duration, json, list<T>, map<T>, file, directory, file<format> or directory<format>";
+
+    /// <summary>Whether <paramref name="text"/> is written as <c>file&lt;F&gt;</c> or <c>directory&lt;F&gt;</c> with an
+    /// <paramref name="format"/> that is not one of <see cref="ArtifactFormats.Known"/>; for a precise error.</summary>
+    public static bool IsUnknownArtifactFormat(string? text, [NotNullWhen(true)] out string? format)
+    {
+        format = null;
+        var t = text?.Trim() ?? string.Empty;
+        foreach (var prefix in (string[])["file<", "directory<", "list<", "map<"])
+        {
+            if (t.StartsWith(prefix, StringComparison.Ordinal) && t.EndsWith('>'))
+            {
+                var inner = t[prefix.Length..^1].Trim();
+                if (prefix is "list<" or "map<")
+                {
+                    return IsUnknownArtifactFormat(inner, out format);
+                }
+
+                format = inner;
+                return !ArtifactFormats.IsKnown(inner);
+            }
+        }
+
+        return false;
+    }
 
     public static bool TryParse(string? text, [NotNullWhen(true)] out ParameterType? type)
     {
@@ -53,6 +85,21 @@ public sealed partial record ParameterType(ParameterKind Kind, ParameterType? El
             return true;
         }
 
+        foreach (var (prefix, artifact) in (ReadOnlySpan<(string, ParameterKind)>)[("file<", ParameterKind.File), ("directory<", ParameterKind.Directory)])
+        {
+            if (t.StartsWith(prefix, StringComparison.Ordinal) && t.EndsWith('>'))
+            {
+                var format = t[prefix.Length..^1].Trim();
+                if (!ArtifactFormats.IsKnown(format))
+                {
+                    return false;
+                }
+
+                type = new ParameterType(artifact, Format: format);
+                return true;
+            }
+        }
+
         ParameterKind? kind = t switch
         {
             "string" or "str" => ParameterKind.String,
@@ -62,6 +109,8 @@ public sealed partial record ParameterType(ParameterKind Kind, ParameterType? El
             "datetime" => ParameterKind.Datetime,
             "duration" => ParameterKind.Duration,
             "json" or "any" => ParameterKind.Json,
+            "file" => ParameterKind.File,
+            "directory" or "dir" => ParameterKind.Directory,
             _ => null,
         };
         if (kind is null)
@@ -73,7 +122,10 @@ public sealed partial record ParameterType(ParameterKind Kind, ParameterType? El
         return true;
     }
 
-    public bool IsScalar => Kind is not (ParameterKind.List or ParameterKind.Map or ParameterKind.Json);
+    public bool IsScalar => Kind is not (ParameterKind.List or ParameterKind.Map or ParameterKind.Json or ParameterKind.File or ParameterKind.Directory);
+
+    /// <summary>A <c>file</c> or <c>directory</c>: its values live in the artifact store and reach a task as a path.</summary>
+    public bool IsArtifact => Kind is ParameterKind.File or ParameterKind.Directory;
 
     /// <summary>Whether a value of <paramref name="source"/> may be bound to a parameter of this type.</summary>
     public bool IsAssignableFrom(ParameterType source)
@@ -82,6 +134,12 @@ public sealed partial record ParameterType(ParameterKind Kind, ParameterType? El
         if (Kind == ParameterKind.Json || (Kind == ParameterKind.Float && source.Kind == ParameterKind.Int))
         {
             return true;
+        }
+
+        if (IsArtifact)
+        {
+            // A file<onnx> input takes only file<onnx>; a plain file input takes a file of any format.
+            return Kind == source.Kind && (Format is null || string.Equals(Format, source.Format, StringComparison.Ordinal));
         }
 
         return Kind == source.Kind && (Element is null || (source.Element is { } element && Element.IsAssignableFrom(element)));
@@ -129,6 +187,8 @@ public sealed partial record ParameterType(ParameterKind Kind, ParameterType? El
             ParameterKind.Float => IsKind(literal, JsonValueKind.Number),
             ParameterKind.Datetime => IsKind(literal, JsonValueKind.String) && IsIsoDateTime(literal.GetValue<string>()),
             ParameterKind.Duration => IsKind(literal, JsonValueKind.String) && DurationText.TryParse(literal.GetValue<string>(), out _),
+            ParameterKind.File or ParameterKind.Directory => ArtifactReference.TryRead(literal, out var artifact)
+                && artifact.IsDirectory == (Kind == ParameterKind.Directory),
             _ => false,
         };
         if (ok)
@@ -141,6 +201,7 @@ public sealed partial record ParameterType(ParameterKind Kind, ParameterType? El
             ParameterKind.Datetime => " (write ISO 8601, e.g. 2024-05-01 or 2024-05-01T02:00:00Z)",
             ParameterKind.Duration => " (write e.g. 90s, 30m, 2h, 1h30m or PT2H)",
             ParameterKind.Int when IsKind(literal, JsonValueKind.String) => " (write the number without quotes)",
+            ParameterKind.File or ParameterKind.Directory => " (a reference to the artifact store: { uri, sha256, size }, as a task's output gives it)",
             _ => string.Empty,
         };
         return where.Length == 0
@@ -158,6 +219,7 @@ public sealed partial record ParameterType(ParameterKind Kind, ParameterType? El
     {
         ParameterKind.List => $"list<{Element}>",
         ParameterKind.Map => $"map<{Element}>",
+        ParameterKind.File or ParameterKind.Directory when Format is not null => $"{Kind.ToString().ToLowerInvariant()}<{Format}>",
         _ => Kind.ToString().ToLowerInvariant(),
     };
 

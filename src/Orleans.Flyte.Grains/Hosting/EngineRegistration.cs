@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Orleans.Flyte.Abstractions.Artifacts;
 using Orleans.Flyte.Abstractions.Gpus;
 using Orleans.Flyte.Abstractions.Runners;
 using Orleans.Flyte.Abstractions.Submissions;
@@ -26,6 +28,7 @@ public static class EngineRegistration
         var gpus = services.AddOptions<GpuOptions>();
         var launchPlans = services.AddOptions<LaunchPlans.LaunchPlanOptions>();
         var identity = services.AddOptions<Identity.IdentityOptions>();
+        var artifacts = services.AddOptions<ArtifactStoreOptions>();
         if (configuration is not null)
         {
             gpus.Bind(configuration.GetSection(GpuOptions.Section));
@@ -33,6 +36,7 @@ public static class EngineRegistration
             launchPlans.Bind(configuration.GetSection(LaunchPlans.LaunchPlanOptions.Section));
             engine.Bind(configuration.GetSection(ExecutionEngineOptions.Section));
             local.Bind(configuration.GetSection(LocalProcessRunnerOptions.Section));
+            artifacts.Bind(configuration.GetSection(ArtifactStoreOptions.Section));
         }
 
         services.TryAddSingleton(TimeProvider.System);
@@ -42,6 +46,7 @@ public static class EngineRegistration
         services.TryAddSingleton<Observability.ActiveSchedules>();
         services.AddSingleton<TaskOutputCache>();
         services.AddSingleton<AttemptLogArchive>();
+        services.TryAddSingleton(sp => new ArtifactStore(sp.GetRequiredService<IOptions<ArtifactStoreOptions>>().Value));
         services.AddSingleton<IAttemptStatusSink, AttemptStatusForwarder>();
         services.TryAddSingleton<ITaskRunner, LocalProcessRunner>();
 

@@ -112,6 +112,19 @@ public sealed partial class ReadmeExamplesTests : IAsyncLifetime
             Claim("\"$AUTH\" $X/$GATE ", 200, r => r.Stdout.Should().Contain("\"taken\":\"register\"")),
             Claim("name: bad-gate", 400, r => JsonNode.Parse(r.Stdout)!["errors"]!.AsObject().Should().ContainKey("/nodes/0/branch/0/if")));
 
+        await Section("Files and directories",
+            Claim("name: export-model", 201),
+            Claim("name: check-model", 201),
+            Claim("name: model-handoff", 201),
+            Claim("FILES=$(curl", [202], async _ =>
+            {
+                var done = await WaitForEnd(await Shell.VariableAsync("FILES"));
+                done["phase"]!.GetValue<string>().Should().Be("Succeeded", done.ToJsonString());
+                done["outputs"]!["bytes"]!.GetValue<int>().Should().Be(16, "check read the 16 bytes export wrote");
+            }),
+            Claim("\"$AUTH\" $X/$FILES ", 200, r => r.Stdout.Should().Contain("\"uri\":\"artifact://files/").And.Contain("\"format\":\"onnx\"")),
+            Claim("name: bad-format", 400, r => JsonNode.Parse(r.Stdout)!["errors"]!.AsObject().Should().ContainKey("/outputs/model")));
+
         await Section("GPUs and MIG slices",
             Claim("development/tasks -H 'Content-Type: application/yaml' --data-binary @- <<'YAML'", 201),
             Claim("development/workflows -H 'Content-Type: application/yaml' --data-binary @- <<'YAML'", 201),

@@ -37,6 +37,9 @@ internal sealed class AttemptDirectory
 
     public string Outputs => Path.Combine(FullPath, "outputs.json");
 
+    /// <summary>Where the task writes its file and directory outputs (<c>FLYTE_OUTPUT_DIR</c>).</summary>
+    public string OutputDirectory => Path.Combine(FullPath, "out");
+
     public BoundedLog Stdout(int maxBytes) => new(Path.Combine(FullPath, "stdout.log"), maxBytes);
 
     public BoundedLog Stderr(int maxBytes) => new(Path.Combine(FullPath, "stderr.log"), maxBytes);

@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Flyte.Abstractions.Artifacts;
 using Orleans.Flyte.Abstractions.Runners;
 
 namespace Orleans.Flyte.Grains.Runners.Local;
@@ -43,12 +44,16 @@ public sealed class LocalProcessRunner : ITaskRunner, IRunnerLoad, IDisposable, 
     private readonly IAttemptStatusSink _sink;
     private readonly TimeProvider _clock;
     private readonly ILogger<LocalProcessRunner> _log;
+    private readonly LocalArtifacts _artifacts;
     private volatile bool _disposed;
 
-    public LocalProcessRunner(IOptions<LocalProcessRunnerOptions> options, IAttemptStatusSink sink, TimeProvider clock, ILogger<LocalProcessRunner> log)
+    /// <param name="artifacts">Where file and directory values are kept; without one, a store beside the work root.</param>
+    public LocalProcessRunner(
+        IOptions<LocalProcessRunnerOptions> options, IAttemptStatusSink sink, TimeProvider clock, ILogger<LocalProcessRunner> log, ArtifactStore? artifacts = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
+        _artifacts = new LocalArtifacts(artifacts ?? new ArtifactStore(new ArtifactStoreOptions { Root = Path.Combine(_options.WorkRoot, "..", "artifacts") }));
         _sink = sink;
         _clock = clock;
         _log = log;
@@ -260,7 +265,15 @@ public sealed class LocalProcessRunner : ITaskRunner, IRunnerLoad, IDisposable, 
             return;
         }
 
+        if (!_artifacts.TryPlaceInputs(inputs, launch, out var placed, out var placeError))
+        {
+            await FinishAsync(attempt, Failed(id, placeError, null) with { Permanent = true });
+            return;
+        }
+
+        inputs = placed;
         await File.WriteAllTextAsync(directory.Inputs, inputs.ToJsonString());
+        Directory.CreateDirectory(directory.OutputDirectory);
 
         var command = launch.Command.Concat(launch.Args).ToList();
         if (command.Count == 0)
@@ -357,7 +370,11 @@ public sealed class LocalProcessRunner : ITaskRunner, IRunnerLoad, IDisposable, 
         }
 
         var written = await attempt.Directory.ReadOutputsAsync(_outputs.MaxBytes);
-        return TaskContract.ExitedZero(id, written, launch.OutputNames, _outputs, started, finished);
+        var declared = launch.OutputNames.Where(name => launch.ArtifactOutputs?.ContainsKey(name) != true).ToList();
+        var verdict = TaskContract.ExitedZero(id, written, declared, _outputs, started, finished);
+        return verdict.Phase == AttemptPhase.Succeeded
+            ? await _artifacts.CollectOutputsAsync(verdict, launch, attempt.Directory.OutputDirectory)
+            : verdict;
     }
 
     /// <summary>Records a stop reason and starts killing the tree, once. Null when there is nothing (left) to kill.</summary>

@@ -26,7 +26,7 @@ internal static class TaskProcess
             info.ArgumentList.Add(argument);
         }
 
-        TaskContract.WriteEnvironment(info.Environment, launch, inputs, directory.Inputs, directory.Outputs, GpuVisibility.FromGrant);
+        TaskContract.WriteEnvironment(info.Environment, launch, inputs, directory.Inputs, directory.Outputs, GpuVisibility.FromGrant, directory.OutputDirectory);
         info.FileName = ResolveExecutable(command[0], info.Environment)
             ?? throw new Win32Exception($"not found on PATH ({info.Environment["PATH"]})");
 
