@@ -119,6 +119,20 @@ public sealed class MapNodeTests : ExecutionTestBase
     }
 
     [Fact]
+    public async Task As_of_an_instant_each_element_is_replayed_with_its_attempts_as_the_live_answer_showed_them()
+    {
+        var id = await Submit("sweep@v1", new { dir = Scratch, xs = Xs(1, -2, 3) });
+        var live = await WaitForEnd(id);
+        var finishedAt = live["finishedAt"]!.GetValue<DateTimeOffset>();
+
+        var past = await Json(await Get($"{Scope}/executions/{id}?asOf={Uri.EscapeDataString(finishedAt.AddSeconds(1).ToString("O", CultureInfo.InvariantCulture))}"));
+
+        Elements(live, "score").Should().HaveCount(3).And.OnlyContain(e => e!["attempts"]!.AsArray().Count > 0);
+        Elements(past, "score").ToJsonString().Should().Be(Elements(live, "score").ToJsonString(), "the elements' task streams fold to what their grains answered");
+        past.ToJsonString().Should().Be(live.ToJsonString());
+    }
+
+    [Fact]
     public async Task A_map_fails_when_fewer_elements_succeed_than_it_needs_and_skips_what_follows()
     {
         var done = await WaitForEnd(await Submit("sweep@v1", new { dir = Scratch, xs = Xs(1, -2, 3) }));

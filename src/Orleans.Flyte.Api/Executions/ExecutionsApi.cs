@@ -126,7 +126,7 @@ public static class ExecutionsApi
         if (asOf is { } instant)
         {
             return ExecutionIds.IsValid(id) && await audit.ExecutionAsOfAsync(project, domain, id, instant, cancellationToken) is { } past
-                ? TypedResults.Ok(ExecutionResponses.Of(past.Execution, past.Tasks))
+                ? TypedResults.Ok(ExecutionResponses.Of(past.Execution, past.Tasks, past.Elements))
                 : Problems.NotFound($"Execution '{id}' did not exist in {project}/{domain} at {instant:O}.");
         }
 

@@ -162,14 +162,17 @@ public sealed partial class MartenAuditLog(IDocumentStore store, EventLogDatabas
             return null;
         }
 
-        // One execution's node streams are bounded by its plan: read them whole, deserialize on every core, fold in order.
+        // One execution's node streams are bounded by its plan (and a map node's elements by its list, as expanded by
+        // then): read them whole, deserialize on every core, fold in order.
+        var view = ExecutionViews.Of(workflow);
+        var elementIds = view.Nodes.SelectMany(n => n.Elements ?? []).Select(e => e.NodeId).ToList();
         var raw = new List<RawEventRow>();
         await foreach (var r in _rows.ReadRawAsync(
             "where tenant_id = @tenant and stream_id = any(@streams) order by stream_id, version",
             p =>
             {
                 p.AddWithValue("tenant", tenant);
-                p.AddWithValue("streams", accepted.Plan.Nodes.Select(n => $"{stream}/{n.Id}").ToArray());
+                p.AddWithValue("streams", accepted.Plan.Nodes.Select(n => n.Id).Concat(elementIds).Select(id => $"{stream}/{id}").ToArray());
             },
             cancellationToken))
         {
@@ -197,8 +200,10 @@ public sealed partial class MartenAuditLog(IDocumentStore store, EventLogDatabas
             task.Apply((TaskExecutionEvent)row.Data);
         }
 
-        var view = ExecutionViews.Of(workflow);
-        return new ExecutionAsOf(view, [.. view.Nodes.Select(n => tasks.TryGetValue(n.NodeId, out var t) && t.Exists ? TaskExecutionViews.Of(executionId, n.NodeId, t) : null)]);
+        return new ExecutionAsOf(
+            view,
+            [.. view.Nodes.Select(n => tasks.TryGetValue(n.NodeId, out var t) && t.Exists ? TaskExecutionViews.Of(executionId, n.NodeId, t) : null)],
+            elementIds.Where(id => tasks.TryGetValue(id, out var t) && t.Exists).ToDictionary(id => id, id => TaskExecutionViews.Of(executionId, id, tasks[id]), StringComparer.Ordinal));
     }
 
     private Task<long> GlobalPositionAsync(string tenant, CancellationToken cancellationToken) =>
