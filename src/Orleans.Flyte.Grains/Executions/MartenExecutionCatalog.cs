@@ -53,7 +53,9 @@ public sealed class MartenExecutionCatalog(IDocumentStore store) : IExecutionCat
         if (query.After is { } cursor)
         {
             var (at, id) = (cursor.CreatedAt, cursor.Id);
-            rows = rows.Where(e => e.CreatedAt < at || (e.CreatedAt == at && e.Id.CompareTo(id) < 0));
+            // The same condition as "older, or as old with a smaller id", with its bound on CreatedAt stated alone so that the
+            // (project, domain, created_at) index starts its scan at the cursor instead of filtering the newer rows out.
+            rows = rows.Where(e => e.CreatedAt <= at && (e.CreatedAt < at || e.Id.CompareTo(id) < 0));
         }
 
         // Newest first; the id breaks ties between executions created in the same instant, so paging never skips one.
