@@ -71,54 +71,8 @@ public sealed class FlyteApi : IDisposable
             request.Headers.TryAddWithoutValidation(name, value);
         }
 
-        HttpResponseMessage response;
-        try
-        {
-            response = await _http.SendAsync(request, cancellationToken);
-        }
-        catch (HttpRequestException e)
-        {
-            throw Unreachable(url, Cause(e), e);
-        }
-        catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw Unreachable(url, $"no answer within {_http.Timeout.TotalSeconds:0} s", e);
-        }
-
-        using (response)
-        {
-            var mediaType = response.Content.Headers.ContentType?.MediaType;
-            JsonNode? body = null;
-            string text;
-            try
-            {
-                text = await response.Content.ReadAsStringAsync(cancellationToken);
-            }
-            catch (HttpRequestException e)
-            {
-                throw Unreachable(url, Cause(e), e);
-            }
-
-            if (text.Length > 0 && mediaType is not null && mediaType.Contains("json", StringComparison.OrdinalIgnoreCase))
-            {
-                try
-                {
-                    body = JsonNode.Parse(text);
-                }
-                catch (System.Text.Json.JsonException)
-                {
-                    body = null;
-                }
-            }
-
-            var answer = new ApiResponse(response.StatusCode, body, mediaType);
-            if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
-            {
-                throw ProblemText.Unauthorized(answer, _settings);
-            }
-
-            return answer;
-        }
+        using var response = await Exchange(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+        return await Answer(response, url, cancellationToken);
     }
 
     /// <summary>
@@ -132,52 +86,80 @@ public sealed class FlyteApi : IDisposable
         request.Headers.Accept.Clear();
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(accept));
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/problem+json"));
-        HttpResponseMessage response;
+        using var response = await Exchange(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            Ensure(await Answer(response, url, cancellationToken), path);
+        }
+
         try
         {
-            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken), Encoding.UTF8);
+            while (await reader.ReadLineAsync(cancellationToken) is { } line)
+            {
+                await output.WriteLineAsync(line);
+            }
         }
         catch (HttpRequestException e)
         {
             throw Unreachable(url, Cause(e), e);
         }
 
-        using (response)
+        await output.FlushAsync(cancellationToken);
+    }
+
+    /// <summary>Sends the request; a failure to get an answer becomes a <see cref="CliException"/> that says what to do.</summary>
+    private async Task<HttpResponseMessage> Exchange(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken cancellationToken)
+    {
+        var url = request.RequestUri!.ToString();
+        try
         {
-            if (!response.IsSuccessStatusCode)
-            {
-                var mediaType = response.Content.Headers.ContentType?.MediaType;
-                var text = await response.Content.ReadAsStringAsync(cancellationToken);
-                JsonNode? body = null;
-                try
-                {
-                    body = text.Length > 0 ? JsonNode.Parse(text) : null;
-                }
-                catch (System.Text.Json.JsonException)
-                {
-                }
+            return await _http.SendAsync(request, completion, cancellationToken);
+        }
+        catch (HttpRequestException e)
+        {
+            throw Unreachable(url, Cause(e), e);
+        }
+        catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw Unreachable(url, $"no answer within {_http.Timeout.TotalSeconds:0} s", e);
+        }
+    }
 
-                var answer = new ApiResponse(response.StatusCode, body, mediaType);
-                throw response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
-                    ? ProblemText.Unauthorized(answer, _settings)
-                    : ProblemText.ToException(answer, path);
-            }
+    /// <summary>The answer read whole, its body parsed when it is JSON; 401/403 throw, saying how to set a token.</summary>
+    private async Task<ApiResponse> Answer(HttpResponseMessage response, string url, CancellationToken cancellationToken)
+    {
+        var mediaType = response.Content.Headers.ContentType?.MediaType;
+        JsonNode? body = null;
+        string text;
+        try
+        {
+            text = await response.Content.ReadAsStringAsync(cancellationToken);
+        }
+        catch (HttpRequestException e)
+        {
+            throw Unreachable(url, Cause(e), e);
+        }
 
+        if (text.Length > 0 && mediaType is not null && mediaType.Contains("json", StringComparison.OrdinalIgnoreCase))
+        {
             try
             {
-                using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken), Encoding.UTF8);
-                while (await reader.ReadLineAsync(cancellationToken) is { } line)
-                {
-                    await output.WriteLineAsync(line);
-                }
+                body = JsonNode.Parse(text);
             }
-            catch (HttpRequestException e)
+            catch (System.Text.Json.JsonException)
             {
-                throw Unreachable(url, Cause(e), e);
+                body = null;
             }
-
-            await output.FlushAsync(cancellationToken);
         }
+
+        var answer = new ApiResponse(response.StatusCode, body, mediaType);
+        if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+        {
+            throw ProblemText.Unauthorized(answer, _settings);
+        }
+
+        return answer;
     }
 
     /// <summary>A 2xx answer passes; anything else becomes the API's problem as one line.</summary>
