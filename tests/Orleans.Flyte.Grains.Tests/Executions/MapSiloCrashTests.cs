@@ -1,12 +1,8 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Orleans.Flyte.Abstractions.Executions;
 using Orleans.Flyte.Domain.Executions;
 using Orleans.Flyte.Domain.Specs;
-using Orleans.Flyte.Grains.Executions;
-using Orleans.Flyte.Grains.Tests.Clustering;
 using Orleans.Flyte.Testing;
 
 namespace Orleans.Flyte.Grains.Tests.Executions;
@@ -15,7 +11,7 @@ namespace Orleans.Flyte.Grains.Tests.Executions;
 /// A map node (issue 17) in flight when a silo dies without shutting down: a new silo carries on, every element ends
 /// once, no element runs twice at once, and the map never has more than its concurrency running.
 /// </summary>
-public sealed class MapSiloCrashTests : IAsyncLifetime
+public sealed class MapSiloCrashTests() : SiloCrashTestBase("mapcrash")
 {
     private const int Elements = 12;
     private const int Concurrency = 3;
@@ -26,23 +22,6 @@ public sealed class MapSiloCrashTests : IAsyncLifetime
         echo "end $FLYTE_ATTEMPT_ID $(date +%s%N)" >> "$FLYTE_INPUT_DIR/log"
         echo "{\"twice\": $((FLYTE_INPUT_X * 2))}" > "$FLYTE_OUTPUTS"
         """;
-
-    private readonly string _clusterId = "mapcrash-" + Guid.NewGuid().ToString("N")[..8];
-    private readonly string _workRoot = ScratchDirectories.Create("mapcrash-work");
-    private readonly string _scratch = ScratchDirectories.Create("mapcrash-scratch");
-    private TestDatabase _database = null!;
-    private IHost? _lastStarted;
-
-    public async Task InitializeAsync() => _database = await TestDatabase.CreateAsync("mapcrash");
-
-    public async Task DisposeAsync()
-    {
-        await _database.DisposeAsync();
-        Directory.Delete(_workRoot, recursive: true);
-        Directory.Delete(_scratch, recursive: true);
-    }
-
-    private string LogPath => Path.Combine(_scratch, "log");
 
     [Fact]
     public async Task A_silo_killed_mid_map_the_map_resumes_elsewhere_and_no_element_runs_twice_at_once()
@@ -55,7 +34,7 @@ public sealed class MapSiloCrashTests : IAsyncLifetime
         // Activate the execution on the doomed silo if placement allows, so its map is driven from there.
         await doomed.Services.GetRequiredService<IGrainFactory>()
             .GetGrain<IWorkflowExecutionGrain>(ExecutionKeys.Workflow("lab", "development", id)).Create(Command());
-        await Eventually.Until(() => File.Exists(LogPath) && File.ReadAllLines(LogPath).Count(l => l.StartsWith("end", StringComparison.Ordinal)) >= 2,
+        await Eventually.Until(() => LoggedLines("end") >= 2,
             "some elements to have finished", TimeSpan.FromSeconds(60));
 
         var crashedAt = DateTimeOffset.UtcNow;
@@ -63,7 +42,7 @@ public sealed class MapSiloCrashTests : IAsyncLifetime
         using var replacement = await StartSilo();
 
         var view = await Eventually.Until(
-            () => _lastStarted!.Services.GetRequiredService<IGrainFactory>().GetGrain<IWorkflowExecutionGrain>(ExecutionKeys.Workflow("lab", "development", id)).Get(),
+            () => View(id),
             v => v!.Phase.IsTerminal(),
             "the execution to reach a terminal phase",
             TimeSpan.FromSeconds(120),
@@ -72,39 +51,18 @@ public sealed class MapSiloCrashTests : IAsyncLifetime
 
         view!.Phase.Should().Be(WorkflowPhase.Succeeded, view.Error);
         view.OutputsJson.Should().Be(new JsonObject { ["twice"] = new JsonArray([.. Enumerable.Range(0, Elements).Select(i => (JsonNode?)(i * 2))]) }.ToJsonString());
-        var intervals = Intervals(crashedAt);
-        foreach (var element in intervals.GroupBy(a => a.Element))
-        {
-            var attempts = element.OrderBy(a => a.Start).ToList();
-            for (var i = 1; i < attempts.Count; i++)
-            {
-                attempts[i].Start.Should().BeGreaterThanOrEqualTo(attempts[i - 1].End, $"attempts of {element.Key} must not overlap");
-            }
-        }
-
-        intervals.Select(a => a.Element).Distinct().Should().HaveCount(Elements, "every element ran");
-        Peak(intervals).Should().BeLessThanOrEqualTo(Concurrency);
+        var runs = AttemptRuns(crashedAt);
+        NoOverlapPerNode(runs);
+        runs.Select(a => a.Node).Distinct().Should().HaveCount(Elements, "every element ran");
+        Peak(runs).Should().BeLessThanOrEqualTo(Concurrency);
         await survivor.StopAsync();
         await replacement.StopAsync();
     }
 
-    /// <summary>Each attempt's run, from the lines it wrote; one that never wrote its end ran until the crash.</summary>
-    private List<(string Element, long Start, long End)> Intervals(DateTimeOffset crashedAt)
-    {
-        var crashNanos = crashedAt.ToUnixTimeMilliseconds() * 1_000_000;
-        return [.. File.ReadAllLines(LogPath).Select(l => l.Split(' '))
-            .Select(p => (Kind: p[0], Attempt: p[1], At: long.Parse(p[2], CultureInfo.InvariantCulture)))
-            .GroupBy(e => e.Attempt)
-            .Select(a => (
-                Element: a.Key[..a.Key.LastIndexOf('.')],
-                Start: a.First(e => e.Kind == "start").At,
-                End: a.Where(e => e.Kind == "end").Select(e => (long?)e.At).FirstOrDefault() ?? crashNanos))];
-    }
-
-    private static int Peak(List<(string Element, long Start, long End)> intervals)
+    private static int Peak(List<AttemptRun> runs)
     {
         var (running, peak) = (0, 0);
-        foreach (var change in intervals.SelectMany(a => new[] { (At: a.Start, Delta: 1), (At: a.End, Delta: -1) }).OrderBy(c => c.At).ThenBy(c => c.Delta))
+        foreach (var change in runs.SelectMany(a => new[] { (At: a.Start, Delta: 1), (At: a.End, Delta: -1) }).OrderBy(c => c.At).ThenBy(c => c.Delta))
         {
             running += change.Delta;
             peak = Math.Max(peak, running);
@@ -136,16 +94,8 @@ public sealed class MapSiloCrashTests : IAsyncLifetime
             """).Value!).Value!;
         var spec = CanonicalJson.Serialize(task.ToJson());
         var plan = ExecutionPlanCompiler.Compile(workflow, new Dictionary<string, string> { ["step@v1"] = "step@v1" }, _ => spec);
-        var inputs = new JsonObject { ["dir"] = _scratch, ["xs"] = new JsonArray([.. Enumerable.Range(0, Elements).Select(i => (JsonNode?)i)]) };
+        var inputs = new JsonObject { ["dir"] = Scratch, ["xs"] = new JsonArray([.. Enumerable.Range(0, Elements).Select(i => (JsonNode?)i)]) };
         return new CreateExecution("lab", "development", plan, inputs.ToJsonString(), null, false, null, null,
             new Dictionary<string, string>(), null, null);
     }
-
-    private async Task<IHost> StartSilo() =>
-        _lastStarted = await PostgresSilo.StartAsync(_database.ConnectionString, _clusterId, _workRoot, services =>
-            services.Configure<ExecutionEngineOptions>(o =>
-            {
-                o.ReminderPeriod = TimeSpan.FromSeconds(2);
-                o.RetryBaseDelay = TimeSpan.FromMilliseconds(100);
-            }));
 }

@@ -1,0 +1,86 @@
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.Flyte.Abstractions.Executions;
+using Orleans.Flyte.Grains.Executions;
+using Orleans.Flyte.Grains.Tests.Clustering;
+using Orleans.Flyte.Testing;
+
+namespace Orleans.Flyte.Grains.Tests.Executions;
+
+/// <summary>
+/// What the silo-crash tests share: real silos (TCP, PostgreSQL membership and reminders) on one database and one attempt
+/// directory, and the log their tasks write (<c>start|end ATTEMPT_ID NANOS</c> lines in <c>$FLYTE_INPUT_DIR/log</c>),
+/// read back as each attempt's run.
+/// </summary>
+public abstract class SiloCrashTestBase(string name) : IAsyncLifetime
+{
+    /// <summary>One attempt's run: from its start line to its end line, or to the crash when it never wrote one.</summary>
+    protected readonly record struct AttemptRun(string Attempt, long Start, long End, bool Ended)
+    {
+        /// <summary>The node (or map element) the attempt ran for: its id without the attempt number.</summary>
+        public string Node => Attempt[..Attempt.LastIndexOf('.')];
+    }
+
+    private readonly string _clusterId = $"{name}-" + Guid.NewGuid().ToString("N")[..8];
+    private readonly string _workRoot = ScratchDirectories.Create($"{name}-work");
+    private TestDatabase _database = null!;
+
+    /// <summary>The tasks' input directory, where they write their log.</summary>
+    protected string Scratch { get; } = ScratchDirectories.Create($"{name}-scratch");
+
+    protected string LogPath => Path.Combine(Scratch, "log");
+
+    /// <summary>The silo started last: the one a test asks after the crash.</summary>
+    protected IHost LastStarted { get; private set; } = null!;
+
+    public async Task InitializeAsync() => _database = await TestDatabase.CreateAsync(name);
+
+    public async Task DisposeAsync()
+    {
+        await _database.DisposeAsync();
+        Directory.Delete(_workRoot, recursive: true);
+        Directory.Delete(Scratch, recursive: true);
+    }
+
+    protected async Task<IHost> StartSilo() =>
+        LastStarted = await PostgresSilo.StartAsync(_database.ConnectionString, _clusterId, _workRoot, services =>
+            services.Configure<ExecutionEngineOptions>(o =>
+            {
+                o.ReminderPeriod = TimeSpan.FromSeconds(2);
+                o.RetryBaseDelay = TimeSpan.FromMilliseconds(100);
+            }));
+
+    protected Task<ExecutionView?> View(string id) =>
+        LastStarted.Services.GetRequiredService<IGrainFactory>().GetGrain<IWorkflowExecutionGrain>(ExecutionKeys.Workflow("lab", "development", id)).Get();
+
+    protected int LoggedLines(string kind) =>
+        File.Exists(LogPath) ? File.ReadAllLines(LogPath).Count(l => l.StartsWith(kind, StringComparison.Ordinal)) : 0;
+
+    /// <summary>Every attempt's run, from the lines it wrote; one that never wrote its end ran until the crash.</summary>
+    protected List<AttemptRun> AttemptRuns(DateTimeOffset crashedAt)
+    {
+        var crashNanos = crashedAt.ToUnixTimeMilliseconds() * 1_000_000;
+        return [.. File.ReadAllLines(LogPath).Select(l => l.Split(' '))
+            .Select(p => (Kind: p[0], Attempt: p[1], At: long.Parse(p[2], CultureInfo.InvariantCulture)))
+            .GroupBy(e => e.Attempt)
+            .Select(a =>
+            {
+                var end = a.Where(e => e.Kind == "end").Select(e => (long?)e.At).FirstOrDefault();
+                return new AttemptRun(a.Key, a.First(e => e.Kind == "start").At, end ?? crashNanos, end is not null);
+            })];
+    }
+
+    /// <summary>Per node (or element), an attempt starts only after the previous one ended or was killed with its silo.</summary>
+    protected static void NoOverlapPerNode(IEnumerable<AttemptRun> runs)
+    {
+        foreach (var node in runs.GroupBy(r => r.Node))
+        {
+            var attempts = node.OrderBy(a => a.Start).ToList();
+            for (var i = 1; i < attempts.Count; i++)
+            {
+                attempts[i].Start.Should().BeGreaterThanOrEqualTo(attempts[i - 1].End, $"attempts of {node.Key} must not overlap");
+            }
+        }
+    }
+}
