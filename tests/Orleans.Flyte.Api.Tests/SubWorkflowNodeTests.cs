@@ -73,6 +73,14 @@ public sealed class SubWorkflowNodeTests : ExecutionTestBase
         child["inputs"]!.ToJsonString().Should().Be(new JsonObject { ["dir"] = Scratch, ["what"] = "prep" }.ToJsonString(), "the child's defaults fill what the node does not bind");
         done["parent"].Should().BeNull();
 
+        // The run's audit report checks the child's streams too; an as-of replay shows the link as the live answer does.
+        var report = await Json(await Get($"{Scope}/executions/{Text(done["id"])}/audit"));
+        report["chainsIntact"]!.GetValue<bool>().Should().BeTrue();
+        report["chains"]!.AsArray().Select(c => Text(c!["stream"])).Should().Contain([$"execution/{childId}", $"execution/{childId}/a", $"execution/{childId}/b"]);
+        report["tasks"]!.AsArray().Select(t => Text(t!["name"])).Should().Equal("mark");
+        var asOf = await Json(await Get($"{Scope}/executions/{Text(done["id"])}?asOf={Uri.EscapeDataString(DateTimeOffset.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture))}"));
+        Text(Node(asOf, "prep")["childExecutionId"]).Should().Be(childId);
+
         // A relaunch runs everything again, with a child of its own.
         var relaunch = await Post($"{Scope}/executions/{Text(done["id"])}/relaunch", "{}", "application/json");
         var relaunched = await WaitForEnd(Text((await Json(relaunch))["id"]));
