@@ -256,6 +256,20 @@ public sealed class SubWorkflowNodeTests : ExecutionTestBase
     }
 
     [Fact]
+    public async Task A_child_reference_registers_from_json_too_and_is_pinned_beside_the_task_pins()
+    {
+        var response = await Post($"{Scope}/workflows", """
+            {"name": "pipeline-json", "version": "v1", "inputs": {"dir": "string"},
+             "nodes": [{"id": "prep", "workflow": "prep", "inputs": {"dir": "{{ inputs.dir }}"}}]}
+            """, "application/json");
+        response.StatusCode.Should().Be(HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+
+        var version = await Json(await Get($"{Scope}/workflows/pipeline-json/versions/v1"));
+        version["spec"]!["nodes"]![0]!["workflow"]!.GetValue<string>().Should().Be("prep");
+        version["pinnedTasks"]!["workflow:prep"]!.GetValue<string>().Should().Be("prep@v1", "a reference without version is pinned to the latest");
+    }
+
+    [Fact]
     public async Task A_downstream_binding_is_checked_against_the_child_workflows_output_types()
     {
         var response = await Post($"{Scope}/workflows", """
