@@ -16,4 +16,8 @@ public sealed record CreateExecution(
     [property: Id(8)] IReadOnlyDictionary<string, string> RecoveredOutputs,
     [property: Id(9)] string? LaunchPlan,
     [property: Id(10)] DateTimeOffset? ScheduledAt,
-    [property: Id(11)] int Priority = 0);
+    [property: Id(11)] int Priority = 0)
+{
+    /// <summary>Set when a sub-workflow or launch-plan node creates this execution as its child.</summary>
+    [Id(12)] public ExecutionParent? Parent { get; init; }
+}

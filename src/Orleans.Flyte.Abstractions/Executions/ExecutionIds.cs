@@ -27,5 +27,20 @@ public static class ExecutionIds
         return id.ToString();
     }
 
+    /// <summary>The child execution a sub-workflow or launch-plan node runs: derived from the parent and the node, so
+    /// starting it again (after a crash, or a lost answer) lands on the same execution, and a relaunch or recover (a new
+    /// parent id) gets new children.</summary>
+    public static string Child(string parentExecutionId, string nodeId)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"child\n{parentExecutionId}\n{nodeId}"));
+        var id = new StringBuilder("c", 20);
+        for (var i = 0; id.Length < 20; i++)
+        {
+            id.Append(Alphabet[hash[i] % Alphabet.Length]);
+        }
+
+        return id.ToString();
+    }
+
     public static bool IsValid(string id) => id.Length == 20 && char.IsAsciiLetterLower(id[0]) && id.All(c => Alphabet.Contains(c, StringComparison.Ordinal));
 }

@@ -20,4 +20,5 @@ public sealed record ExecutionView(
     [property: Id(13)] string? RelaunchOf,
     [property: Id(14)] string? RecoverOf,
     [property: Id(15)] string? LaunchPlan,
-    [property: Id(16)] DateTimeOffset? ScheduledAt);
+    [property: Id(16)] DateTimeOffset? ScheduledAt,
+    [property: Id(17)] ExecutionParent? Parent = null);

@@ -20,9 +20,12 @@ public static class ExecutionViews
             {
                 var n = state.Nodes[p.Id];
                 return new NodeView(p.Id, p.Task, n.Phase, n.InputsJson, n.OutputsJson, n.Error, n.CacheHit, n.RecoveredFrom, n.ReadyAt, n.FinishedAt,
-                    n.Map is { } map ? Elements(p.Id, map) : null);
+                    n.Map is { } map ? Elements(p.Id, map) : null,
+                    p.Child is not null && n.Phase is not (TaskPhase.NotReady or TaskPhase.Skipped) && n.RecoveredFrom is null
+                        ? ExecutionIds.Child(s.ExecutionId, p.Id)
+                        : null);
             })],
-            s.RelaunchOf, s.RecoverOf, s.LaunchPlan, s.ScheduledAt);
+            s.RelaunchOf, s.RecoverOf, s.LaunchPlan, s.ScheduledAt, s.Parent);
     }
 
     /// <summary>What was submitted: the basis of relaunch and recover.</summary>

@@ -14,7 +14,8 @@ public sealed record NodeView(
     [property: Id(7)] string? RecoveredFrom,
     [property: Id(8)] DateTimeOffset? ReadyAt,
     [property: Id(9)] DateTimeOffset? FinishedAt,
-    [property: Id(10)] IReadOnlyList<MapElementView>? Elements = null);
+    [property: Id(10)] IReadOnlyList<MapElementView>? Elements = null,
+    [property: Id(11)] string? ChildExecutionId = null);
 
 /// <summary>One element of a map node; its task grain is <see cref="NodeId"/> (<c>node[i]</c>).</summary>
 [GenerateSerializer, Immutable, Alias("flyte.MapElementView")]

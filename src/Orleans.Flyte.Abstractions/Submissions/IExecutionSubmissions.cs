@@ -20,6 +20,15 @@ public interface IExecutionSubmissions
     Task<ResolvedWorkflow?> ResolveAsync(string project, string domain, TaskReference workflow);
 
     /// <summary>
+    /// What each sub-workflow and launch-plan node of <paramref name="workflow"/> runs, by node id; a node whose reference
+    /// names nothing registered is missing from the answer. With <paramref name="pins"/> (a registered version's) each
+    /// reference resolves to its pin; without (a registration) a workflow reference without version is its latest
+    /// version, and a launch plan reference without version is its active version (else its latest not archived).
+    /// </summary>
+    Task<IReadOnlyDictionary<string, ResolvedChild>> ResolveChildrenAsync(
+        string project, string domain, WorkflowSpec workflow, IReadOnlyDictionary<string, string>? pins);
+
+    /// <summary>
     /// One error per task node whose GPU request no node could ever serve, keyed by
     /// <c>/workflow/nodes/{node}/resources/gpu</c> and saying what the inventory has; empty when every request can be met
     /// some day (a full cluster is no reason to refuse: the run waits its turn).

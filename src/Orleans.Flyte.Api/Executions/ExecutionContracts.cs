@@ -32,7 +32,11 @@ public sealed record NodeResponse(
     DateTimeOffset? FinishedAt,
     IReadOnlyList<AttemptResponse> Attempts,
     WaitingResponse? Waiting = null,
-    IReadOnlyList<MapElementResponse>? Elements = null);
+    IReadOnlyList<MapElementResponse>? Elements = null,
+    string? ChildExecutionId = null);
+
+/// <summary>On a child execution: the execution and the sub-workflow or launch-plan node that started it.</summary>
+public sealed record ExecutionParentResponse(string ExecutionId, string Node);
 
 /// <summary>One element of a map node: <c>node[i]</c>, with its own task, attempts, logs and GPU lease.</summary>
 public sealed record MapElementResponse(
@@ -62,7 +66,8 @@ public sealed record ExecutionResponse(
     string? RecoverOf,
     string? LaunchPlan,
     DateTimeOffset? ScheduledAt,
-    IReadOnlyList<NodeResponse> Nodes);
+    IReadOnlyList<NodeResponse> Nodes,
+    ExecutionParentResponse? Parent = null);
 
 public sealed record ExecutionSummary(
     string Id,

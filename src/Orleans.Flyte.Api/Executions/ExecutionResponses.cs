@@ -37,7 +37,9 @@ public static class ExecutionResponses
                 n.NodeId, n.Task, NodePhase(n, tasks[i]).ToString(), Parse(n.InputsJson), Parse(n.OutputsJson), n.Error, n.CacheHit, n.RecoveredFrom, n.ReadyAt, n.FinishedAt,
                 Attempts(tasks[i]),
                 tasks[i]?.Waiting is { } w ? new WaitingResponse(w.Code, w.Message, w.Position, tasks[i]!.WaitingSince) : null,
-                elements[i]))]);
+                elements[i],
+                n.ChildExecutionId))],
+            view.Parent is { } parent ? new ExecutionParentResponse(parent.ExecutionId, parent.NodeId) : null);
     }
 
     /// <summary>The task views of every map element that started, asked of their grains.</summary>
@@ -79,7 +81,8 @@ public static class ExecutionResponses
         grains.GetGrain<ITaskExecutionGrain>(ExecutionKeys.Task(view.Project, view.Domain, view.ExecutionId, taskNodeId)).Get();
 
     /// <summary>Whether the node's task grain holds anything to show (not for nodes not reached, skipped, served from the cache or recovered).</summary>
-    private static bool RanItsTask(NodeView n) => !(n.Phase is TaskPhase.NotReady or TaskPhase.Skipped || n.CacheHit || n.RecoveredFrom is not null);
+    private static bool RanItsTask(NodeView n) =>
+        !(n.Phase is TaskPhase.NotReady or TaskPhase.Skipped || n.CacheHit || n.RecoveredFrom is not null || n.ChildExecutionId is not null);
 
     /// <summary>The task's own phase is the more precise one while the workflow still sees the node as running
     /// (e.g. WaitingForResources); once the workflow has decided, its phase stands.</summary>

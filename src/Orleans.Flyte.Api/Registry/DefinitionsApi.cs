@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Routing;
 using Orleans.Flyte.Abstractions.Audit;
 using Orleans.Flyte.Abstractions.Catalogs;
 using Orleans.Flyte.Abstractions.Registry;
+using Orleans.Flyte.Abstractions.Submissions;
 using Orleans.Flyte.Api.Auth;
 using Orleans.Flyte.Api.Http;
 using Orleans.Flyte.Domain.Identity;
@@ -27,7 +28,7 @@ public static class DefinitionsApi
 
         var workflows = routes.MapDomainGroup("/workflows").WithTags("Workflows").Requires(Permission.Read);
         workflows.MapPost("/", RegisterWorkflow).WithName(nameof(RegisterWorkflow)).Requires(Permission.Submit).AcceptsSpec().ProducesProblem(StatusCodes.Status409Conflict)
-            .WithSummary("Register a workflow version (YAML or JSON); task references are resolved and pinned.");
+            .WithSummary("Register a workflow version (YAML or JSON); task, sub-workflow and launch plan references are resolved and pinned.");
         workflows.MapGet("/", ListWorkflows).WithName(nameof(ListWorkflows)).WithSummary("List workflow names with their latest version.");
         workflows.MapGet("/{name}", ListWorkflowVersions).WithName(nameof(ListWorkflowVersions)).WithSummary("List a workflow's versions.");
         workflows.MapGet("/{name}/versions/{version}", GetWorkflowVersion).WithName(nameof(GetWorkflowVersion)).WithSummary("Get one workflow version.");
@@ -61,7 +62,7 @@ public static class DefinitionsApi
     }
 
     public static async Task<Results<Created<DefinitionResponse>, Ok<DefinitionResponse>, ValidationProblem, ProblemHttpResult>> RegisterWorkflow(
-        string project, string domain, HttpRequest request, IClusterClient grains)
+        string project, string domain, HttpRequest request, IClusterClient grains, IExecutionSubmissions submissions)
     {
         var body = await SpecBody.ReadDocumentAsync(request);
         if (body.Unreadable is { } unreadable)
@@ -82,13 +83,26 @@ public static class DefinitionsApi
 
         var workflow = spec.Value!;
         var tasks = await ResolveTasks(project, domain, workflow, grains);
-        var semanticErrors = WorkflowValidator.Validate(workflow, r => tasks.TryGetValue(r, out var t) ? t.Spec : null);
+
+        // Sub-workflows and launch plans are resolved (recursively) and pinned like tasks; a reference to the workflow
+        // being registered is a cycle the validator reports without resolving it.
+        var children = await submissions.ResolveChildrenAsync(project, domain, workflow with
+        {
+            Nodes = [.. workflow.Nodes.Where(n => n.Workflow is null || n.Workflow.Name != workflow.Name)],
+        }, pins: null);
+        var semanticErrors = WorkflowValidator.Validate(workflow, r => tasks.TryGetValue(r, out var t) ? t.Spec : null,
+            node => children.TryGetValue(node.Id, out var child) ? child.Interface : null);
         if (semanticErrors.Count > 0)
         {
             return Problems.InvalidSpec(semanticErrors, "The workflow spec is not valid.");
         }
 
         var pins = tasks.ToDictionary(t => t.Key.ToString(), t => $"{t.Value.View.Name}@{t.Value.View.Version}", StringComparer.Ordinal);
+        foreach (var node in workflow.Nodes.Where(n => n.IsChild))
+        {
+            pins[ResolvedChild.PinKey(node)] = children[node.Id].Pinned;
+        }
+
         var canonical = CanonicalJson.Serialize(workflow.ToJson());
         var registration = await grains.GetGrain<IWorkflowDefinitionGrain>(DefinitionKey.Of(project, domain, workflow.Name))
             .Register(new RegisterDefinition(workflow.Version, canonical, CanonicalJson.Sha256(canonical), pins));

@@ -24,6 +24,11 @@ public static class ExecutionViews
             fields.Add(("Launch plan", execution.Time("scheduledAt") is { } at ? $"{launchPlan} (scheduled {JsonFields.When(at)})" : launchPlan));
         }
 
+        if (execution["parent"] is JsonNode parent)
+        {
+            fields.Add(("Parent", $"{parent.Str("executionId")} (node {parent.Str("node")})"));
+        }
+
         if (execution.Str("relaunchOf") is { } relaunchOf)
         {
             fields.Add(("Relaunch of", relaunchOf));
@@ -91,6 +96,11 @@ public static class ExecutionViews
         if (node.Str("recoveredFrom") is { } source)
         {
             return Styles.Dim($"recovered from {source}");
+        }
+
+        if (node.Str("childExecutionId") is { } child)
+        {
+            return Styles.Dim($"child execution {child}");
         }
 
         var attempts = node.Items("attempts");

@@ -33,7 +33,30 @@ public sealed record PlanNode(
     [property: Id(3)] IReadOnlyDictionary<string, string> Inputs,
     [property: Id(4)] IReadOnlyList<string> Upstream,
     [property: Id(5), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] MapPlan? Map = null,
-    [property: Id(6), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] BranchPlan? Branch = null);
+    [property: Id(6), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] BranchPlan? Branch = null,
+    [property: Id(7), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ChildPlan? Child = null);
+
+/// <summary>
+/// A sub-workflow or launch-plan node as it runs (issue 17): the child's whole plan, pinned when the parent was submitted
+/// (so it never floats, like the task specs), and the inputs the child gets before the node's own bindings are laid over
+/// them (the workflow's defaults; for a launch plan also its default and fixed inputs, which a node may not bind).
+/// </summary>
+/// <param name="Kind"><see cref="SubWorkflow"/> (part of this execution) or <see cref="LaunchPlanKind"/> (a linked execution
+/// that carries the launch plan's name).</param>
+/// <param name="Reference">The pinned <c>name@version</c> of the workflow or launch plan.</param>
+/// <param name="BaseInputsJson">A JSON object with every input of the child workflow (null where it has no value).</param>
+[GenerateSerializer, Immutable, Alias("flyte.ChildPlan")]
+public sealed record ChildPlan(
+    [property: Id(0)] string Kind,
+    [property: Id(1)] string Reference,
+    [property: Id(2)] ExecutionPlan Plan,
+    [property: Id(3)] string BaseInputsJson)
+{
+    public const string SubWorkflow = "workflow";
+    public const string LaunchPlanKind = "launchplan";
+
+    public bool IsLaunchPlan => Kind == LaunchPlanKind;
+}
 
 /// <summary>A branch node as it runs: see <see cref="Specs.BranchSpec"/>. Conditions are stored as written and parsed
 /// when the branch is ready (they were parsed and type-checked at registration).</summary>

@@ -8,10 +8,20 @@ public static class ExecutionPlanCompiler
 {
     /// <param name="pins">Each task reference as written in the workflow → the exact <c>name@version</c> it was pinned to.</param>
     /// <param name="taskSpec">The canonical spec of a pinned <c>name@version</c>.</param>
-    public static ExecutionPlan Compile(WorkflowSpec workflow, IReadOnlyDictionary<string, string> pins, Func<string, string> taskSpec)
+    /// <param name="child">The child plan of a sub-workflow or launch-plan node, by node id.</param>
+    public static ExecutionPlan Compile(
+        WorkflowSpec workflow, IReadOnlyDictionary<string, string> pins, Func<string, string> taskSpec, Func<string, ChildPlan>? child = null)
     {
         var nodes = workflow.Nodes.Select(node =>
         {
+            if (node.IsChild)
+            {
+                var plan = child?.Invoke(node.Id) ?? throw new InvalidOperationException($"Node '{node.Id}' runs a child execution whose plan was not resolved.");
+                return new PlanNode(node.Id, plan.Reference, "{}",
+                    node.Inputs.ToDictionary(i => i.Key, i => CanonicalJson.Serialize(i.Value.ToJson()), StringComparer.Ordinal),
+                    [.. workflow.UpstreamOf(node)], Child: plan);
+            }
+
             if (node.Branch is { } branch)
             {
                 return new PlanNode(node.Id, string.Empty, "{}", new Dictionary<string, string>(), [.. workflow.UpstreamOf(node)],

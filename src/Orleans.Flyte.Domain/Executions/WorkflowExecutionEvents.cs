@@ -13,6 +13,9 @@ public abstract record WorkflowExecutionEvent : DomainEvent;
 /// <param name="RecoverOf">Set when this execution recovers another, reusing its succeeded nodes' outputs.</param>
 /// <param name="RecoveredOutputs">For a recover: node id → the outputs it produced in <paramref name="RecoverOf"/>;
 /// those nodes are not run again.</param>
+/// <param name="Parent">Set on a child execution (issue 17): the execution and the sub-workflow or launch-plan node that
+/// started it, and to which it reports its end. Left out of the JSON when null, so acceptances stored before child
+/// executions existed hash as they did.</param>
 [GenerateSerializer, Immutable, Alias("flyte.ExecutionAccepted")]
 public sealed record ExecutionAccepted(
     [property: Id(0)] string ExecutionId,
@@ -28,7 +31,13 @@ public sealed record ExecutionAccepted(
     [property: Id(10)] string? LaunchPlan,
     [property: Id(11)] DateTimeOffset? ScheduledAt,
     [property: Id(12)] IReadOnlyDictionary<string, string> RecoveredOutputs,
-    [property: Id(13)] int Priority = 0) : WorkflowExecutionEvent;
+    [property: Id(13)] int Priority = 0,
+    [property: Id(14), System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    ExecutionParent? Parent = null) : WorkflowExecutionEvent;
+
+/// <summary>The execution and node a child execution belongs to.</summary>
+[GenerateSerializer, Immutable, Alias("flyte.ExecutionParent")]
+public sealed record ExecutionParent([property: Id(0)] string ExecutionId, [property: Id(1)] string NodeId);
 
 [GenerateSerializer, Immutable, Alias("flyte.ExecutionStarted")]
 public sealed record ExecutionStarted : WorkflowExecutionEvent;

@@ -25,12 +25,17 @@ public enum FailurePolicy
     FinishWhatCanFinish,
 }
 
-/// <param name="Task">The task it runs; null for a branch node, which runs none.</param>
+/// <param name="Task">The task it runs; null for a branch, sub-workflow or launch-plan node, which run none.</param>
 /// <param name="Map">Set for a map node: the task runs once per element of a list.</param>
 /// <param name="Branch">Set for a branch node: it decides which of the nodes its cases name runs.</param>
+/// <param name="Workflow">Set for a sub-workflow node: the registered workflow version it runs as a child execution.</param>
+/// <param name="LaunchPlan">Set for a launch-plan node: the launch plan version it launches as a linked execution.</param>
 public sealed record NodeSpec(string Id, TaskReference? Task, IReadOnlyDictionary<string, Binding> Inputs, IReadOnlyList<string> After, MapSpec? Map = null,
-    BranchSpec? Branch = null)
+    BranchSpec? Branch = null, TaskReference? Workflow = null, TaskReference? LaunchPlan = null)
 {
+    /// <summary>A sub-workflow or launch-plan node: it runs a child execution, not a task.</summary>
+    public bool IsChild => Workflow is not null || LaunchPlan is not null;
+
     /// <summary>Nodes this node waits for: those it takes outputs from (or maps over, or compares), and those named in
     /// <c>after</c>. A node a branch names also waits for the branch: see <see cref="WorkflowSpec.UpstreamOf"/>.</summary>
     public IEnumerable<string> Upstream => Inputs.Values.Concat(Map is null ? [] : [Map.Over]).SelectMany(b => b.References)
@@ -40,7 +45,7 @@ public sealed record NodeSpec(string Id, TaskReference? Task, IReadOnlyDictionar
 
     public bool Equals(NodeSpec? other) =>
         other is not null && Id == other.Id && Task == other.Task && SpecEquality.Dictionaries(Inputs, other.Inputs) && After.SequenceEqual(other.After)
-        && Equals(Map, other.Map) && Equals(Branch, other.Branch);
+        && Equals(Map, other.Map) && Equals(Branch, other.Branch) && Workflow == other.Workflow && LaunchPlan == other.LaunchPlan;
 
     public override int GetHashCode() => HashCode.Combine(Id, Task, Inputs.Count, After.Count);
 }
@@ -93,6 +98,16 @@ public sealed record WorkflowSpec
             if (node.Task is not null)
             {
                 n["task"] = node.Task.ToString();
+            }
+
+            if (node.Workflow is not null)
+            {
+                n["workflow"] = node.Workflow.ToString();
+            }
+
+            if (node.LaunchPlan is not null)
+            {
+                n["launchplan"] = node.LaunchPlan.ToString();
             }
 
             if (node.Branch is not null)
@@ -152,7 +167,8 @@ public sealed record WorkflowSpec
 /// <summary>Structural validation of a workflow document (what can be checked without the tasks it uses).</summary>
 public static class WorkflowSpecReader
 {
-    private static readonly string[] NotOnBranch = ["task", "inputs", "map"];
+    private static readonly string[] NotOnBranch = ["task", "inputs", "map", "workflow", "launchplan"];
+    private static readonly string[] Kinds = ["task", "workflow", "launchplan"];
 
     public static SpecResult<WorkflowSpec> Read(JsonObject document)
     {
@@ -245,7 +261,7 @@ public static class WorkflowSpecReader
                 continue;
             }
 
-            var node = new FieldReader(obj, pointer, fields.Errors, "id", "task", "inputs", "after", "map", "branch");
+            var node = new FieldReader(obj, pointer, fields.Errors, "id", "task", "inputs", "after", "map", "branch", "workflow", "launchplan");
             var id = node.String("id", required: true, example: "id: train");
             if (id is not null && Names.Dns1123LabelError(id) is { } idError)
             {
@@ -266,21 +282,42 @@ public static class WorkflowSpecReader
                 }
             }
 
-            if (!isBranch && node.String("task", required: true, example: "task: train-model@v3") is { } taskText)
+            TaskReference? workflowRef = null;
+            TaskReference? launchPlanRef = null;
+            var kinds = Kinds.Where(node.Has).ToList();
+            if (!isBranch && kinds.Count > 1)
             {
-                task = TaskReference.Parse(taskText);
-                if (Names.Dns1123LabelError(task.Name) is { } taskNameError)
+                node.Error(kinds[1], $"a node runs one thing: a task, a workflow or a launch plan, not both '{kinds[0]}' and '{kinds[1]}'");
+            }
+            else if (!isBranch && kinds is ["workflow"] or ["launchplan"])
+            {
+                var field = kinds[0];
+                var what = field == "workflow" ? "workflow" : "launch plan";
+                if (node.Has("map"))
                 {
-                    node.Error("task", $"'{taskText}' does not name a task: task name {taskNameError}");
+                    node.Error("map", $"a map node maps a task; a {what} node runs one child execution");
                 }
-                else if (task.Version is not null && Names.VersionError(task.Version) is { } taskVersionError)
+
+                if (node.String(field) is { } text)
                 {
-                    node.Error("task", $"'{taskText}' does not name a task version: {taskVersionError}");
+                    var reference = Reference(node, field, text, what);
+                    if (field == "workflow")
+                    {
+                        workflowRef = reference;
+                    }
+                    else
+                    {
+                        launchPlanRef = reference;
+                    }
                 }
+            }
+            else if (!isBranch && node.String("task", required: true, example: "task: train-model@v3") is { } taskText)
+            {
+                task = Reference(node, "task", taskText, "task");
             }
 
             var bindings = ReadBindings(node, "inputs", inputs, ids);
-            var map = isBranch ? null : MapSpec.Read(node, ids, inputs);
+            var map = isBranch || workflowRef is not null || launchPlanRef is not null ? null : MapSpec.Read(node, ids, inputs);
             var branch = isBranch ? BranchSpec.Read(node, ids, inputs, id) : null;
             if (map is not null && bindings.ContainsKey(map.Input))
             {
@@ -315,9 +352,9 @@ public static class WorkflowSpecReader
                 }
             }
 
-            if (id is not null && (task is not null || branch is not null))
+            if (id is not null && (task is not null || branch is not null || workflowRef is not null || launchPlanRef is not null))
             {
-                nodes.Add(new NodeSpec(id, task, bindings, after, map, branch));
+                nodes.Add(new NodeSpec(id, task, bindings, after, map, branch, workflowRef, launchPlanRef));
             }
         }
 
@@ -329,6 +366,21 @@ public static class WorkflowSpecReader
         }
 
         return fields.Errors.Count == start ? nodes : null;
+    }
+
+    private static TaskReference Reference(FieldReader node, string field, string text, string what)
+    {
+        var reference = TaskReference.Parse(text);
+        if (Names.Dns1123LabelError(reference.Name) is { } nameError)
+        {
+            node.Error(field, $"'{text}' does not name a {what}: {what} name {nameError}");
+        }
+        else if (reference.Version is not null && Names.VersionError(reference.Version) is { } versionError)
+        {
+            node.Error(field, $"'{text}' does not name a {what} version: {versionError}");
+        }
+
+        return reference;
     }
 
     private static Dictionary<string, Binding> ReadBindings(

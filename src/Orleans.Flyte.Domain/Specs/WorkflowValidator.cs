@@ -1,37 +1,18 @@
 namespace Orleans.Flyte.Domain.Specs;
 
 /// <summary>
-/// Checks a structurally valid workflow against the tasks it uses: references resolve, every required task input
-/// is bound, bound names exist on both ends, types line up, and the graph has no cycle.
+/// Checks a structurally valid workflow against the tasks and workflows it uses: references resolve, every required
+/// input is bound, bound names exist on both ends, types line up, the graph has no cycle, and no workflow contains
+/// itself through its sub-workflow or launch-plan nodes.
 /// </summary>
 public static class WorkflowValidator
 {
-    public static IReadOnlyList<SpecError> Validate(WorkflowSpec workflow, Func<TaskReference, TaskSpec?> resolve)
+    /// <param name="resolveChild">A sub-workflow or launch-plan node's interface; null when it names nothing registered.</param>
+    public static IReadOnlyList<SpecError> Validate(
+        WorkflowSpec workflow, Func<TaskReference, TaskSpec?> resolve, Func<NodeSpec, WorkflowInterface?>? resolveChild = null)
     {
         var errors = new List<SpecError>();
-        var tasks = new Dictionary<string, TaskSpec>(StringComparer.Ordinal);
-        for (var i = 0; i < workflow.Nodes.Count; i++)
-        {
-            var node = workflow.Nodes[i];
-            if (node.Task is null)
-            {
-                continue; // a branch node
-            }
-
-            var task = resolve(node.Task);
-            if (task is null)
-            {
-                errors.Add(new SpecError(
-                    $"/nodes/{i}/task",
-                    node.Task.Version is null
-                        ? $"task '{node.Task.Name}' is not registered in this project/domain"
-                        : $"task '{node.Task}' is not registered in this project/domain"));
-                continue;
-            }
-
-            tasks[node.Id] = task;
-        }
-
+        var tasks = Interfaces(workflow, resolve, resolveChild, errors);
         for (var i = 0; i < workflow.Nodes.Count; i++)
         {
             var node = workflow.Nodes[i];
@@ -51,7 +32,7 @@ public static class WorkflowValidator
                 var at = JsonPointer.Append(pointer, name);
                 if (!task.Inputs.TryGetValue(name, out var target))
                 {
-                    errors.Add(new SpecError(at, $"task '{task.Name}@{task.Version}' has no input '{name}'; its inputs are: {WorkflowSpecReader.List(task.Inputs.Keys)}"));
+                    errors.Add(new SpecError(at, $"{task.Describe} has no input '{name}'; its inputs are: {WorkflowSpecReader.List(task.Inputs.Keys)}"));
                     continue;
                 }
 
@@ -66,7 +47,7 @@ public static class WorkflowValidator
             var missing = task.Inputs.Where(p => p.Value.Required && !node.Inputs.ContainsKey(p.Key) && p.Key != node.Map?.Input).Select(p => p.Key).ToList();
             if (missing.Count > 0)
             {
-                errors.Add(new SpecError(pointer, $"node '{node.Id}' does not bind required input{(missing.Count == 1 ? string.Empty : "s")} {string.Join(", ", missing.Select(m => $"'{m}' ({task.Inputs[m].Type})"))} of task '{task.Name}@{task.Version}'"));
+                errors.Add(new SpecError(pointer, $"node '{node.Id}' does not bind required input{(missing.Count == 1 ? string.Empty : "s")} {string.Join(", ", missing.Select(m => $"'{m}' ({task.Inputs[m].Type})"))} of {task.Describe}"));
             }
         }
 
@@ -84,8 +65,90 @@ public static class WorkflowValidator
         return errors;
     }
 
+    /// <summary>
+    /// The type of each output of a workflow whose references all resolve (a registered version): a whole reference has
+    /// its source's type, text with bindings inside is a string, a literal is json. What a sub-workflow node's downstream
+    /// nodes are checked against.
+    /// </summary>
+    public static IReadOnlyDictionary<string, ParameterType> OutputTypes(
+        WorkflowSpec workflow, Func<TaskReference, TaskSpec?> resolve, Func<NodeSpec, WorkflowInterface?>? resolveChild = null)
+    {
+        var errors = new List<SpecError>();
+        var tasks = Interfaces(workflow, resolve, resolveChild, errors);
+        var json = new ParameterType(ParameterKind.Json);
+        return workflow.Outputs.ToDictionary(o => o.Key, o => o.Value switch
+        {
+            { IsWholeReference: true } b => SourceType(b.References[0], workflow, tasks, string.Empty, errors) ?? json,
+            { IsTemplate: true } => new ParameterType(ParameterKind.String),
+            _ => json,
+        }, StringComparer.Ordinal);
+    }
+
+    /// <summary>The interface of every node that runs something: its task's, or its child workflow's. Unknown references,
+    /// sub-workflow cycles and nesting too deep are reported here.</summary>
+    private static Dictionary<string, NodeInterface> Interfaces(
+        WorkflowSpec workflow, Func<TaskReference, TaskSpec?> resolve, Func<NodeSpec, WorkflowInterface?>? resolveChild, List<SpecError> errors)
+    {
+        var tasks = new Dictionary<string, NodeInterface>(StringComparer.Ordinal);
+        for (var i = 0; i < workflow.Nodes.Count; i++)
+        {
+            var node = workflow.Nodes[i];
+            if (node.IsChild)
+            {
+                var (field, what, reference) = node.Workflow is { } w ? ("workflow", "workflow", w) : ("launchplan", "launch plan", node.LaunchPlan!);
+                var at = $"/nodes/{i}/{field}";
+                if (node.Workflow is not null && string.Equals(reference.Name, workflow.Name, StringComparison.Ordinal))
+                {
+                    errors.Add(new SpecError(at, $"workflow '{workflow.Name}' cannot run itself as a sub-workflow: that is a cycle ({workflow.Name} -> {workflow.Name})"));
+                    continue;
+                }
+
+                if (resolveChild?.Invoke(node) is not { } child)
+                {
+                    errors.Add(new SpecError(at, $"{what} '{reference}' is not registered in this project/domain"));
+                    continue;
+                }
+
+                if (child.Contains.Contains(workflow.Name))
+                {
+                    errors.Add(new SpecError(at, $"{child.Describe} contains workflow '{workflow.Name}' (directly or through its own sub-workflows or launch plans), so running it here is a cycle: {workflow.Name} -> {reference.Name} -> … -> {workflow.Name}"));
+                    continue;
+                }
+
+                if (child.Depth + 1 > WorkflowInterface.MaxDepth)
+                {
+                    errors.Add(new SpecError(at, $"{child.Describe} nests {child.Depth} levels deep; with this node it would be {child.Depth + 1}, and at most {WorkflowInterface.MaxDepth} are allowed"));
+                    continue;
+                }
+
+                tasks[node.Id] = NodeInterface.Of(child);
+                continue;
+            }
+
+            if (node.Task is null)
+            {
+                continue; // a branch node
+            }
+
+            var task = resolve(node.Task);
+            if (task is null)
+            {
+                errors.Add(new SpecError(
+                    $"/nodes/{i}/task",
+                    node.Task.Version is null
+                        ? $"task '{node.Task.Name}' is not registered in this project/domain"
+                        : $"task '{node.Task}' is not registered in this project/domain"));
+                continue;
+            }
+
+            tasks[node.Id] = NodeInterface.Of(task);
+        }
+
+        return tasks;
+    }
+
     private static void CheckBinding(
-        Binding binding, ParameterType target, string at, WorkflowSpec workflow, Dictionary<string, TaskSpec> tasks, List<SpecError> errors)
+        Binding binding, ParameterType target, string at, WorkflowSpec workflow, Dictionary<string, NodeInterface> tasks, List<SpecError> errors)
     {
         if (binding.IsLiteral)
         {
@@ -125,7 +188,7 @@ public static class WorkflowValidator
     }
 
     /// <summary>Each condition type-checks: comparisons of one type (int and float mix), and booleans where a condition is.</summary>
-    private static void CheckBranch(BranchSpec branch, string pointer, WorkflowSpec workflow, Dictionary<string, TaskSpec> tasks, List<SpecError> errors)
+    private static void CheckBranch(BranchSpec branch, string pointer, WorkflowSpec workflow, Dictionary<string, NodeInterface> tasks, List<SpecError> errors)
     {
         for (var j = 0; j < branch.Cases.Count; j++)
         {
@@ -143,12 +206,12 @@ public static class WorkflowValidator
     }
 
     /// <summary>A map node's list: its elements must fit the task input they are bound to, and it must be a list.</summary>
-    private static void CheckMap(MapSpec map, TaskSpec task, string pointer, WorkflowSpec workflow, Dictionary<string, TaskSpec> tasks, List<SpecError> errors)
+    private static void CheckMap(MapSpec map, NodeInterface task, string pointer, WorkflowSpec workflow, Dictionary<string, NodeInterface> tasks, List<SpecError> errors)
     {
         if (!task.Inputs.TryGetValue(map.Input, out var target))
         {
             errors.Add(new SpecError(JsonPointer.Append(pointer, "input"),
-                $"task '{task.Name}@{task.Version}' has no input '{map.Input}' to take each element; its inputs are: {WorkflowSpecReader.List(task.Inputs.Keys)}"));
+                $"{task.Describe} has no input '{map.Input}' to take each element; its inputs are: {WorkflowSpecReader.List(task.Inputs.Keys)}"));
             return;
         }
 
@@ -182,7 +245,7 @@ public static class WorkflowValidator
     }
 
     private static ParameterType? SourceType(
-        BindingReference reference, WorkflowSpec workflow, Dictionary<string, TaskSpec> tasks, string at, List<SpecError> errors)
+        BindingReference reference, WorkflowSpec workflow, Dictionary<string, NodeInterface> tasks, string at, List<SpecError> errors)
     {
         if (reference.Source == BindingSource.Input)
         {
@@ -198,10 +261,10 @@ public static class WorkflowValidator
         {
             // A map node's outputs are lists in element order (null where an element failed).
             var mapped = workflow.Nodes.Any(n => n.Id == reference.NodeId && n.Map is not null);
-            return mapped ? new ParameterType(ParameterKind.List, output.Type) : output.Type;
+            return mapped ? new ParameterType(ParameterKind.List, output) : output;
         }
 
-        errors.Add(new SpecError(at, $"node '{reference.NodeId}' (task '{upstream.Name}@{upstream.Version}') has no output '{reference.Name}'; its outputs are: {WorkflowSpecReader.List(upstream.Outputs.Keys)}"));
+        errors.Add(new SpecError(at, $"node '{reference.NodeId}' ({upstream.Describe}) has no output '{reference.Name}'; its outputs are: {WorkflowSpecReader.List(upstream.Outputs.Keys)}"));
         return null;
     }
 

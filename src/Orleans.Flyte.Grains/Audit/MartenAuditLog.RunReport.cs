@@ -46,11 +46,14 @@ public sealed partial class MartenAuditLog
         // chains checked) by key in one query.
         var plan = accepted.Plan;
         var workflowStream = $"workflow/{project}/{domain}/{plan.WorkflowName}";
-        var taskRefs = plan.Nodes.Select(n => n.Task).Distinct(StringComparer.Ordinal).Select(Split).ToList();
+        var taskRefs = plan.Nodes.Where(n => n.Child is null).Select(n => n.Task).Distinct(StringComparer.Ordinal).Select(Split).ToList();
         var launchPlan = accepted.LaunchPlan is { } lp ? Split(lp) : default;
         var related = new List<string> { workflowStream };
         related.AddRange(plan.Nodes.Select(n => $"{stream}/{n.Id}"));
         related.AddRange(taskRefs.Select(t => $"task/{project}/{domain}/{t.Name}"));
+
+        // Child executions of sub-workflow and launch-plan nodes (at any depth): their streams' chains are checked too.
+        related.AddRange(ChildStreams(executionId, plan, depth: 0));
         if (launchPlan.Name is not null)
         {
             related.Add($"launchplan/{project}/{domain}/{launchPlan.Name}");
@@ -81,6 +84,8 @@ public sealed partial class MartenAuditLog
                     continue;
                 case not TaskExecutionEvent:
                     continue;
+                case TaskExecutionEvent when !row.Stream.StartsWith(stream + "/", StringComparison.Ordinal):
+                    continue; // a child execution's task: its chain is checked, its attempts are the child's report
             }
 
             var meta = row.Data.Meta;
@@ -166,6 +171,16 @@ public sealed partial class MartenAuditLog
         var damage = check.Finish();
         chains.Add(new StreamChain(check.StreamKey, check.Events, damage is null, damage?.Version, damage?.Damage.ToString()));
     }
+
+    /// <summary>The streams of every child execution a plan's nodes may have started (ids derived from parent and node).</summary>
+    private static IEnumerable<string> ChildStreams(string executionId, ExecutionPlan plan, int depth) =>
+        depth >= Domain.Specs.WorkflowInterface.MaxDepth ? [] : plan.Nodes.Where(n => n.Child is not null).SelectMany(n =>
+        {
+            var child = ExecutionIds.Child(executionId, n.Id);
+            return new[] { $"execution/{child}" }
+                .Concat(n.Child!.Plan.Nodes.Where(c => c.Child is null && c.Branch is null).Select(c => $"execution/{child}/{c.Id}"))
+                .Concat(ChildStreams(child, n.Child.Plan, depth + 1));
+        });
 
     private static (string Name, string Version) Split(string reference)
     {

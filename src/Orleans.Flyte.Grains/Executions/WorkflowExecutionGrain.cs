@@ -14,7 +14,7 @@ namespace Orleans.Flyte.Grains.Executions;
 /// pauses it: the tick reactivates it elsewhere, it rebuilds from its events, asks each active node to resume, and carries on. Every step is load → decide (<see cref="WorkflowStep"/>, pure)
 /// → raise → confirm → side effects; the grain itself decides nothing about the DAG.
 /// </summary>
-public sealed class WorkflowExecutionGrain(
+public sealed partial class WorkflowExecutionGrain(
     IEventStreamStore store,
     TimeProvider clock,
     ILogger<WorkflowExecutionGrain> log)
@@ -54,7 +54,8 @@ public sealed class WorkflowExecutionGrain(
         command.RecoverOf ?? string.Empty,
         command.LaunchPlan ?? string.Empty,
         command.ScheduledAt?.ToString("O", System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty)
-        + (command.Priority != 0 ? "\npriority:" + command.Priority.ToString(System.Globalization.CultureInfo.InvariantCulture) : string.Empty));
+        + (command.Priority != 0 ? "\npriority:" + command.Priority.ToString(System.Globalization.CultureInfo.InvariantCulture) : string.Empty)
+        + (command.Parent is { } parent ? $"\nparent:{parent.ExecutionId}/{parent.NodeId}" : string.Empty));
 
     public async Task<CreateOutcome> Create(CreateExecution command)
     {
@@ -69,7 +70,7 @@ public sealed class WorkflowExecutionGrain(
                 ? Decision<WorkflowExecutionEvent, bool>.Unchanged(false)
                 : Decision<WorkflowExecutionEvent, bool>.Record(true, new ExecutionAccepted(Key.ExecutionId, Key.Project, Key.Domain, command.Plan,
                     command.InputsJson, hash, command.IdempotencyKey, command.OverwriteCache, command.RelaunchOf, command.RecoverOf,
-                    command.LaunchPlan, command.ScheduledAt, command.RecoveredOutputs, command.Priority)),
+                    command.LaunchPlan, command.ScheduledAt, command.RecoveredOutputs, command.Priority, command.Parent)),
             withWrite: Supervisor().Watch);
         if (created)
         {
@@ -140,8 +141,8 @@ public sealed class WorkflowExecutionGrain(
     {
         _recoveryPending = false;
         ActAsComponentIfUncalled();
-        var answers = await Task.WhenAll(WorkflowStep.NodesToResume(State).Select(id => TaskGrain(id).Resume()));
-        await Step(new WorkflowTrigger.Recover([.. answers.Select(Outcome)]));
+        var answers = await Task.WhenAll(WorkflowStep.NodesToResume(State).Select(id => ChildOf(id) is { } child ? ResumeChild(id, child) : Resume(id)));
+        await Step(new WorkflowTrigger.Recover(answers));
     }
 
     private Task Drive() => Step(WorkflowTrigger.Drive.Tick);
@@ -167,6 +168,11 @@ public sealed class WorkflowExecutionGrain(
         // Durable before any side effect: a node is started only once its NodeReady is stored, aborted only once the
         // execution's stop is stored, and the timeout timer goes only once the terminal event is stored.
         await ConfirmEvents();
+        if (State.Phase.IsTerminal() && decision.Events.Any(e => e is ExecutionSucceeded or ExecutionFailed or ExecutionAborted or ExecutionTimedOut))
+        {
+            ReportToParent();
+        }
+
         if (decision.TimeoutAt is { } timeoutAt)
         {
             ArmTimeout(timeoutAt);
@@ -184,8 +190,8 @@ public sealed class WorkflowExecutionGrain(
 
         if (decision.Stop is { } stop)
         {
-            var answers = await Task.WhenAll(stop.Abort.Select(id => TaskGrain(id).Abort(stop.Reason)));
-            await Step(new WorkflowTrigger.NodesStopped(stop, [.. answers.Select(Outcome)]));
+            var answers = await Task.WhenAll(stop.Abort.Select(id => ChildOf(id) is { } child ? AbortChild(id, child, stop.Reason) : AbortTask(id, stop.Reason)));
+            await Step(new WorkflowTrigger.NodesStopped(stop, answers));
         }
         else if (decision.StopReminder)
         {
@@ -235,6 +241,11 @@ public sealed class WorkflowExecutionGrain(
 
     private Task StartNode(PlanNode node, string taskNodeId, string inputs, DateTimeOffset? submittedAt)
     {
+        if (node.Child is { } child)
+        {
+            return StartChild(node, child, inputs);
+        }
+
         var submission = State.Submission ?? throw new InvalidOperationException($"Execution {Key.ExecutionId} has not been accepted.");
         return TaskGrain(taskNodeId).Start(new StartTask(
             Key.ExecutionId, taskNodeId, Key.Project, Key.Domain, node.Task, node.TaskSpec, inputs, submission.OverwriteCache, submission.Priority)
@@ -273,6 +284,10 @@ public sealed class WorkflowExecutionGrain(
     }
 
     private static NodeOutcome Outcome(TaskExecutionView view) => new(view.NodeId, view.Phase, view.OutputsJson, view.Error, view.CacheHit);
+
+    private async Task<NodeOutcome> Resume(string taskNodeId) => Outcome(await TaskGrain(taskNodeId).Resume());
+
+    private async Task<NodeOutcome> AbortTask(string taskNodeId, string reason) => Outcome(await TaskGrain(taskNodeId).Abort(reason));
 
     private IExecutionSupervisorGrain Supervisor() =>
         GrainFactory.GetGrain<IExecutionSupervisorGrain>(IExecutionSupervisorGrain.ShardOf(Key.ExecutionId));

@@ -12,7 +12,7 @@ namespace Orleans.Flyte.Grains.Submissions;
 /// Submitting an execution, written once: resolve the workflow and its pinned tasks, compile the plan, bind and check
 /// the inputs, check that some node could ever serve each GPU request, then create the execution (idempotent per id).
 /// </summary>
-public sealed class ExecutionSubmissions(IGrainFactory grains) : IExecutionSubmissions
+public sealed partial class ExecutionSubmissions(IGrainFactory grains) : IExecutionSubmissions
 {
     public const int MinPriority = -100;
     public const int MaxPriority = 100;
@@ -20,10 +20,12 @@ public sealed class ExecutionSubmissions(IGrainFactory grains) : IExecutionSubmi
     private const string NotValid = "The submission is not valid.";
     private const string NoGpu = "The submission asks for GPUs no node has.";
 
-    public async Task<ResolvedWorkflow?> ResolveAsync(string project, string domain, TaskReference workflow)
+    public Task<ResolvedWorkflow?> ResolveAsync(string project, string domain, TaskReference workflow) => ResolveAsync(project, domain, workflow, depth: 0);
+
+    private async Task<ResolvedWorkflow?> ResolveAsync(string project, string domain, TaskReference workflow, int depth)
     {
         ArgumentNullException.ThrowIfNull(workflow);
-        var definition = Names.Dns1123LabelError(workflow.Name) is null
+        var definition = Names.Dns1123LabelError(workflow.Name) is null && depth <= WorkflowInterface.MaxDepth
             ? await grains.GetGrain<IWorkflowDefinitionGrain>(DefinitionKey.Of(project, domain, workflow.Name)).GetVersion(workflow.Version)
             : null;
         if (definition is null)
@@ -34,7 +36,7 @@ public sealed class ExecutionSubmissions(IGrainFactory grains) : IExecutionSubmi
         var spec = StoredSpec.Workflow(definition.Spec);
 
         // The plan carries the exact spec of every pinned task version, so it never floats, whatever is registered later.
-        var pinned = definition.PinnedTasks.Values.Distinct(StringComparer.Ordinal).ToList();
+        var pinned = definition.PinnedTasks.Where(p => !ResolvedChild.IsChildPin(p.Key)).Select(p => p.Value).Distinct(StringComparer.Ordinal).ToList();
         var tasks = await Task.WhenAll(pinned.Select(async p =>
         {
             var reference = TaskReference.Parse(p);
@@ -42,15 +44,21 @@ public sealed class ExecutionSubmissions(IGrainFactory grains) : IExecutionSubmi
             return (Pinned: p, Spec: view?.Spec ?? throw new InvalidOperationException($"Pinned task {p} of workflow {definition.Name}@{definition.Version} is missing."));
         }));
         var byPin = tasks.ToDictionary(t => t.Pinned, t => t.Spec, StringComparer.Ordinal);
-        var plan = ExecutionPlanCompiler.Compile(spec, definition.PinnedTasks, p => byPin[p]);
-        return new ResolvedWorkflow(definition.Name, definition.Version, definition.Spec, spec, plan);
+        var children = await ResolveChildrenAsync(project, domain, spec, definition.PinnedTasks, depth);
+        if (children.Count < spec.Nodes.Count(n => n.IsChild))
+        {
+            throw new InvalidOperationException($"A pinned sub-workflow or launch plan of workflow {definition.Name}@{definition.Version} is missing.");
+        }
+
+        var plan = ExecutionPlanCompiler.Compile(spec, definition.PinnedTasks, p => byPin[p], node => children[node].Plan);
+        return new ResolvedWorkflow(definition.Name, definition.Version, definition.Spec, spec, plan,
+            Interface(spec, definition.PinnedTasks, byPin, children));
     }
 
     public async Task<IReadOnlyList<SpecError>> CheckGpusAsync(ExecutionPlan plan)
     {
         ArgumentNullException.ThrowIfNull(plan);
-        var wanting = plan.Nodes
-            .Where(n => n.Branch is null) // runs no task
+        var wanting = TaskNodes(plan, string.Empty)
             .Select(n => (Node: n, Gpu: StoredSpec.Task(n.TaskSpec).Resources.Gpu))
             .Where(n => n.Gpu is not null)
             .ToList();
@@ -149,17 +157,7 @@ public sealed class ExecutionSubmissions(IGrainFactory grains) : IExecutionSubmi
                     $"Execution {source.ExecutionId} is still {view.Phase}; recover it once it has ended (or abort it first)."));
             }
 
-            foreach (var node in view.Nodes.Where(n => n.Phase == TaskPhase.Succeeded && n.OutputsJson is not null))
-            {
-                recovered[node.NodeId] = node.OutputsJson!;
-            }
-
-            // A map that did not succeed: the elements that did are reused one by one (keyed node[i]).
-            foreach (var element in view.Nodes.Where(n => n.Phase != TaskPhase.Succeeded).SelectMany(n => n.Elements ?? [])
-                .Where(e => e.Phase == TaskPhase.Succeeded && e.OutputsJson is not null))
-            {
-                recovered[element.NodeId] = element.OutputsJson!;
-            }
+            await CollectRecovered(project, domain, view, string.Empty, recovered, depth: 0);
         }
 
         return new Prepared(new CreateExecution(project, domain, stored.Plan, stored.InputsJson, submission.IdempotencyKey, stored.OverwriteCache,

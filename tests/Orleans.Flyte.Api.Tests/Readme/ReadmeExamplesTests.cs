@@ -112,6 +112,23 @@ public sealed partial class ReadmeExamplesTests : IAsyncLifetime
             Claim("\"$AUTH\" $X/$GATE ", 200, r => r.Stdout.Should().Contain("\"taken\":\"register\"")),
             Claim("name: bad-gate", 400, r => JsonNode.Parse(r.Stdout)!["errors"]!.AsObject().Should().ContainKey("/nodes/0/branch/0/if")));
 
+        await Section("Sub-workflows and launch plans as nodes",
+            Claim("name: prepare-day", 201),
+            Claim("name: prepare-yesterday", 201),
+            Claim("name: compare-days", 201),
+            Claim("DAYS=$(curl", [202], async _ =>
+            {
+                var done = await WaitForEnd(await Shell.VariableAsync("DAYS"));
+                done["phase"]!.GetValue<string>().Should().Be("Succeeded", done.ToJsonString());
+                done["outputs"]!["report"]!.GetValue<string>().Should().Be("/data//data/2026-11-28.parquet vs /data/2026-11-27.parquet.parquet");
+            }),
+            Claim("\"$AUTH\" $X/$DAYS ", [200], async r =>
+            {
+                var launched = JsonNode.Parse(r.Stdout)!["nodes"]!.AsArray().Single(n => n!["id"]!.GetValue<string>() == "yesterday")!["childExecutionId"]!.GetValue<string>();
+                (await Execution(launched))["launchPlan"]!.GetValue<string>().Should().Be("prepare-yesterday@v1");
+            }),
+            Claim("name: loop", 400, r => JsonNode.Parse(r.Stdout)!["errors"]!.AsObject().Should().ContainKey("/nodes/0/workflow")));
+
         await Section("Files and directories",
             Claim("name: export-model", 201),
             Claim("name: check-model", 201),
