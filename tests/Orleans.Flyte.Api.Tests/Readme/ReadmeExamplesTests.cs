@@ -142,6 +142,24 @@ public sealed partial class ReadmeExamplesTests : IAsyncLifetime
             Claim("\"$AUTH\" $X/$FILES ", 200, r => r.Stdout.Should().Contain("\"uri\":\"artifact://files/").And.Contain("\"format\":\"onnx\"")),
             Claim("name: bad-format", 400, r => JsonNode.Parse(r.Stdout)!["errors"]!.AsObject().Should().ContainKey("/outputs/model")));
 
+        await Section("A whole pipeline",
+            Claim("for t in make-dataset", [201, 201, 201, 201, 201], _ => { }),
+            Claim("name: prepare-dataset", 201),
+            Claim("name: daily-model", 201),
+            Claim("PIPE=$(curl", [202], async _ =>
+            {
+                var done = await WaitForEnd(await Shell.VariableAsync("PIPE"));
+                done["phase"]!.GetValue<string>().Should().Be("Succeeded", done.ToJsonString());
+                done["outputs"]!["accuracy"]!.GetValue<double>().Should().Be(0.93, "evaluate read the model train wrote from the three days' rows");
+                Node(done, "features")["outputs"]!["rows"]!.ToJsonString().Should().Be("[1,1,1]", "each element read the dataset the sub-workflow wrote");
+                Node(done, "register")["outputs"]!["entry"]!.GetValue<string>().Should().StartWith("daily-model@");
+                Node(done, "reject")["phase"]!.GetValue<string>().Should().Be("Skipped");
+                var child = await Execution(Node(done, "prepare")["childExecutionId"]!.GetValue<string>());
+                child["parent"]!["executionId"]!.GetValue<string>().Should().Be(done["id"]!.GetValue<string>());
+            }),
+            Claim("\"$AUTH\" $X/$PIPE ", 200, r => r.Stdout.Should().Contain("\"taken\":\"register\"").And.Contain("\"id\":\"features[2]\"").And.Contain("\"childExecutionId\"")),
+            Claim("$PIPE/audit", 200, r => r.Stdout.Should().Contain("\"chainsIntact\":true").And.Contain("\"name\":\"make-dataset\"")));
+
         await Section("GPUs and MIG slices",
             Claim("development/tasks -H 'Content-Type: application/yaml' --data-binary @- <<'YAML'", 201),
             Claim("development/workflows -H 'Content-Type: application/yaml' --data-binary @- <<'YAML'", 201),
