@@ -44,6 +44,7 @@ public sealed class AuthorizationMatrixTests(IdentityPlatform platform) : IClass
         ["ListWorkflowVersions"] = Need.Read,
         ["GetWorkflowVersion"] = Need.Read,
         ["CreateExecution"] = Need.Submit,
+        ["UploadArtifact"] = Need.Submit,
         ["ListExecutions"] = Need.Read,
         ["GetExecution"] = Need.Read,
         ["AbortExecution"] = Need.Submit,
