@@ -68,6 +68,28 @@ public sealed class ArtifactUploadTests : ExecutionTestBase
         done["outputs"]!["text"]!.GetValue<string>().Should().Be("uploaded-weights");
         var timeline = (await Json(await Get($"{Scope}/executions/{id}/events")))["items"]!.AsArray();
         timeline.Single(e => e!["type"]!.GetValue<string>() == "ExecutionAccepted")!.ToJsonString().Should().Contain(hash, "audit shows which bytes the run was given");
+
+        var download = await Get($"{Scope}/artifacts/{hash}");
+        download.StatusCode.Should().Be(HttpStatusCode.OK);
+        download.Content.Headers.ContentType!.MediaType.Should().Be("application/octet-stream");
+        (await download.Content.ReadAsByteArrayAsync()).Should().Equal(bytes, "a reader of the domain gets the bytes its run read");
+    }
+
+    [Fact]
+    public async Task A_file_is_downloadable_only_in_a_domain_whose_history_names_it()
+    {
+        var bytes = Encoding.UTF8.GetBytes("shared weights");
+        var hash = (await Json(await Upload(bytes)))["sha256"]!.GetValue<string>();
+
+        (await Get($"{Scope}/artifacts/{hash}")).StatusCode.Should().Be(HttpStatusCode.NotFound, "no run of the domain used it yet");
+        var done = await WaitForEnd(await Submit("evaluate@v1", new { model = new { uri = $"artifact://files/{hash}", sha256 = hash, size = bytes.Length, format = "onnx" } }));
+        done["phase"]!.GetValue<string>().Should().Be("Succeeded", done.ToJsonString());
+
+        (await Get($"{Scope}/artifacts/{hash}")).StatusCode.Should().Be(HttpStatusCode.OK);
+        var elsewhere = await Get($"/api/v1/projects/lab/domains/production/artifacts/{hash}");
+        elsewhere.StatusCode.Should().Be(HttpStatusCode.NotFound, "knowing the hash is not enough: production's history does not name it");
+        elsewhere.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+        (await Get($"{Scope}/artifacts/not-a-hash")).StatusCode.Should().Be(HttpStatusCode.NotFound);
     }
 
     [Fact]

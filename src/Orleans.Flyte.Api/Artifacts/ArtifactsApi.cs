@@ -37,7 +37,28 @@ public static class ArtifactsApi
             .Accepts<Stream>(OctetStream, "*/*") // the body is the file, whatever it is labelled
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .WithSummary("Store the request body (raw bytes) in the artifact store under its SHA-256 and return the reference a file input takes; ?format=onnx types it as file<onnx>.");
+        group.MapGet("/{sha256}", DownloadArtifact).WithName(nameof(DownloadArtifact)).Requires(Permission.Read)
+            .Produces(StatusCodes.Status200OK, contentType: OctetStream)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary("The bytes of a stored file that a run of this domain read or wrote (its SHA-256 is in the domain's events, e.g. in a run report); ranges supported.");
         return routes;
+    }
+
+    /// <summary>The store is cluster-wide and content-addressed, so knowing a hash must not be enough: a file is served
+    /// to readers of a domain whose history names it, and to no one else (404, as for a file that does not exist).</summary>
+    public static async Task<Results<PhysicalFileHttpResult, ProblemHttpResult>> DownloadArtifact(
+        string project, string domain, string sha256, ArtifactStore store, IArtifactReferences references, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(references);
+        var reference = ArtifactReference.IsSha256(sha256) ? new ArtifactReference(sha256, 0, IsDirectory: false) : null;
+        if (reference is null || !store.Contains(reference) || !await references.IsNamedInAsync(project, domain, sha256, cancellationToken))
+        {
+            return Problems.NotFound(
+                $"No file {sha256} that a run in {project}/{domain} read or wrote is in the artifact store (give the lower-case hex SHA-256 of a file, as the run's events show it).");
+        }
+
+        return TypedResults.PhysicalFile(store.PathOf(reference), OctetStream, fileDownloadName: sha256, enableRangeProcessing: true);
     }
 
     public static async Task<Results<Created<ArtifactResponse>, ValidationProblem, ProblemHttpResult>> UploadArtifact(

@@ -48,6 +48,7 @@ public static class EngineRegistration
         services.AddSingleton<AttemptLogArchive>();
         services.TryAddSingleton(sp => new ArtifactStore(sp.GetRequiredService<IOptions<ArtifactStoreOptions>>().Value));
         services.TryAddSingleton<Artifacts.ArtifactCollector>();
+        services.TryAddSingleton<IArtifactReferences, Artifacts.ArtifactReferences>();
         services.AddHostedService(sp => sp.GetRequiredService<Artifacts.ArtifactCollector>());
         services.AddSingleton<IAttemptStatusSink, AttemptStatusForwarder>();
         services.TryAddSingleton<ITaskRunner, LocalProcessRunner>();

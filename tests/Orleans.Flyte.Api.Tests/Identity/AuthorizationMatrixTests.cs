@@ -45,6 +45,7 @@ public sealed class AuthorizationMatrixTests(IdentityPlatform platform) : IClass
         ["GetWorkflowVersion"] = Need.Read,
         ["CreateExecution"] = Need.Submit,
         ["UploadArtifact"] = Need.Submit,
+        ["DownloadArtifact"] = Need.Read,
         ["ListExecutions"] = Need.Read,
         ["GetExecution"] = Need.Read,
         ["AbortExecution"] = Need.Submit,

@@ -136,6 +136,7 @@ public sealed partial class ReadmeExamplesTests : IAsyncLifetime
                 done["outputs"]!["bytes"]!.GetValue<int>().Should().Be(21, "check read the 21 uploaded bytes");
             }),
             Claim("\"$AUTH\" $X/$UPLOADED ", 200, r => r.Stdout.Should().Contain("\"bytes\":21")),
+            Claim("/artifacts/$(printf", 200, r => r.Stdout.Should().Be("weights from a laptop")),
             Claim("NOPE="),
             Claim("artifact://files/$NOPE", 400,
                 r => JsonNode.Parse(r.Stdout)!["errors"]!.AsObject().Should().ContainKey("/inputs/model")));
