@@ -8,12 +8,11 @@ namespace Orleans.Flyte.Grains.Tests.Runners;
 public sealed class ArtifactRemovalTests : IDisposable
 {
     private static readonly DateTime s_old = DateTime.UtcNow.AddDays(-3);
-    private readonly string _scratch = Path.Combine(Path.GetTempPath(), "artifact-removal-tests", Guid.NewGuid().ToString("N"));
+    private readonly string _scratch = Orleans.Flyte.Testing.ScratchDirectories.Create("artifact-removal");
     private readonly ArtifactStore _store;
 
     public ArtifactRemovalTests()
     {
-        Directory.CreateDirectory(_scratch);
         _store = new ArtifactStore(new ArtifactStoreOptions { Root = Path.Combine(_scratch, "store") });
     }
 
