@@ -303,9 +303,14 @@ public sealed class ArtifactStore
             {
                 // Stored already (by another attempt or upload of the same bytes): content addressing makes both the same.
                 var reference = new ArtifactReference(Path.GetFileName(destination), 0, directory);
-                if (Touch(reference) || attempt >= 2)
+                if (Touch(reference))
                 {
                     return;
+                }
+
+                if (attempt >= 2)
+                {
+                    throw new IOException($"{destination} kept appearing and disappearing while it was stored; nothing is stored this time");
                 }
             }
         }
