@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Orleans.Flyte.Abstractions;
+using Orleans.Flyte.Api.Artifacts;
 using Orleans.Flyte.Api.Audit;
 using Orleans.Flyte.Api.Auth;
 using Orleans.Flyte.Api.Identity;
@@ -111,6 +112,7 @@ public static class ApiRegistration
         api.MapTokensApi();
         api.MapRoleBindingsApi();
         api.MapAuditApi();
+        app.MapArtifactsApi(); // not under the deadline: an upload lasts as long as its bytes take to arrive
         return app;
     }
 

@@ -15,6 +15,7 @@ public static class CliApp
         root.With(
             RegisterCommands.Register(globals),
             ExecutionCommands.Run(globals),
+            ArtifactCommands.Create(globals),
             GetCommands.Create(globals),
             ExecutionCommands.Describe(globals),
             ExecutionCommands.Logs(globals),

@@ -142,7 +142,7 @@ public static class PodStatusMapper
         {
             foreach (var (name, text) in JsonSerializer.Deserialize<Dictionary<string, string>>(json) ?? [])
             {
-                if (ParameterType.TryParse(text, out var type) && type.IsArtifact)
+                if (ParameterType.TryParse(text, out var type) && type.CarriesArtifacts)
                 {
                     result[name] = type;
                 }

@@ -31,6 +31,8 @@ public sealed class InvalidSpecApiTests : ApiTestBase
         { "reserved env var", "SEED: \"7\"", "FLYTE_INPUTS: x", "/container/env/FLYTE_INPUTS" },
         { "unknown artifact format", "epochs: int", "epochs: int, model: file<onxx>", "/inputs/model" },
         { "unknown artifact format, long form", "epochs: int", "epochs: int, model: { type: \"directory<nope>\" }", "/inputs/model/type" },
+        { "files in a map, where no runner places them", "epochs: int", "epochs: int, shards: map<file>", "/inputs/shards" },
+        { "files in a list of lists", "epochs: int", "epochs: int, shards: list<list<file>>", "/inputs/shards" },
     };
 
     [Theory]

@@ -45,6 +45,10 @@ public sealed class OpenApiContractTests : ApiTestBase
             .Parameters.Should().Contain(p => p.Name == "Idempotency-Key");
         Operation(document, "/api/v1/projects/{project}/domains/{domain}/executions/{id}/abort", HttpMethod.Post)
             .Responses!.Keys.Should().Contain("409", "aborting a finished execution is a conflict");
+        var upload = Operation(document, "/api/v1/projects/{project}/domains/{domain}/artifacts", HttpMethod.Post);
+        upload.Responses!.Keys.Should().Contain(["201", "400", "413"], "an upload is stored, refused for its format, or too large");
+        upload.Responses["201"].Content!["application/json"].Schema.Should().NotBeNull();
+        upload.RequestBody!.Content.Should().ContainKey("application/octet-stream", "the body is the file's bytes");
     }
 
     [Theory]

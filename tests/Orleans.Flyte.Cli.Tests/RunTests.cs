@@ -40,6 +40,27 @@ public sealed class RunTests(Platform platform) : PlatformTest(platform, "cli-ru
     }
 
     [Fact]
+    public async Task An_uploaded_file_is_passed_to_run_by_the_reference_artifact_upload_printed()
+    {
+        await RegisterScript("reader", """printf '{"text":"%s"}' "$(cat "$FLYTE_INPUT_DOC")" > "$FLYTE_OUTPUTS" """, inputs: "{ doc: file<txt> }", outputs: "{ text: string }");
+        var document = WriteFile("notes.txt", "from my laptop");
+
+        var upload = await Cli.Run("artifact", "upload", document, "--format", "txt");
+
+        upload.ExitCode.Should().Be(0, upload.ToString());
+        var reference = JsonNode.Parse(upload.Stdout)!;
+        reference["sha256"]!.GetValue<string>().Should().Be(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("from my laptop"u8.ToArray())));
+        reference["format"]!.GetValue<string>().Should().Be("txt");
+        var saved = WriteFile("notes.ref.json", upload.Stdout);
+
+        var run = await Cli.Run(s_watch, null, "run", "reader@v1", "-i", $"doc=@{saved}", "--watch");
+
+        run.ExitCode.Should().Be(0, run.ToString());
+        run.Stdout.Should().EndWith("outputs:\n  text: \"from my laptop\"\n");
+        (await Cli.Run("artifact", "upload", Path.Combine(Work, "missing.txt"))).ExitCode.Should().Be(2);
+    }
+
+    [Fact]
     public async Task Run_with_watch_of_a_failing_task_exits_10_and_says_why_and_where_the_logs_are()
     {
         await RegisterScript("explode", "echo 'about to fail'; echo 'disk full' >&2; exit 3");

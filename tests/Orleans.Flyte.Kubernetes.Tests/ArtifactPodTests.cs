@@ -127,4 +127,81 @@ public sealed class ArtifactPodTests : IAsyncLifetime
         status.Error.Should().Contain("Flyte:Kubernetes:ArtifactClaimName");
         _api.CreatedBodies.Should().HaveCount(1, "no pod is created without the volume");
     }
+
+    [Fact]
+    public async Task A_list_of_files_written_by_one_pod_is_stored_per_element_and_each_map_element_pod_mounts_its_own_file()
+    {
+        await using var runner = Runner();
+        var split = Attempts.Launch(executionId: "e0000000000000000105", nodeId: "split", outputs: ["parts"]) with
+        {
+            ArtifactOutputs = new Dictionary<string, ParameterType> { ["parts"] = Type("list<file<parquet>>") },
+        };
+        var splitPod = Attempts.PodName(split);
+        await runner.LaunchAsync(split);
+        var created = _api.CreatedBodies.Single();
+        JsonNode.Parse(created["metadata"]!["annotations"]![PodNames.ArtifactOutputsAnnotation]!.GetValue<string>())!["parts"]!.GetValue<string>()
+            .Should().Be("list<file<parquet>>", "an adopted pod is judged by the same declared type");
+        Container(created)["volumeMounts"]!.AsArray().Should().Contain(m => m!["mountPath"]!.GetValue<string>() == "/flyte/outputs"
+            && m["subPath"]!.GetValue<string>() == $"attempts/{splitPod}");
+
+        // The pod writes parts/0 … parts/10 into its output folder on the volume (10 sorts after 9: element order is numeric).
+        var folder = Path.Combine(_volume, "attempts", splitPod, "parts");
+        Directory.CreateDirectory(folder);
+        var texts = Enumerable.Range(0, 11).Select(i => $"day-{i}").ToList();
+        for (var i = 0; i < texts.Count; i++)
+        {
+            await File.WriteAllTextAsync(Path.Combine(folder, i.ToString(System.Globalization.CultureInfo.InvariantCulture)), texts[i]);
+        }
+
+        _api.Run(Ns, splitPod);
+        _api.Finish(Ns, splitPod, 0, "{}");
+        var done = await _sink.WaitFor(split.AttemptId, AttemptPhase.Succeeded);
+        var parts = JsonNode.Parse(done.OutputsJson!)!["parts"]!.AsArray();
+        var hashes = texts.Select(t => Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(t)))).ToList();
+        parts.Select(p => p!["sha256"]!.GetValue<string>()).Should().Equal(hashes, "one reference per element, in element order, each with its own hash");
+
+        // A map node's element i is a task of its own whose file input is element i: its pod mounts the store and reads that file.
+        for (var i = 0; i < parts.Count; i++)
+        {
+            var element = Evaluate("e0000000000000000105", parts[i]!.DeepClone()) with
+            {
+                AttemptId = $"lab.development.e0000000000000000105.read[{i}].1",
+                NodeId = $"read[{i}]",
+            };
+            await runner.LaunchAsync(element);
+            var pod = _api.CreatedBodies[^1];
+            pod["spec"]!["volumes"]!.AsArray().Should().ContainSingle(v => v!["name"]!.GetValue<string>() == PodBuilder.ArtifactVolumeName);
+            Container(pod)["volumeMounts"]!.AsArray().Should().ContainSingle(m => m!["mountPath"]!.GetValue<string>() == "/flyte/artifacts" && m["readOnly"]!.GetValue<bool>());
+            var path = Env(pod, "FLYTE_INPUT_MODEL");
+            path.Should().Be($"/flyte/artifacts/files/{hashes[i]}", $"element {i} reads its own file");
+            File.ReadAllText(Path.Combine(_volume, path!["/flyte/artifacts/".Length..])).Should().Be(texts[i]);
+        }
+
+        _api.CreatedBodies.Select(b => b["metadata"]!["name"]!.GetValue<string>()).Should().OnlyHaveUniqueItems("each element has its own pod");
+    }
+
+    [Fact]
+    public async Task A_list_of_files_input_arrives_in_the_pod_as_the_list_of_their_paths()
+    {
+        await using var runner = Runner();
+        var a = await Stored("alpha");
+        var b = await Stored("beta");
+        var join = Attempts.Launch(executionId: "e0000000000000000106", nodeId: "join",
+            inputsJson: new JsonObject { ["parts"] = new JsonArray(a.ToJson(), b.ToJson()) }.ToJsonString(), outputs: ["all"]) with
+        {
+            ArtifactInputs = new Dictionary<string, ParameterType> { ["parts"] = Type("list<file>") },
+        };
+
+        await runner.LaunchAsync(join);
+
+        var pod = _api.CreatedBodies.Single();
+        Env(pod, "FLYTE_INPUT_PARTS").Should().Be($"""["/flyte/artifacts/files/{a.Sha256}","/flyte/artifacts/files/{b.Sha256}"]""");
+    }
+
+    private async Task<ArtifactReference> Stored(string text)
+    {
+        var source = Path.Combine(_volume, $"{text}.src");
+        await File.WriteAllTextAsync(source, text);
+        return await _store.PutFileAsync(source, null);
+    }
 }

@@ -176,6 +176,78 @@ public sealed class KubernetesPlatformTests : IAsyncLifetime
             .All(r => r!["held"]!.GetValue<int>() == 0), "the slice to go back when the pod ended", s_wait);
     }
 
+    [Fact]
+    public async Task A_map_over_a_list_of_files_runs_one_pod_per_element_each_mounting_its_own_file()
+    {
+        await StopPlatform();
+        await StartPlatform(("Flyte:Kubernetes:ArtifactClaimName", "flyte-artifacts"));
+        await Post($"{Scope}/tasks", """
+            name: split
+            version: v1
+            container: { image: registry.local/ml/split:1, command: [python, split.py] }
+            outputs: { parts: list<file<csv>> }
+            """);
+        await Post($"{Scope}/tasks", """
+            name: score
+            version: v1
+            container: { image: registry.local/ml/score:1, command: [python, score.py] }
+            inputs: { part: file<csv> }
+            outputs: { rows: int }
+            """);
+        await Post($"{Scope}/workflows", """
+            name: score-parts
+            version: v1
+            nodes:
+              - { id: split, task: split@v1 }
+              - { id: score, task: score@v1, map: { over: "{{ nodes.split.outputs.parts }}", input: part, concurrency: 3 } }
+            outputs: { rows: "{{ nodes.score.outputs.rows }}" }
+            """);
+        var response = await Http.PostAsJsonAsync(new Uri($"{Scope}/executions", UriKind.Relative), new { workflow = "score-parts@v1" });
+        response.StatusCode.Should().Be(HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
+        var id = (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+
+        // The split pod writes parts/0..2 into its folder of the shared volume (the silo's Flyte:Artifacts:Root).
+        var split = await WaitForPod("split");
+        var folder = Path.Combine(Platform.ArtifactRoot, "attempts", split.Metadata.Name, "parts");
+        Directory.CreateDirectory(folder);
+        var texts = new[] { "a,1\n", "b,2\nc,3\n", "d,4\ne,5\nf,6\n" };
+        for (var i = 0; i < texts.Length; i++)
+        {
+            await File.WriteAllTextAsync(Path.Combine(folder, i.ToString(CultureInfo.InvariantCulture)), texts[i]);
+        }
+
+        _api.Run(Ns, split.Metadata.Name);
+        _api.Finish(Ns, split.Metadata.Name, 0, "{}");
+        var hashes = texts.Select(t => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(t)))).ToList();
+
+        for (var i = 0; i < texts.Length; i++)
+        {
+            var element = await WaitForAttemptPod($".score[{i}].1");
+            element.Spec.Volumes.Should().ContainSingle(v => v.Name == PodBuilder.ArtifactVolumeName)
+                .Which.PersistentVolumeClaim.ClaimName.Should().Be("flyte-artifacts");
+            element.Spec.Containers[0].VolumeMounts.Should().Contain(m => m.Name == PodBuilder.ArtifactVolumeName && m.MountPath == "/flyte/artifacts" && m.ReadOnlyProperty == true);
+            var path = Env(element)["FLYTE_INPUT_PART"];
+            path.Should().Be($"/flyte/artifacts/files/{hashes[i]}", $"element {i} reads part {i}");
+            File.ReadAllText(Path.Combine(Platform.ArtifactRoot, path["/flyte/artifacts/".Length..])).Should().Be(texts[i]);
+            _api.Run(Ns, element.Metadata.Name);
+            _api.Finish(Ns, element.Metadata.Name, 0, $$"""{"rows":{{i + 1}}}""");
+        }
+
+        var done = await WaitForEnd(id);
+        done["phase"]!.GetValue<string>().Should().Be("Succeeded", done.ToJsonString());
+        done["outputs"]!["rows"]!.ToJsonString().Should().Be("[1,2,3]", "outputs in element order");
+        Node(done, "split")["outputs"]!["parts"]!.AsArray().Select(p => p!["sha256"]!.GetValue<string>()).Should().Equal(hashes);
+    }
+
+    private async Task<V1Pod> WaitForAttemptPod(string attemptSuffix)
+    {
+        V1Pod? pod = null;
+        await Eventually.Until(
+            () => (pod = _api.Pods().FirstOrDefault(p => p.Metadata.Annotations[PodNames.AttemptIdAnnotation].EndsWith(attemptSuffix, StringComparison.Ordinal))) is not null,
+            $"a pod for the attempt *{attemptSuffix}", s_wait);
+        return pod!;
+    }
+
     private async Task StartPlatform(params (string Key, string Value)[] settings)
     {
         var all = new Dictionary<string, string>

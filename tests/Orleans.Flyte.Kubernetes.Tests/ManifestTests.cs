@@ -21,6 +21,8 @@ public sealed class ManifestTests
         ["RoleBinding"] = "rbac.authorization.k8s.io/v1",
         ["ClusterRoleBinding"] = "rbac.authorization.k8s.io/v1",
         ["Kustomization"] = "kustomize.config.k8s.io/v1beta1",
+        ["PersistentVolume"] = "v1",
+        ["PersistentVolumeClaim"] = "v1",
     };
 
     private static readonly string s_root = Checkout.Root;
@@ -134,6 +136,39 @@ public sealed class ManifestTests
         var clusterBindings = s_documents.Where(d => Text(d.Doc, "kind") == "ClusterRoleBinding").Select(d => Text(d.Doc, "roleRef", "name")).ToList();
         clusterBindings.Should().Equal("orleans-flyte-node-reader");
         s_documents.Where(d => Text(d.Doc, "kind") == "RoleBinding").Select(d => Text(d.Doc, "roleRef", "name")).Should().OnlyContain(n => n == "orleans-flyte-task-runner").And.NotBeEmpty();
+    }
+
+    [Fact]
+    public void The_silo_and_every_task_namespace_mount_the_same_shared_artifact_export_where_the_settings_say()
+    {
+        var silo = s_documents.First(d => Text(d.Doc, "kind") == "Deployment" && Text(d.Doc, "metadata", "name") == "orleans-flyte-silo").Doc;
+        var container = (YamlMappingNode)Seq(silo, "spec", "template", "spec", "containers").Single();
+        var env = Seq(container, "env").Cast<YamlMappingNode>().ToDictionary(e => Text(e, "name")!, e => Text(e, "value"));
+        var mount = Seq(container, "volumeMounts").Cast<YamlMappingNode>().Single(m => Text(m, "name") == "artifacts");
+        Text(mount, "mountPath").Should().Be(env["Flyte__Artifacts__Root"], "the store's root is where the silo mounts the volume");
+        var siloClaim = Seq(silo, "spec", "template", "spec", "volumes").Cast<YamlMappingNode>()
+            .Single(v => Text(v, "name") == "artifacts");
+        var claims = s_documents.Where(d => Text(d.Doc, "kind") == "PersistentVolumeClaim").Select(d => d.Doc).ToList();
+        var volumes = s_documents.Where(d => Text(d.Doc, "kind") == "PersistentVolume").Select(d => d.Doc).ToList();
+
+        // Task pods mount Flyte:Kubernetes:ArtifactClaimName in their own namespace: every namespace the runner may use has it.
+        var taskNamespaces = s_documents.Where(d => Text(d.Doc, "kind") == "RoleBinding").Select(d => Text(d.Doc, "metadata", "namespace")!).ToList();
+        taskNamespaces.Should().NotBeEmpty();
+        var wanted = taskNamespaces.Select(ns => (Namespace: (string?)ns, Claim: env["Flyte__Kubernetes__ArtifactClaimName"]))
+            .Append((Namespace: null, Claim: Text(siloClaim, "persistentVolumeClaim", "claimName")));
+        var exports = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (ns, name) in wanted)
+        {
+            var claim = claims.SingleOrDefault(c => Text(c, "metadata", "name") == name && Text(c, "metadata", "namespace") == ns);
+            claim.Should().NotBeNull($"a claim {name} in {ns ?? "the silo's namespace"}");
+            Seq(claim!, "spec", "accessModes").Select(m => ((YamlScalarNode)m).Value).Should().Equal(["ReadWriteMany"], "pods on many nodes and the silo share it");
+            var volume = volumes.Single(v => Text(v, "metadata", "name") == Text(claim!, "spec", "volumeName"));
+            Text(volume, "spec", "claimRef", "name").Should().Be(name, "the volume is reserved for its claim");
+            Seq(volume, "spec", "accessModes").Select(m => ((YamlScalarNode)m).Value).Should().Equal(["ReadWriteMany"]);
+            exports.Add($"{Text(volume, "spec", "nfs", "server")}:{Text(volume, "spec", "nfs", "path")}");
+        }
+
+        exports.Should().ContainSingle("the silo and every task pod see one and the same store");
     }
 
     private static Dictionary<string, string[]> Rules(YamlMappingNode role)

@@ -33,24 +33,61 @@ public static class ArtifactContract
                 continue; // an optional input left unbound
             }
 
+            if (type.IsArtifactList)
+            {
+                if (value is not JsonArray items)
+                {
+                    error = $"input {name} is not a list of references to stored {Kind(type.Element!)}s";
+                    placed = null;
+                    return false;
+                }
+
+                var paths = new JsonArray();
+                for (var i = 0; i < items.Count; i++)
+                {
+                    if (!TryPlace($"{name}[{i}]", items[i], type.Element!, out var path, out error))
+                    {
+                        placed = null;
+                        return false;
+                    }
+
+                    paths.Add(path);
+                }
+
+                placed[name] = paths;
+                continue;
+            }
+
+            if (!TryPlace(name, value, type, out var single, out error))
+            {
+                placed = null;
+                return false;
+            }
+
+            placed[name] = single;
+        }
+
+        return true;
+
+        bool TryPlace(string what, JsonNode? value, ParameterType type, [NotNullWhen(true)] out string? path, [NotNullWhen(false)] out string? error)
+        {
+            path = null;
             if (!ArtifactReference.TryRead(value, out var reference) || reference.IsDirectory != (type.Kind == ParameterKind.Directory))
             {
-                error = $"input {name} is not a reference to a stored {type.Kind.ToString().ToLowerInvariant()}";
-                placed = null;
+                error = $"input {what} is not a reference to a stored {Kind(type)}";
                 return false;
             }
 
             if (exists is not null && !exists(reference))
             {
-                error = $"input {name}: {reference.Uri} is not in the artifact store";
-                placed = null;
+                error = $"input {what}: {reference.Uri} is not in the artifact store";
                 return false;
             }
 
-            placed[name] = pathOf(reference);
+            path = pathOf(reference);
+            error = null;
+            return true;
         }
-
-        return true;
     }
 
     /// <summary>
@@ -73,17 +110,44 @@ public static class ArtifactContract
         foreach (var (name, type) in declared.OrderBy(d => d.Key, StringComparer.Ordinal))
         {
             var path = Path.Combine(outputDirectory, name);
-            var isDirectory = type.Kind == ParameterKind.Directory;
-            if (isDirectory ? !Directory.Exists(path) : !File.Exists(path))
-            {
-                var what = isDirectory ? "directory" : "file";
-                return Failed($"did not write its {what} output {name} (expected a {what} at ${TaskContract.OutputDirectoryVariable}/{name})");
-            }
-
             try
             {
-                var reference = isDirectory ? await store.PutDirectoryAsync(path, type.Format) : await store.PutFileAsync(path, type.Format);
-                outputs[name] = reference.ToJson();
+                if (type.IsArtifactList)
+                {
+                    var element = type.Element!;
+                    if (!Directory.Exists(path))
+                    {
+                        return Failed($"did not write its {type} output {name} (expected a directory at ${TaskContract.OutputDirectoryVariable}/{name} with one {Kind(element)} per element)");
+                    }
+
+                    var entries = ListElements(path);
+                    if (entries.Count > MaxListElements)
+                    {
+                        return Failed($"its {type} output {name} has {entries.Count} elements, more than the {MaxListElements} a list may hold");
+                    }
+
+                    var items = new JsonArray();
+                    foreach (var entry in entries)
+                    {
+                        if (!Exists(entry, element))
+                        {
+                            return Failed($"its {type} output {name} holds {Path.GetFileName(entry)}, which is not a {Kind(element)}");
+                        }
+
+                        items.Add(await PutAsync(entry, element));
+                    }
+
+                    outputs[name] = items;
+                    continue;
+                }
+
+                if (!Exists(path, type))
+                {
+                    var what = Kind(type);
+                    return Failed($"did not write its {what} output {name} (expected a {what} at ${TaskContract.OutputDirectoryVariable}/{name})");
+                }
+
+                outputs[name] = await PutAsync(path, type);
             }
             catch (ArtifactTooLargeException ex)
             {
@@ -93,7 +157,30 @@ public static class ArtifactContract
 
         return succeeded with { OutputsJson = outputs.ToJsonString() };
 
+        async Task<JsonObject> PutAsync(string path, ParameterType type) =>
+            (type.Kind == ParameterKind.Directory ? await store.PutDirectoryAsync(path, type.Format) : await store.PutFileAsync(path, type.Format)).ToJson();
+
         AttemptStatus Failed(string what) =>
             succeeded with { Phase = AttemptPhase.Failed, OutputsJson = null, Error = $"task exited 0 but {what}", Permanent = true };
     }
+
+    /// <summary>The most elements a <c>list&lt;file&gt;</c> or <c>list&lt;directory&gt;</c> output may hold: as many as a
+    /// map node takes.</summary>
+    public const int MaxListElements = 10_000;
+
+    /// <summary>The entries of a list output's folder in element order: by name, ordinally, except that when every name
+    /// is a whole number (<c>0</c>, <c>1</c>, …, <c>10</c>) they are in numeric order.</summary>
+    public static IReadOnlyList<string> ListElements(string folder)
+    {
+        var entries = Directory.EnumerateFileSystemEntries(folder).ToList();
+        var numbered = entries.Select(e => (Entry: e, Number: ulong.TryParse(Path.GetFileName(e), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : (ulong?)null)).ToList();
+        return numbered.All(n => n.Number is not null)
+            ? [.. numbered.OrderBy(n => n.Number).ThenBy(n => Path.GetFileName(n.Entry), StringComparer.Ordinal).Select(n => n.Entry)]
+            : [.. entries.OrderBy(e => Path.GetFileName(e), StringComparer.Ordinal)];
+    }
+
+    private static bool Exists(string path, ParameterType type) =>
+        type.Kind == ParameterKind.Directory ? Directory.Exists(path) : File.Exists(path);
+
+    private static string Kind(ParameterType type) => type.Kind == ParameterKind.Directory ? "directory" : "file";
 }

@@ -77,7 +77,7 @@ public static class InputValues
 
         if (new FileInfo(full).Length > MaxFileBytes)
         {
-            throw CliException.Usage($"{path}: an input file may be at most {MaxFileBytes} bytes; pass large data by reference (a URI)");
+            throw CliException.Usage($"{path}: an input file may be at most {MaxFileBytes} bytes; upload a large file (orleans-flyte artifact upload FILE) and pass the reference it prints");
         }
 
         var text = File.ReadAllText(full, Encoding.UTF8);

@@ -78,6 +78,12 @@ internal static class Interfaces
     {
         if (ParameterType.TryParse(text, out var type))
         {
+            if (type.NestsArtifactsTooDeep)
+            {
+                errors.Add(new SpecError(pointer, $"'{type}' holds files or directories where no runner places or collects them; write file, directory, list<file> or list<directory>"));
+                return null;
+            }
+
             return type;
         }
 

@@ -127,6 +127,19 @@ public sealed partial record ParameterType(ParameterKind Kind, ParameterType? El
     /// <summary>A <c>file</c> or <c>directory</c>: its values live in the artifact store and reach a task as a path.</summary>
     public bool IsArtifact => Kind is ParameterKind.File or ParameterKind.Directory;
 
+    /// <summary>A <c>list&lt;file&gt;</c> or <c>list&lt;directory&gt;</c>: each element is placed and collected like a
+    /// top-level artifact, in element order.</summary>
+    public bool IsArtifactList => Kind == ParameterKind.List && Element is { IsArtifact: true };
+
+    /// <summary>Whether a runner places (input) or collects (output) values of this type through the artifact store.</summary>
+    public bool CarriesArtifacts => IsArtifact || IsArtifactList;
+
+    /// <summary>Whether a <c>file</c> or <c>directory</c> sits somewhere no runner places or collects it: in a map, a
+    /// list of lists, or deeper. Registration refuses such a type.</summary>
+    public bool NestsArtifactsTooDeep => !CarriesArtifacts && ContainsArtifact;
+
+    private bool ContainsArtifact => IsArtifact || (Element?.ContainsArtifact ?? false);
+
     /// <summary>Whether a value of <paramref name="source"/> may be bound to a parameter of this type.</summary>
     public bool IsAssignableFrom(ParameterType source)
     {

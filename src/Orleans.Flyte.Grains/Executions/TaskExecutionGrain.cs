@@ -337,8 +337,8 @@ public sealed class TaskExecutionGrain(
             spec.Resources.Memory?.ToString(),
             Grant(attempt.Attempt) ?? GpuGrant.None,
             spec.Timeout,
-            spec.Inputs.Where(p => p.Value.Type.IsArtifact).ToDictionary(p => p.Key, p => p.Value.Type, StringComparer.Ordinal),
-            spec.Outputs.Where(p => p.Value.Type.IsArtifact).ToDictionary(p => p.Key, p => p.Value.Type, StringComparer.Ordinal));
+            spec.Inputs.Where(p => p.Value.Type.CarriesArtifacts).ToDictionary(p => p.Key, p => p.Value.Type, StringComparer.Ordinal),
+            spec.Outputs.Where(p => p.Value.Type.CarriesArtifacts).ToDictionary(p => p.Key, p => p.Value.Type, StringComparer.Ordinal));
     }
 
     /// <summary>The GPUs the allocator granted to an attempt, as the runner takes them; null when it has none.</summary>

@@ -47,6 +47,9 @@ public static class EngineRegistration
         services.AddSingleton<TaskOutputCache>();
         services.AddSingleton<AttemptLogArchive>();
         services.TryAddSingleton(sp => new ArtifactStore(sp.GetRequiredService<IOptions<ArtifactStoreOptions>>().Value));
+        services.TryAddSingleton<Artifacts.ArtifactCollector>();
+        services.TryAddSingleton<IArtifactReferences, Artifacts.ArtifactReferences>();
+        services.AddHostedService(sp => sp.GetRequiredService<Artifacts.ArtifactCollector>());
         services.AddSingleton<IAttemptStatusSink, AttemptStatusForwarder>();
         services.TryAddSingleton<ITaskRunner, LocalProcessRunner>();
 

@@ -1,3 +1,4 @@
+using Orleans.Flyte.Abstractions.Artifacts;
 using Orleans.Flyte.Abstractions.Executions;
 using Orleans.Flyte.Abstractions.Gpus;
 using Orleans.Flyte.Abstractions.Registry;
@@ -12,7 +13,9 @@ namespace Orleans.Flyte.Grains.Submissions;
 /// Submitting an execution, written once: resolve the workflow and its pinned tasks, compile the plan, bind and check
 /// the inputs, check that some node could ever serve each GPU request, then create the execution (idempotent per id).
 /// </summary>
-public sealed partial class ExecutionSubmissions(IGrainFactory grains) : IExecutionSubmissions
+/// <param name="artifacts">The artifact store that <c>file</c> and <c>directory</c> inputs must name bytes in; without one
+/// (a host with no store) they are not checked.</param>
+public sealed partial class ExecutionSubmissions(IGrainFactory grains, ArtifactStore? artifacts = null) : IExecutionSubmissions
 {
     public const int MinPriority = -100;
     public const int MaxPriority = 100;
@@ -133,6 +136,11 @@ public sealed partial class ExecutionSubmissions(IGrainFactory grains) : IExecut
             return new Prepared(null, false, new SubmissionResult.Invalid(NotValid, inputs.Errors));
         }
 
+        if (MissingArtifacts(resolved.Workflow, inputs.Value!) is { Count: > 0 } missing)
+        {
+            return new Prepared(null, false, new SubmissionResult.Invalid(NotValid, missing));
+        }
+
         return new Prepared(new CreateExecution(project, domain, resolved.Plan, inputs.Value!.ToJsonString(), submission.IdempotencyKey,
             source.OverwriteCache, null, null, NoOutputs, null, null, source.Priority ?? 0), CheckGpus: true);
     }
@@ -162,6 +170,38 @@ public sealed partial class ExecutionSubmissions(IGrainFactory grains) : IExecut
 
         return new Prepared(new CreateExecution(project, domain, stored.Plan, stored.InputsJson, submission.IdempotencyKey, stored.OverwriteCache,
             source.Recover ? null : source.ExecutionId, source.Recover ? source.ExecutionId : null, recovered, null, null, stored.Priority), CheckGpus: true);
+    }
+
+    /// <summary>The <c>file</c> and <c>directory</c> inputs (also in lists) whose bytes are not in the store: a 400 that
+    /// names each, instead of a run whose task fails at launch. Those that are there are touched, so the collector keeps
+    /// them through its grace period, by which time the accepted execution's events refer to them.</summary>
+    private List<SpecError> MissingArtifacts(WorkflowSpec workflow, System.Text.Json.Nodes.JsonObject inputs)
+    {
+        var errors = new List<SpecError>();
+        if (artifacts is null)
+        {
+            return errors;
+        }
+
+        foreach (var (name, parameter) in workflow.Inputs.Where(p => p.Value.Type.CarriesArtifacts))
+        {
+            var pointer = JsonPointer.Append("/inputs", name);
+            var values = inputs[name] switch
+            {
+                null => [],
+                System.Text.Json.Nodes.JsonArray list when parameter.Type.IsArtifactList => list.Select((v, i) => (Pointer: $"{pointer}/{i}", Value: v)).ToList(),
+                var single => [(Pointer: pointer, Value: single)],
+            };
+            foreach (var (where, value) in values)
+            {
+                if (ArtifactReference.TryRead(value, out var reference) && !artifacts.Touch(reference))
+                {
+                    errors.Add(new SpecError(where, $"input '{name}': {reference.Uri} is not in the artifact store; upload the file first (POST …/artifacts) and pass the reference it returns"));
+                }
+            }
+        }
+
+        return errors;
     }
 
     private static Prepared Invalid(string pointer, string message) =>

@@ -44,6 +44,8 @@ public sealed class AuthorizationMatrixTests(IdentityPlatform platform) : IClass
         ["ListWorkflowVersions"] = Need.Read,
         ["GetWorkflowVersion"] = Need.Read,
         ["CreateExecution"] = Need.Submit,
+        ["UploadArtifact"] = Need.Submit,
+        ["DownloadArtifact"] = Need.Read,
         ["ListExecutions"] = Need.Read,
         ["GetExecution"] = Need.Read,
         ["AbortExecution"] = Need.Submit,

@@ -142,6 +142,21 @@ public sealed partial class ReadmeExamplesTests : IAsyncLifetime
             Claim("\"$AUTH\" $X/$FILES ", 200, r => r.Stdout.Should().Contain("\"uri\":\"artifact://files/").And.Contain("\"format\":\"onnx\"")),
             Claim("name: bad-format", 400, r => JsonNode.Parse(r.Stdout)!["errors"]!.AsObject().Should().ContainKey("/outputs/model")));
 
+        await Section("Upload a file as an input",
+            Claim("printf 'weights from a laptop'"),
+            Claim("MODEL=$(curl", 201),
+            Claim("name: check-upload", 201),
+            Claim("UPLOADED=$(curl", [202], async _ =>
+            {
+                var done = await WaitForEnd(await Shell.VariableAsync("UPLOADED"));
+                done["phase"]!.GetValue<string>().Should().Be("Succeeded", done.ToJsonString());
+                done["outputs"]!["bytes"]!.GetValue<int>().Should().Be(21, "check read the 21 uploaded bytes");
+            }),
+            Claim("\"$AUTH\" $X/$UPLOADED ", 200, r => r.Stdout.Should().Contain("\"bytes\":21")),
+            Claim("/artifacts/$(printf", 200, r => r.Stdout.Should().Be("weights from a laptop")),
+            Claim("NOPE="),
+            Claim("artifact://files/$NOPE", 400,
+                r => JsonNode.Parse(r.Stdout)!["errors"]!.AsObject().Should().ContainKey("/inputs/model")));
         await Section("A whole pipeline",
             Claim("for t in make-dataset", [201, 201, 201, 201, 201], _ => { }),
             Claim("name: prepare-dataset", 201),

@@ -29,6 +29,19 @@ public sealed class ArtifactTypeTests
         named.Should().Be(format);
     }
 
+    [Theory]
+    [InlineData("file", true, false)]
+    [InlineData("list<file<csv>>", true, false)]
+    [InlineData("list<directory>", true, false)]
+    [InlineData("map<file>", false, true)]
+    [InlineData("list<list<file>>", false, true)]
+    [InlineData("list<int>", false, false)]
+    public void Runners_place_files_top_level_or_one_list_deep_and_registration_refuses_deeper(string text, bool carries, bool tooDeep)
+    {
+        Type(text).CarriesArtifacts.Should().Be(carries);
+        Type(text).NestsArtifactsTooDeep.Should().Be(tooDeep);
+    }
+
     [Fact]
     public void A_format_narrows_what_may_be_bound()
     {

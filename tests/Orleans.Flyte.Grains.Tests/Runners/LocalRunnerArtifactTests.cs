@@ -124,4 +124,33 @@ public sealed class LocalRunnerArtifactTests : IAsyncLifetime
         status.Error.Should().Contain("is not in the artifact store");
         File.Exists(Path.Combine(_scratch, "work", "ghost", "ran")).Should().BeFalse();
     }
+
+    [Fact]
+    public async Task A_list_of_directories_is_one_stored_tree_per_entry_in_name_order()
+    {
+        var status = await Run("dirs", "for d in b-day a-day c-day; do mkdir -p \"$FLYTE_OUTPUT_DIR/days/$d\"; echo $d > \"$FLYTE_OUTPUT_DIR/days/$d/rows\"; done",
+            artifactOutputs: new() { ["days"] = Type("list<directory>") });
+
+        status.Phase.Should().Be(AttemptPhase.Succeeded, status.Error);
+        var days = JsonNode.Parse(status.OutputsJson!)!["days"]!.AsArray();
+        var stored = days.Select(d => ArtifactReference.TryRead(d, out var r) ? r : throw new InvalidOperationException(d!.ToJsonString())).ToList();
+        stored.Should().OnlyContain(r => r.IsDirectory);
+        stored.Select(r => File.ReadAllText(Path.Combine(_store.PathOf(r), "rows"))).Should().Equal(["a-day\n", "b-day\n", "c-day\n"], "names that are not numbers sort by name");
+    }
+
+    [Fact]
+    public async Task A_list_input_whose_element_is_not_in_the_store_fails_naming_the_element()
+    {
+        var source = Path.Combine(_scratch, "part");
+        await File.WriteAllTextAsync(source, "x");
+        var present = await _store.PutFileAsync(source, null);
+        var ghost = new ArtifactReference(new string('0', 64), 3, IsDirectory: false);
+        var inputs = new JsonObject { ["parts"] = new JsonArray(present.ToJson(), ghost.ToJson()) }.ToJsonString();
+
+        var status = await Run("ghost-list", "touch ran", inputs, artifactInputs: new() { ["parts"] = Type("list<file>") });
+
+        status.Phase.Should().Be(AttemptPhase.Failed);
+        status.Permanent.Should().BeTrue();
+        status.Error.Should().Contain($"input parts[1]: {ghost.Uri} is not in the artifact store");
+    }
 }
