@@ -46,10 +46,18 @@ public sealed partial class MartenAuditLog
         // chains checked) by key in one query.
         var plan = accepted.Plan;
         var workflowStream = $"workflow/{project}/{domain}/{plan.WorkflowName}";
-        var taskRefs = plan.Nodes.Where(n => n.Child is null).Select(n => n.Task).Distinct(StringComparer.Ordinal).Select(Split).ToList();
+        var taskNodes = plan.Nodes.Where(n => n.Child is null && n.Branch is null).ToList();
+        var taskRefs = taskNodes.Select(n => n.Task).Distinct(StringComparer.Ordinal).Select(Split).ToList();
         var launchPlan = accepted.LaunchPlan is { } lp ? Split(lp) : default;
+        var view = ExecutionViews.Of(workflow);
+
+        // A task node's stream, or for a map node each started element's (node[i]) instead.
+        var taskStreams = taskNodes.ToDictionary(
+            n => n.Id,
+            n => view.Nodes.FirstOrDefault(v => v.NodeId == n.Id)?.Elements is { } elements ? elements.Select(e => e.NodeId).ToList() : [n.Id],
+            StringComparer.Ordinal);
         var related = new List<string> { workflowStream };
-        related.AddRange(plan.Nodes.Select(n => $"{stream}/{n.Id}"));
+        related.AddRange(taskStreams.Values.SelectMany(ids => ids).Select(id => $"{stream}/{id}"));
         related.AddRange(taskRefs.Select(t => $"task/{project}/{domain}/{t.Name}"));
 
         // Child executions of sub-workflow and launch-plan nodes (at any depth): their streams' chains are checked too.
@@ -112,20 +120,22 @@ public sealed partial class MartenAuditLog
                 ? new PinnedVersion(name, version, e switch { TaskVersionRegistered t => t.ContentHash, WorkflowVersionRegistered w => w.ContentHash, _ => null }, e.Meta.Principal, e.Meta.At)
                 : new PinnedVersion(name, version, null, null, null);
 
-        var view = ExecutionViews.Of(workflow);
         var attempts = new List<RunAttempt>();
-        foreach (var planNode in plan.Nodes)
+        foreach (var planNode in taskNodes)
         {
-            if (!tasks.TryGetValue(planNode.Id, out var state) || !state.Exists)
+            var resources = Parse(planNode.TaskSpec)?["resources"];
+            foreach (var taskNodeId in taskStreams[planNode.Id])
             {
-                continue;
-            }
+                if (!tasks.TryGetValue(taskNodeId, out var state) || !state.Exists)
+                {
+                    continue;
+                }
 
-            var resources = Parse(planNode.TaskSpec)?["resources"]?.DeepClone();
-            foreach (var a in TaskExecutionViews.Of(executionId, planNode.Id, state).Attempts)
-            {
-                attempts.Add(new RunAttempt(planNode.Id, planNode.Task, a.Attempt, a.AttemptId, a.Outcome, resources, a.Gpu?.Node, a.Gpu?.DeviceIds ?? [], a.Gpu?.ResourceName,
-                    a.LaunchedAt, a.StartedAt, a.FinishedAt, a.ExitCode, a.Error));
+                foreach (var a in TaskExecutionViews.Of(executionId, taskNodeId, state).Attempts)
+                {
+                    attempts.Add(new RunAttempt(taskNodeId, planNode.Task, a.Attempt, a.AttemptId, a.Outcome, resources?.DeepClone(), a.Gpu?.Node, a.Gpu?.DeviceIds ?? [], a.Gpu?.ResourceName,
+                        a.LaunchedAt, a.StartedAt, a.FinishedAt, a.ExitCode, a.Error));
+                }
             }
         }
 

@@ -173,7 +173,15 @@ public sealed partial class ReadmeExamplesTests : IAsyncLifetime
                 child["parent"]!["executionId"]!.GetValue<string>().Should().Be(done["id"]!.GetValue<string>());
             }),
             Claim("\"$AUTH\" $X/$PIPE ", 200, r => r.Stdout.Should().Contain("\"taken\":\"register\"").And.Contain("\"id\":\"features[2]\"").And.Contain("\"childExecutionId\"")),
-            Claim("$PIPE/audit", 200, r => r.Stdout.Should().Contain("\"chainsIntact\":true").And.Contain("\"name\":\"make-dataset\"")));
+            Claim("$PIPE/audit", 200, r =>
+            {
+                var report = JsonNode.Parse(r.Stdout)!;
+                report["chainsIntact"]!.GetValue<bool>().Should().BeTrue();
+                report["attempts"]!.AsArray().Select(a => a!["node"]!.GetValue<string>()).Should()
+                    .Contain(["features[0]", "features[1]", "features[2]", "train", "evaluate", "register"], "every map element's attempt is in the account");
+                report["tasks"]!.AsArray().Select(t => t!["name"]!.GetValue<string>()).Should().NotContain("", "a branch runs no task");
+                report["chains"]!.AsArray().Select(c => c!["stream"]!.GetValue<string>()).Should().Contain(s => s.EndsWith("/extract", StringComparison.Ordinal), "the child's task stream is checked");
+            }));
 
         await Section("GPUs and MIG slices",
             Claim("development/tasks -H 'Content-Type: application/yaml' --data-binary @- <<'YAML'", 201),
