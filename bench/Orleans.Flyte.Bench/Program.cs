@@ -108,25 +108,29 @@ if (mode == "map")
     return;
 }
 
+// The event store alone: concurrent writers each appending one event per transaction to their own stream.
+async Task<double> StoreCeiling(int writers, string run, int per = 200)
+{
+    var store = host.Services.GetRequiredService<Orleans.Flyte.Grains.EventSourcing.IEventStreamStore>();
+    var watch = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, writers).Select(async w =>
+    {
+        var stream = new Orleans.Flyte.Domain.EventSourcing.StreamAddress("ceiling/development", $"store/{run}/{writers}/{w}");
+        var hash = Orleans.Flyte.Domain.EventSourcing.EventHashChain.Genesis;
+        for (var i = 0; i < per; i++)
+        {
+            var result = await store.AppendAsync(stream, i, hash, [new ExecutionStarted()]);
+            hash = result.LastHash;
+        }
+    }));
+    return writers * per / watch.Elapsed.TotalSeconds;
+}
+
 if (mode == "store")
 {
-    // The event store alone: concurrent writers each appending one event per transaction to their own stream.
-    var store = host.Services.GetRequiredService<Orleans.Flyte.Grains.EventSourcing.IEventStreamStore>();
     foreach (var writers in new[] { 1, 8, 32, 64 })
     {
-        var per = 200;
-        var watch = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, writers).Select(async w =>
-        {
-            var stream = new Orleans.Flyte.Domain.EventSourcing.StreamAddress("bench/development", $"store/{writers}/{w}");
-            var hash = Orleans.Flyte.Domain.EventSourcing.EventHashChain.Genesis;
-            for (var i = 0; i < per; i++)
-            {
-                var result = await store.AppendAsync(stream, i, hash, [new ExecutionStarted()]);
-                hash = result.LastHash;
-            }
-        }));
-        Console.WriteLine($"store appends, {writers,2} writers: {writers * per / watch.Elapsed.TotalSeconds,7:F0}/s");
+        Console.WriteLine($"store appends, {writers,2} writers: {await StoreCeiling(writers, "store"),7:F0}/s");
     }
 
     await host.StopAsync();
@@ -246,6 +250,20 @@ await using (var counter = new NpgsqlConnection(benchConnection))
     warmupEvents = (long)(await count.ExecuteScalarAsync())!;
 }
 
+// Transactions the database committed (every read outside a transaction counts as one): round trips per task.
+async Task<long> Transactions()
+{
+    await using var counter = new NpgsqlConnection(benchConnection);
+    await counter.OpenAsync();
+    await using var clear = new NpgsqlCommand("select pg_stat_clear_snapshot()", counter);
+    await clear.ExecuteNonQueryAsync();
+    await using var count = new NpgsqlCommand("select xact_commit + xact_rollback from pg_stat_database where datname = current_database()", counter);
+    return (long)(await count.ExecuteScalarAsync())!;
+}
+
+var ceilingBefore = mode is "instant" or "process" ? await StoreCeiling(64, "before", 100) : 0;
+var transactionsBefore = await Transactions();
+
 if (mode == "catalog")
 {
     await CatalogBench.Run(host.Services, grains, plan, executions);
@@ -257,6 +275,8 @@ if (mode == "submit")
 {
     // executions = how many are offered, nodes = the offered rate per second (each execution is a one-node chain).
     await SubmissionBench.Offered(grains, plan, executions, nodes);
+    var submitCeiling = await StoreCeiling(64, "submit");
+    Console.WriteLine($"store ceiling        : {submitCeiling:F0} appends/s (64 writers, one event each, same run, measured after the submissions)");
     await host.StopAsync();
     return;
 }
@@ -294,6 +314,7 @@ await using (var watch = new NpgsqlConnection(benchConnection))
 }
 
 var elapsed = clock.Elapsed;
+var transactions = await Transactions() - transactionsBefore;
 
 // Attempt directories go once their result is recorded (issue 18): what the work root holds at the end against the retention.
 if (mode == "process")
@@ -309,13 +330,16 @@ if (mode == "process")
     Console.WriteLine($"attempt directories left in the work root: {Left()} (RetainAttemptDirectories {retained}; {(executions + warmup.Count) * nodes} attempts ran)");
 }
 
+// The store's own ceiling in the same run and process, after the workload: the figures above are also given against it.
+var ceilingAfter = await StoreCeiling(64, "after", 100);
+var ceiling = (ceilingBefore + ceilingAfter) / 2;
 await host.StopAsync();
 
 // Latency "node ready" → "attempt launched", and event counts, from the stored events themselves.
 await using var connection = new NpgsqlConnection(benchConnection);
 await connection.OpenAsync();
 long events;
-await using (var count = new NpgsqlCommand("select count(*) from flyte.mt_events", connection))
+await using (var count = new NpgsqlCommand("select count(*) from flyte.mt_events where tenant_id <> 'ceiling/development'", connection))
 {
     events = (long)(await count.ExecuteScalarAsync())! - warmupEvents;
 }
@@ -349,5 +373,7 @@ var tasks = executions * nodes;
 Console.WriteLine($"submissions accepted: {executions} in {accepted.TotalSeconds:F2} s ({executions / accepted.TotalSeconds:F0}/s)");
 Console.WriteLine($"all succeeded in     : {elapsed.TotalSeconds:F2} s");
 Console.WriteLine($"tasks/s              : {tasks / elapsed.TotalSeconds:F1}");
-Console.WriteLine($"events/s             : {events / elapsed.TotalSeconds:F1} ({events} events)");
+Console.WriteLine($"events/s             : {events / elapsed.TotalSeconds:F1} ({events} events; {events / (double)tasks:F2} per task)");
+Console.WriteLine($"transactions/task    : {transactions / (double)tasks:F2} (reads and writes the database committed, over the run; the completion poll included)");
+Console.WriteLine($"store ceiling        : {ceiling:F0} appends/s (64 writers, one event each; {ceilingBefore:F0} before the workload, {ceilingAfter:F0} after): events/s = {events / elapsed.TotalSeconds / ceiling:F2} of it");
 Console.WriteLine($"ready->launched ms   : p50 {Percentile(0.50):F1}, p99 {Percentile(0.99):F1} (n={latencies.Count})");
