@@ -32,7 +32,8 @@ internal static class SubmissionBench
             calls.Add(Task.Run(async () =>
             {
                 var started = clock.Elapsed;
-                await grains.GetGrain<IWorkflowExecutionGrain>(ExecutionKeys.Workflow("bench", "development", ExecutionIds.New())).Create(Command(plan));
+                await Orleans.Flyte.Grains.EventSourcing.NewStreams.Call(
+                    grains.GetGrain<IWorkflowExecutionGrain>(ExecutionKeys.Workflow("bench", "development", ExecutionIds.New())), g => g.Create(Command(plan)));
                 latencies[index] = (clock.Elapsed - started).TotalMilliseconds;
             }));
         }
