@@ -11,6 +11,7 @@ using Orleans.Flyte.Bench;
 using Orleans.Flyte.Domain.Executions;
 using Orleans.Flyte.Domain.Specs;
 using Orleans.Flyte.Grains.Clustering;
+using Orleans.Flyte.Grains.EventSourcing;
 using Orleans.Flyte.Grains.Hosting;
 using Orleans.Flyte.Grains.Runners.Local;
 
@@ -108,25 +109,29 @@ if (mode == "map")
     return;
 }
 
+// The event store alone: concurrent writers each appending one event per transaction to their own stream.
+async Task<double> StoreCeiling(int writers, string run, int per = 200)
+{
+    var store = host.Services.GetRequiredService<Orleans.Flyte.Grains.EventSourcing.IEventStreamStore>();
+    var watch = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, writers).Select(async w =>
+    {
+        var stream = new Orleans.Flyte.Domain.EventSourcing.StreamAddress("ceiling/development", $"store/{run}/{writers}/{w}");
+        var hash = Orleans.Flyte.Domain.EventSourcing.EventHashChain.Genesis;
+        for (var i = 0; i < per; i++)
+        {
+            var result = await store.AppendAsync(stream, i, hash, [new ExecutionStarted()]);
+            hash = result.LastHash;
+        }
+    }));
+    return writers * per / watch.Elapsed.TotalSeconds;
+}
+
 if (mode == "store")
 {
-    // The event store alone: concurrent writers each appending one event per transaction to their own stream.
-    var store = host.Services.GetRequiredService<Orleans.Flyte.Grains.EventSourcing.IEventStreamStore>();
     foreach (var writers in new[] { 1, 8, 32, 64 })
     {
-        var per = 200;
-        var watch = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, writers).Select(async w =>
-        {
-            var stream = new Orleans.Flyte.Domain.EventSourcing.StreamAddress("bench/development", $"store/{writers}/{w}");
-            var hash = Orleans.Flyte.Domain.EventSourcing.EventHashChain.Genesis;
-            for (var i = 0; i < per; i++)
-            {
-                var result = await store.AppendAsync(stream, i, hash, [new ExecutionStarted()]);
-                hash = result.LastHash;
-            }
-        }));
-        Console.WriteLine($"store appends, {writers,2} writers: {writers * per / watch.Elapsed.TotalSeconds,7:F0}/s");
+        Console.WriteLine($"store appends, {writers,2} writers: {await StoreCeiling(writers, "store"),7:F0}/s");
     }
 
     await host.StopAsync();
@@ -246,6 +251,11 @@ await using (var counter = new NpgsqlConnection(benchConnection))
     warmupEvents = (long)(await count.ExecuteScalarAsync())!;
 }
 
+var ceilingBefore = mode is "instant" or "process" ? await StoreCeiling(64, "before", 100) : 0;
+
+// Round trips to the database during the workload, by what they were (Npgsql's trace of every command it sent).
+using var roundTrips = new RoundTrips();
+
 if (mode == "catalog")
 {
     await CatalogBench.Run(host.Services, grains, plan, executions);
@@ -256,7 +266,9 @@ if (mode == "catalog")
 if (mode == "submit")
 {
     // executions = how many are offered, nodes = the offered rate per second (each execution is a one-node chain).
-    await SubmissionBench.Offered(grains, plan, executions, nodes);
+    // The ceiling before the submissions: after them, the executions they started still run and share the store.
+    var submitCeiling = await StoreCeiling(64, "submit", 100);
+    await SubmissionBench.Offered(grains, plan, executions, nodes, submitCeiling);
     await host.StopAsync();
     return;
 }
@@ -264,9 +276,10 @@ if (mode == "submit")
 Console.WriteLine($"Orleans.Flyte engine benchmark: {executions} executions x {nodes} nodes, runner={mode}, {Environment.ProcessorCount} cores, PostgreSQL fsync on");
 var ids = Enumerable.Range(0, executions).Select(_ => ExecutionIds.New()).ToList();
 var clock = Stopwatch.StartNew();
+// As the API submits: a fresh id, so the grain is told its stream is new (NewStreams).
 await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (id, _) =>
-    await grains.GetGrain<IWorkflowExecutionGrain>(ExecutionKeys.Workflow("bench", "development", id)).Create(
-        new CreateExecution("bench", "development", plan, "{}", null, false, null, null, new Dictionary<string, string>(), null, null)));
+    await NewStreams.Call(grains.GetGrain<IWorkflowExecutionGrain>(ExecutionKeys.Workflow("bench", "development", id)), g => g.Create(
+        new CreateExecution("bench", "development", plan, "{}", null, false, null, null, new Dictionary<string, string>(), null, null))));
 var accepted = clock.Elapsed;
 
 // Completion is watched through the read model (one query), not by calling every grain, so watching costs the silo nothing.
@@ -294,6 +307,7 @@ await using (var watch = new NpgsqlConnection(benchConnection))
 }
 
 var elapsed = clock.Elapsed;
+roundTrips.Stop();
 
 // Attempt directories go once their result is recorded (issue 18): what the work root holds at the end against the retention.
 if (mode == "process")
@@ -309,13 +323,16 @@ if (mode == "process")
     Console.WriteLine($"attempt directories left in the work root: {Left()} (RetainAttemptDirectories {retained}; {(executions + warmup.Count) * nodes} attempts ran)");
 }
 
+// The store's own ceiling in the same run and process, after the workload: the figures above are also given against it.
+var ceilingAfter = await StoreCeiling(64, "after", 100);
+var ceiling = (ceilingBefore + ceilingAfter) / 2;
 await host.StopAsync();
 
 // Latency "node ready" → "attempt launched", and event counts, from the stored events themselves.
 await using var connection = new NpgsqlConnection(benchConnection);
 await connection.OpenAsync();
 long events;
-await using (var count = new NpgsqlCommand("select count(*) from flyte.mt_events", connection))
+await using (var count = new NpgsqlCommand("select count(*) from flyte.mt_events where tenant_id <> 'ceiling/development'", connection))
 {
     events = (long)(await count.ExecuteScalarAsync())! - warmupEvents;
 }
@@ -349,5 +366,7 @@ var tasks = executions * nodes;
 Console.WriteLine($"submissions accepted: {executions} in {accepted.TotalSeconds:F2} s ({executions / accepted.TotalSeconds:F0}/s)");
 Console.WriteLine($"all succeeded in     : {elapsed.TotalSeconds:F2} s");
 Console.WriteLine($"tasks/s              : {tasks / elapsed.TotalSeconds:F1}");
-Console.WriteLine($"events/s             : {events / elapsed.TotalSeconds:F1} ({events} events)");
+Console.WriteLine($"events/s             : {events / elapsed.TotalSeconds:F1} ({events} events; {events / (double)tasks:F2} per task)");
+Console.WriteLine($"round trips/task     : {roundTrips.Report(tasks)}");
+Console.WriteLine($"store ceiling        : {ceiling:F0} appends/s (64 writers, one event each; {ceilingBefore:F0} before the workload, {ceilingAfter:F0} after): events/s = {events / elapsed.TotalSeconds / ceiling:F2} of it");
 Console.WriteLine($"ready->launched ms   : p50 {Percentile(0.50):F1}, p99 {Percentile(0.99):F1} (n={latencies.Count})");

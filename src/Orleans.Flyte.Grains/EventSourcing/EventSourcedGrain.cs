@@ -42,6 +42,10 @@ public abstract class EventSourcedGrain<TState, TEvent>(IEventStreamStore store,
 
     private int _transientFailures;
 
+    /// <summary>The message that activated this grain promised its stream is empty (<see cref="NewStreams"/>): the first
+    /// read is skipped. Set only during activation; any later read (after a lost race, say) reads the stream.</summary>
+    private bool _streamPromisedEmpty;
+
     /// <summary>The stream this activation's events live in (derived from the grain key).</summary>
     protected abstract StreamAddress Stream { get; }
 
@@ -226,8 +230,24 @@ public abstract class EventSourcedGrain<TState, TEvent>(IEventStreamStore store,
         return unconfirmed == 0 ? (State, Version) : (TentativeState, Version + unconfirmed);
     }
 
+    /// <summary>Activation reads the stream (Orleans' <c>JournaledGrain</c> waits for it), unless the activating call promised
+    /// there is none to read.</summary>
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _streamPromisedEmpty = NewStreams.Promised(this.GetGrainId());
+        return base.OnActivateAsync(cancellationToken);
+    }
+
     async Task<KeyValuePair<int, TState>> ICustomStorageInterface<TState, TEvent>.ReadStateFromStorage()
     {
+        if (_streamPromisedEmpty)
+        {
+            // Version 0 and the genesis hash: exactly what reading a stream that does not exist gives. If it does exist, the
+            // first (conditional) append expects version 0 and fails, and Orleans comes back here for a real read.
+            _streamPromisedEmpty = false;
+            return new KeyValuePair<int, TState>(0, new TState());
+        }
+
         StreamSlice slice;
         try
         {

@@ -19,23 +19,23 @@ public sealed class AttemptLogEntry
 /// remove the attempt's work directory (or pod). Best effort like the output cache: a failed write leaves the runner's
 /// copy in place, because the runner is only released after the tail is stored.
 /// </summary>
-public sealed class AttemptLogArchive(IDocumentStore store, TimeProvider clock)
+public sealed class AttemptLogArchive(IDocumentStore store, DocumentGroupCommit writes, TimeProvider clock)
 {
     public async Task PutAsync(AttemptLogs logs, int tailBytes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(logs);
         var (stdout, stdoutCut) = Tail(logs.Stdout, tailBytes);
         var (stderr, stderrCut) = Tail(logs.Stderr, tailBytes);
-        await using var session = store.LightweightSession();
-        session.Store(new AttemptLogEntry
-        {
-            Id = logs.AttemptId,
-            Stdout = stdout,
-            Stderr = stderr,
-            Truncated = logs.Truncated || stdoutCut || stderrCut,
-            StoredAt = clock.GetUtcNow(),
-        });
-        await session.SaveChangesAsync(cancellationToken);
+        await writes.StoreAsync(
+            new AttemptLogEntry
+            {
+                Id = logs.AttemptId,
+                Stdout = stdout,
+                Stderr = stderr,
+                Truncated = logs.Truncated || stdoutCut || stderrCut,
+                StoredAt = clock.GetUtcNow(),
+            },
+            cancellationToken);
     }
 
     public async Task<AttemptLogs?> FindAsync(string attemptId, CancellationToken cancellationToken = default)

@@ -47,7 +47,18 @@ public sealed class ExecutionCatalogProjection : MultiStreamProjection<Execution
     public ExecutionCatalogProjection()
     {
         TenancyGrouping = TenancyGrouping.AcrossTenants;
-        Identities<IEvent<WorkflowExecutionEvent>>(e => ExecutionOf(e.StreamKey));
+
+        // Only the events that change the summary (the ones Evolve handles). Grouping every workflow event made Marten load
+        // and upsert the document (six indexes) in every transaction that held a node's NodeReady or NodeSucceeded, which
+        // is most of them, for a document those events leave as it was.
+        Identities<IEvent<ExecutionAccepted>>(e => ExecutionOf(e.StreamKey));
+        Identities<IEvent<ExecutionStarted>>(e => ExecutionOf(e.StreamKey));
+        Identities<IEvent<ExecutionFailing>>(e => ExecutionOf(e.StreamKey));
+        Identities<IEvent<ExecutionAborting>>(e => ExecutionOf(e.StreamKey));
+        Identities<IEvent<ExecutionSucceeded>>(e => ExecutionOf(e.StreamKey));
+        Identities<IEvent<ExecutionFailed>>(e => ExecutionOf(e.StreamKey));
+        Identities<IEvent<ExecutionAborted>>(e => ExecutionOf(e.StreamKey));
+        Identities<IEvent<ExecutionTimedOut>>(e => ExecutionOf(e.StreamKey));
     }
 
     /// <summary>The execution a workflow execution stream (<c>execution/{id}</c>) belongs to; none for any other key.</summary>

@@ -67,19 +67,26 @@ public sealed class TaskExecutionGrain(
         var queued = new TaskQueued(command.ExecutionId, command.NodeId, command.Project, command.Domain, command.Task, command.TaskSpec,
             command.InputsJson, cacheKey, command.OverwriteCache, command.Priority);
 
+        // Queued and the first attempt (or the cache hit) in one write: one commit instead of two on the hot path. The
+        // write is conditional because the workflow starts a node it has just made ready without this grain reading its
+        // stream first (NewStreams): if the stream exists after all, nothing is written and the call finds it started.
         var hit = cacheKey is not null && !command.OverwriteCache ? await cache.FindAsync(cacheKey) : null;
-        RaiseEvent(Stamp(queued));
+        var started = await DecideAndRecord(state => state.Phase != TaskPhase.NotReady
+            ? Decision<TaskExecutionEvent, bool>.Unchanged(false)
+            : Decision<TaskExecutionEvent, bool>.Record(true, hit is not null
+                ? [queued, new TaskCacheHit(hit.OutputsJson, hit.ExecutionId, hit.NodeId)]
+                : [queued, NextAttempt(spec, 1)]));
+        if (!started)
+        {
+            return;
+        }
+
         if (hit is not null)
         {
-            RaiseEvent(Stamp(new TaskCacheHit(hit.OutputsJson, hit.ExecutionId, hit.NodeId)));
-            await ConfirmEvents();
             NotifyWorkflow();
             return;
         }
 
-        // Queued and the first attempt in one write: one commit instead of two on the hot path.
-        RaiseEvent(Stamp(NextAttempt(spec, 1)));
-        await ConfirmEvents();
         ScheduleProgress(TimeSpan.Zero);
     }
 

@@ -17,7 +17,7 @@ public sealed class TaskCacheEntry
 /// Same project/domain + task version + cache version + inputs → the same outputs. Entries are written after
 /// the task's success is recorded; losing one to a crash in between only costs a cache miss.
 /// </summary>
-public sealed class TaskOutputCache(IDocumentStore store, TimeProvider clock)
+public sealed class TaskOutputCache(IDocumentStore store, DocumentGroupCommit writes, TimeProvider clock)
 {
     public static string Key(string project, string domain, string task, string? cacheVersion, string inputsJson) =>
         CanonicalJson.Sha256(string.Join('\n', project, domain, task, cacheVersion ?? string.Empty, CanonicalJson.Serialize(System.Text.Json.Nodes.JsonNode.Parse(inputsJson) ?? new System.Text.Json.Nodes.JsonObject())));
@@ -30,8 +30,8 @@ public sealed class TaskOutputCache(IDocumentStore store, TimeProvider clock)
 
     public async Task PutAsync(string key, string outputsJson, string executionId, string nodeId, CancellationToken cancellationToken = default)
     {
-        await using var session = store.LightweightSession();
-        session.Store(new TaskCacheEntry { Id = key, OutputsJson = outputsJson, ExecutionId = executionId, NodeId = nodeId, StoredAt = clock.GetUtcNow() });
-        await session.SaveChangesAsync(cancellationToken);
+        await writes.StoreAsync(
+            new TaskCacheEntry { Id = key, OutputsJson = outputsJson, ExecutionId = executionId, NodeId = nodeId, StoredAt = clock.GetUtcNow() },
+            cancellationToken);
     }
 }

@@ -247,11 +247,16 @@ public sealed partial class WorkflowExecutionGrain(
         }
 
         var submission = State.Submission ?? throw new InvalidOperationException($"Execution {Key.ExecutionId} has not been accepted.");
-        return TaskGrain(taskNodeId).Start(new StartTask(
+        var start = new StartTask(
             Key.ExecutionId, taskNodeId, Key.Project, Key.Domain, node.Task, node.TaskSpec, inputs, submission.OverwriteCache, submission.Priority)
         {
             SubmittedAt = submittedAt,
-        });
+        };
+
+        // A node is started once its NodeReady is stored, normally for the first time: its task grain need not read a stream
+        // that does not exist. Its first write is conditional, so a start that is not the first (recovery, a repeated step)
+        // writes nothing twice.
+        return NewStreams.Call(TaskGrain(taskNodeId), task => task.Start(start));
     }
 
     /// <summary>Counts every phase the execution enters, once its event is durable.</summary>

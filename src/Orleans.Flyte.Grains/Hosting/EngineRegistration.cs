@@ -44,6 +44,7 @@ public static class EngineRegistration
         services.AddMetrics();
         services.TryAddSingleton<Observability.EngineMetrics>();
         services.TryAddSingleton<Observability.ActiveSchedules>();
+        services.AddSingleton<DocumentGroupCommit>();
         services.AddSingleton<TaskOutputCache>();
         services.AddSingleton<AttemptLogArchive>();
         services.TryAddSingleton(sp => new ArtifactStore(sp.GetRequiredService<IOptions<ArtifactStoreOptions>>().Value));

@@ -6,6 +6,7 @@ using Orleans.Flyte.Abstractions.Submissions;
 using Orleans.Flyte.Domain.Executions;
 using Orleans.Flyte.Domain.Gpus;
 using Orleans.Flyte.Domain.Specs;
+using Orleans.Flyte.Grains.EventSourcing;
 
 namespace Orleans.Flyte.Grains.Submissions;
 
@@ -104,7 +105,13 @@ public sealed partial class ExecutionSubmissions(IGrainFactory grains, ArtifactS
             return new SubmissionResult.Invalid(NoGpu, gpuErrors);
         }
 
-        var outcome = await grains.GetGrain<IWorkflowExecutionGrain>(ExecutionKeys.Workflow(project, domain, id)).Create(command);
+        // A freshly made-up id names an execution nobody has stored: its grain need not read a stream first (NewStreams;
+        // Create's write is conditional, so the hint can never make it write over one). Ids derived from an
+        // idempotency key or given by the caller may already exist.
+        var grain = grains.GetGrain<IWorkflowExecutionGrain>(ExecutionKeys.Workflow(project, domain, id));
+        var outcome = submission.ExecutionId is null && submission.IdempotencyKey is not { Length: > 0 }
+            ? await NewStreams.Call(grain, g => g.Create(command))
+            : await grain.Create(command);
         return outcome.Status == CreateStatus.Conflict
             ? new SubmissionResult.Conflict(id,
                 $"The Idempotency-Key was already used for a different submission (execution {id}). Use a new key for a new submission.")
