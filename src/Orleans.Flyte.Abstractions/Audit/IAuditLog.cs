@@ -33,4 +33,8 @@ public interface IAuditLog
     /// <summary>A launch plan as it stood at <paramref name="asOf"/> (which version was active, who changed each and why),
     /// its next fires computed from that instant; null when it did not exist then.</summary>
     Task<LaunchPlans.LaunchPlanView?> LaunchPlanAsOfAsync(string project, string domain, string name, DateTimeOffset asOf, CancellationToken cancellationToken = default);
+
+    /// <summary>The GPU capacity view (who held which GPU and MIG slice, who waited and why) as it stood at
+    /// <paramref name="asOf"/>: the allocator's stream folded up to then, answered as the live allocator would have.</summary>
+    Task<Gpus.GpuCapacity> CapacityAsOfAsync(DateTimeOffset asOf, CancellationToken cancellationToken = default);
 }

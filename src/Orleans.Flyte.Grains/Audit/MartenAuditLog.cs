@@ -19,7 +19,8 @@ namespace Orleans.Flyte.Grains.Audit;
 /// agree with edited events). Verify recomputes every chain with <see cref="ChainCheck"/>; the as-of fold uses the grains'
 /// own states and views (<see cref="WorkflowExecutionState"/>, <see cref="ExecutionViews"/>, <see cref="TaskExecutionViews"/>).
 /// </summary>
-public sealed partial class MartenAuditLog(IDocumentStore store, EventLogDatabase database, IOptions<GpuOptions> gpuOptions, TimeProvider clock) : IAuditLog
+public sealed partial class MartenAuditLog(
+    IDocumentStore store, EventLogDatabase database, StreamSnapshots snapshots, IOptions<GpuOptions> gpuOptions, TimeProvider clock) : IAuditLog
 {
     /// <summary>The allocator's stream: verify replays its promises with <see cref="GpuLeaseAudit"/>.</summary>
     public const string AllocatorStream = "gpu/allocator";
