@@ -9,6 +9,7 @@ using Orleans.Flyte.Domain.Audit;
 using Orleans.Flyte.Domain.EventSourcing;
 using Orleans.Flyte.Domain.Executions;
 using Orleans.Flyte.Domain.Gpus;
+using Orleans.Flyte.Grains.EventSourcing;
 using Orleans.Flyte.Grains.Executions;
 using Orleans.Flyte.Grains.Gpus;
 
