@@ -16,6 +16,9 @@ namespace Orleans.Flyte.Grains.Audit;
 /// states and views up to it.</summary>
 public sealed partial class MartenAuditLog
 {
+    /// <summary>Versions read per query while folding one stream.</summary>
+    private const int FoldPage = 1000;
+
     public async Task<IReadOnlyList<DefinitionVersionSummary>> DefinitionVersionsAsOfAsync(
         string kind, string project, string domain, string name, DateTimeOffset asOf, CancellationToken cancellationToken = default)
     {
@@ -65,31 +68,43 @@ public sealed partial class MartenAuditLog
             continues = snapshot.Hash;
         }
 
-        var rows = _rows.ReadAsync(
-            "where tenant_id = @tenant and stream_id = @stream and version > @after order by version",
-            p =>
-            {
-                p.AddWithValue("tenant", tenant);
-                p.AddWithValue("stream", stream);
-                p.AddWithValue("after", after);
-            },
-            cancellationToken);
-        await foreach (var row in rows)
+        // In pages of versions: a fold that stops early (an instant early in a long stream) reads one page past its end,
+        // not the rest of the stream (a reader left early still receives every row the query selected).
+        while (true)
         {
-            if (continues is not null && !string.Equals(row.PreviousHash, continues, StringComparison.Ordinal))
+            var last = after;
+            await foreach (var row in _rows.ReadAsync(
+                "where tenant_id = @tenant and stream_id = @stream and version > @after and version <= @through order by version",
+                p =>
+                {
+                    p.AddWithValue("tenant", tenant);
+                    p.AddWithValue("stream", stream);
+                    p.AddWithValue("after", after);
+                    p.AddWithValue("through", after + FoldPage); // versions have no gaps unless events were deleted: then a page is short
+                },
+                cancellationToken))
             {
-                return await FoldAsync<TState, TEvent>(tenant, stream, asOf, cancellationToken, fromSnapshot: false);
+                last = row.Version;
+                if (continues is not null && !string.Equals(row.PreviousHash, continues, StringComparison.Ordinal))
+                {
+                    return await FoldAsync<TState, TEvent>(tenant, stream, asOf, cancellationToken, fromSnapshot: false);
+                }
+
+                continues = null;
+                if (row.Data.Meta.At > asOf)
+                {
+                    return state;
+                }
+
+                state.Apply((TEvent)row.Data);
             }
 
-            continues = null;
-            if (row.Data.Meta.At > asOf)
+            if (last == after)
             {
-                break;
+                return state;
             }
 
-            state.Apply((TEvent)row.Data);
+            after = last;
         }
-
-        return state;
     }
 }

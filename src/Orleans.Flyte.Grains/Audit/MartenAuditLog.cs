@@ -150,64 +150,6 @@ public sealed partial class MartenAuditLog(
             broken, findings, lease, Digest(tenant, position, heads), watch.Elapsed.TotalSeconds);
     }
 
-    public async Task<ExecutionAsOf?> ExecutionAsOfAsync(
-        string project, string domain, string executionId, DateTimeOffset asOf, CancellationToken cancellationToken = default)
-    {
-        // The workflow stream first: its plan names the node streams, which are then read by key (an index lookup, where a
-        // key prefix would scan the tenant).
-        var tenant = StreamAddress.TenantOf(project, domain);
-        var stream = $"execution/{executionId}";
-        var workflow = await FoldAsync<WorkflowExecutionState, WorkflowExecutionEvent>(tenant, stream, asOf, cancellationToken);
-        var tasks = new Dictionary<string, TaskExecutionState>(StringComparer.Ordinal);
-        if (workflow.Submission is not { } accepted)
-        {
-            return null;
-        }
-
-        // One execution's node streams are bounded by its plan (and a map node's elements by its list, as expanded by
-        // then): read them whole, deserialize on every core, fold in order.
-        var view = ExecutionViews.Of(workflow);
-        var elementIds = view.Nodes.SelectMany(n => n.Elements ?? []).Select(e => e.NodeId).ToList();
-        var raw = new List<RawEventRow>();
-        await foreach (var r in _rows.ReadRawAsync(
-            "where tenant_id = @tenant and stream_id = any(@streams) order by stream_id, version",
-            p =>
-            {
-                p.AddWithValue("tenant", tenant);
-                p.AddWithValue("streams", accepted.Plan.Nodes.Select(n => n.Id).Concat(elementIds).Select(id => $"{stream}/{id}").ToArray());
-            },
-            cancellationToken))
-        {
-            raw.Add(r);
-        }
-
-        var rows = new EventRow[raw.Count];
-        Parallel.For(0, raw.Count, new ParallelOptions { CancellationToken = cancellationToken }, i => rows[i] = _rows.Deserialize(raw[i]));
-        string? stoppedAt = null;
-        foreach (var row in rows)
-        {
-            // A stream's state at an instant is the fold of its prefix up to that instant: stop at its first later event.
-            if (row.Stream == stoppedAt || row.Data.Meta.At > asOf)
-            {
-                stoppedAt = row.Stream;
-                continue;
-            }
-
-            var node = row.Stream[(stream.Length + 1)..];
-            if (!tasks.TryGetValue(node, out var task))
-            {
-                tasks[node] = task = new TaskExecutionState();
-            }
-
-            task.Apply((TaskExecutionEvent)row.Data);
-        }
-
-        return new ExecutionAsOf(
-            view,
-            [.. view.Nodes.Select(n => tasks.TryGetValue(n.NodeId, out var t) && t.Exists ? TaskExecutionViews.Of(executionId, n.NodeId, t) : null)],
-            elementIds.Where(id => tasks.TryGetValue(id, out var t) && t.Exists).ToDictionary(id => id, id => TaskExecutionViews.Of(executionId, id, tasks[id]), StringComparer.Ordinal));
-    }
-
     private Task<long> GlobalPositionAsync(string tenant, CancellationToken cancellationToken) =>
         _rows.ScalarAsync("select coalesce(max(seq_id), 0) from {events} where tenant_id = @tenant", p => p.AddWithValue("tenant", tenant), cancellationToken);
 
