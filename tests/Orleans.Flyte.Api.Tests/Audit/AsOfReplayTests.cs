@@ -9,7 +9,8 @@ using Orleans.Flyte.Testing;
 namespace Orleans.Flyte.Api.Tests.Audit;
 
 /// <summary>
-/// As-of equals live: while a mix of runs goes on (successes, a retry, an abort, a GPU wait, a relaunch), a sampler records
+/// As-of equals live: while a mix of runs goes on (successes, a retry, an abort, a GPU wait, a scheduled fire of a launch
+/// plan on the test clock, a relaunch), a sampler records
 /// what the live API answers, with the instants just before and after each request. Afterwards the as-of answer of every
 /// sample, replayed from the stored events, equals the recording at an instant inside that request's window: 100% of them.
 /// The sampler records the GPU capacity view too (who held the slice, who waited); its answers name their own instant,
@@ -19,7 +20,16 @@ public sealed class AsOfReplayTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private const string GpuNode = "gpu-audit-01";
 
-    protected override IReadOnlyDictionary<string, string> Settings => TestInventory.Settings(GpuNode, "mig:3g.20gb");
+    private readonly TestClock _schedules = new(new DateTimeOffset(2026, 3, 2, 0, 0, 0, TimeSpan.Zero));
+
+    protected override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>(TestInventory.Settings(GpuNode, "mig:3g.20gb"))
+    {
+        ["Flyte:LaunchPlans:ReminderPeriod"] = "00:00:05",
+        ["Flyte:LaunchPlans:PollInterval"] = "00:00:01",
+    };
+
+    /// <summary>Schedules run on the test clock: moving it a minute fires the every-minute launch plan once.</summary>
+    protected override Action<Microsoft.Extensions.DependencyInjection.IServiceCollection> TestServices => _schedules.DriveSchedules;
 
     private sealed record Sample(string Execution, DateTimeOffset Before, DateTimeOffset After, JsonObject Live);
 
@@ -70,13 +80,14 @@ public sealed class AsOfReplayTests(Xunit.Abstractions.ITestOutputHelper output)
             "the second run to wait for the slice", TimeSpan.FromSeconds(30));
         var chain = Track(executions, await Submit("chain@v1", new { x = 1 }));
         var flaky = Track(executions, await Submit("flaky@v1"));
+        var scheduled = Track(executions, await FireSchedule());
         var forever = Track(executions, await Submit("forever@v1"));
         await WaitForPidFile($"{Scratch}/forever.pid", TimeSpan.FromSeconds(30));
         (await Http.PostAsJsonAsync(new Uri($"{Scope}/executions/{forever}/abort", UriKind.Relative), new { reason = "audit replay test" })).EnsureSuccessStatusCode();
         await File.WriteAllTextAsync($"{Scratch}/first.go", string.Empty);
         await WaitForFile($"{Scratch}/second.gpu", TimeSpan.FromSeconds(30));
         await File.WriteAllTextAsync($"{Scratch}/second.go", string.Empty);
-        foreach (var id in new[] { first, second, chain, flaky, forever })
+        foreach (var id in new[] { first, second, chain, flaky, forever, scheduled })
         {
             await WaitForEnd(id);
         }
@@ -96,6 +107,8 @@ public sealed class AsOfReplayTests(Xunit.Abstractions.ITestOutputHelper output)
         phases.Should().Contain(["Running", "Succeeded", "Aborted"]);
         samples.SelectMany(s => s.Live["nodes"]!.AsArray()).Select(n => n!["phase"]!.GetValue<string>()).Should().Contain("WaitingForResources");
         (await Execution(flaky))["nodes"]![0]!["attempts"]!.AsArray().Should().HaveCount(2, "the flaky task was retried once");
+        samples.Where(s => s.Execution == scheduled).Should().NotBeEmpty()
+            .And.OnlyContain(s => s.Live["scheduledAt"]!.GetValue<DateTimeOffset>() == _schedules.Start.AddMinutes(1), "the run was fired by the schedule");
 
         var stamps = new Dictionary<string, List<DateTimeOffset>>();
         foreach (var id in executions.Keys)
@@ -207,6 +220,23 @@ public sealed class AsOfReplayTests(Xunit.Abstractions.ITestOutputHelper output)
 
     private static IEnumerable<JsonNode> HeldSlices(JsonObject capacity) =>
         capacity["nodes"]!.AsArray().SelectMany(n => n!["devices"]!.AsArray()).SelectMany(d => d!["slices"]!.AsArray()).Where(s => s!["heldBy"] is not null)!;
+
+    /// <summary>Registers and activates an every-minute launch plan of the chain, moves the schedule clock one minute, and
+    /// returns the run it fired.</summary>
+    private async Task<string> FireSchedule()
+    {
+        var registered = await Http.PostAsync(new Uri($"{Scope}/launchplans", UriKind.Relative), new StringContent(
+            "name: every-minute\nversion: v1\nworkflow: chain@v1\ninputs: { x: 10 }\nschedule: { cron: \"* * * * *\" }\n",
+            System.Text.Encoding.UTF8, "application/yaml"));
+        registered.StatusCode.Should().Be(HttpStatusCode.Created, await registered.Content.ReadAsStringAsync());
+        (await Http.PostAsJsonAsync(new Uri($"{Scope}/launchplans/every-minute/versions/v1/activate", UriKind.Relative), new { reason = "audit replay test" }))
+            .EnsureSuccessStatusCode();
+        _schedules.Set(_schedules.Start.AddMinutes(1));
+        var runs = await Eventually.Until(
+            async () => (await Json(await Get($"{Scope}/executions?launchPlan=every-minute")))["items"]!.AsArray(),
+            items => items.Count == 1, "the launch plan to fire once", TimeSpan.FromSeconds(30));
+        return runs[0]!["id"]!.GetValue<string>();
+    }
 
     private static string Track(ConcurrentDictionary<string, bool> executions, string id)
     {
