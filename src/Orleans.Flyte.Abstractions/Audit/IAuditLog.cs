@@ -18,6 +18,11 @@ public interface IAuditLog
     /// earlier (a deleted stream or a truncated tail). For the cluster tenant also replays the allocator's promises.</summary>
     Task<VerifyReport> VerifyAsync(string tenant, AuditDigest? saved, CancellationToken cancellationToken = default);
 
+    /// <summary>One part of a verify that may take several calls: the streams after <paramref name="after"/> (null: from the
+    /// first) until <paramref name="budget"/> has passed (checked between groups of streams); <see cref="VerifyReport.Next"/>
+    /// says where the next part starts, null when this part reached the end.</summary>
+    Task<VerifyReport> VerifyAsync(string tenant, AuditDigest? saved, string? after, TimeSpan? budget, CancellationToken cancellationToken = default);
+
     /// <summary>The run's whole account (<see cref="RunReport"/>); null when the execution does not exist.</summary>
     Task<RunReport?> RunReportAsync(string project, string domain, string executionId, CancellationToken cancellationToken = default);
 

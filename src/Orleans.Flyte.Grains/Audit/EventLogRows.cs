@@ -82,6 +82,21 @@ internal sealed class EventLogRows(IDocumentStore store, EventLogDatabase databa
         return new EventRow(raw.Sequence, raw.Stream, raw.Version, data, raw.PreviousHash, raw.Hash, raw.MetadataHash);
     }
 
+    /// <summary>The key of the <paramref name="count"/>-th stream after <paramref name="after"/> in key order (the last one
+    /// when fewer remain); null when none remains.</summary>
+    public async Task<string?> LastKeyAsync(string tenant, string after, int count, CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(
+            $"select max(stream_id) from (select distinct stream_id from {Table} where tenant_id = @tenant and stream_id > @after order by stream_id limit @count) keys",
+            connection);
+        command.Parameters.AddWithValue("tenant", tenant);
+        command.Parameters.AddWithValue("after", after);
+        command.Parameters.AddWithValue("count", count);
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
+    }
+
     public async Task<long> ScalarAsync(string sql, Action<NpgsqlParameterCollection> parameters, CancellationToken cancellationToken)
     {
         await using var connection = new NpgsqlConnection(database.ConnectionString);
