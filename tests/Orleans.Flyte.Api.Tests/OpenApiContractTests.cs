@@ -45,6 +45,12 @@ public sealed class OpenApiContractTests : ApiTestBase
             .Parameters.Should().Contain(p => p.Name == "Idempotency-Key");
         Operation(document, "/api/v1/projects/{project}/domains/{domain}/executions/{id}/abort", HttpMethod.Post)
             .Responses!.Keys.Should().Contain("409", "aborting a finished execution is a conflict");
+        Operation(document, "/api/v1/capacity", HttpMethod.Get)
+            .Parameters.Should().Contain(p => p.Name == "asOf" && p.In == ParameterLocation.Query, "capacity answers as of an instant too");
+        var schemas = document.Components!.Schemas!;
+        schemas["VerifyRequest"].Properties!.Keys.Should().Contain("cursor", "a long verify goes on from the cursor of its last part");
+        schemas["VerifyReport"].Properties!.Keys.Should().Contain("next");
+        schemas["LeaseHolder"].Properties!.Keys.Should().Contain("principal", "who held a slice includes for whom");
     }
 
     [Theory]
