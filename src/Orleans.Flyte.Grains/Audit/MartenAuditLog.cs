@@ -134,6 +134,7 @@ public sealed partial class MartenAuditLog(
             (verification.Broken, verification.Heads, verification.Findings, verification.Allocator, verification.Events);
         var next = verification.StoppedAfter;
         var whole = after is null && next is null;
+        AuditDigest? stored = null;
         if (!whole)
         {
             // A part of a continued verify: the digest's heads are compared with the stored heads once, by the part that
@@ -142,8 +143,8 @@ public sealed partial class MartenAuditLog(
             findings.RemoveAll(f => f.Damage is DigestDamage.StreamDeleted or DigestDamage.Truncated);
             if (next is null && saved is not null)
             {
-                var stored = (await DigestAsync(tenant, cancellationToken)).Streams.ToDictionary(h => h.Stream, StringComparer.Ordinal);
-                findings.AddRange(ChainVerification.Missing(expected.Values, stored));
+                stored = await DigestAsync(tenant, cancellationToken);
+                findings.AddRange(ChainVerification.Missing(expected.Values, stored.Streams.ToDictionary(h => h.Stream, StringComparer.Ordinal)));
             }
         }
 
@@ -165,7 +166,7 @@ public sealed partial class MartenAuditLog(
 
         // The allocator's promises are checked by the part that walked its stream (all of it: a group holds whole streams).
         var lease = tenant == StreamAddress.ClusterTenant && (whole || allocator.Count > 0) ? GpuLeaseAudit.Check(allocator, gpuOptions.Value.Policy()) : [];
-        var current = whole ? Digest(tenant, position, heads) : next is null ? await DigestAsync(tenant, cancellationToken) : null;
+        var current = whole ? Digest(tenant, position, heads) : next is null ? stored ?? await DigestAsync(tenant, cancellationToken) : null;
         return new VerifyReport(
             ScopeOf(tenant), heads.Count, events, broken.Count == 0 && findings.Count == 0 && lease.Count == 0,
             broken, findings, lease, current, watch.Elapsed.TotalSeconds, next);
