@@ -8,6 +8,7 @@ using Npgsql;
 using Orleans.Flyte.Abstractions.Audit;
 using Orleans.Flyte.Domain.EventSourcing;
 using Orleans.Flyte.Domain.Executions;
+using Orleans.Flyte.Grains.Audit;
 using Orleans.Flyte.Grains.EventSourcing;
 using Orleans.Flyte.Grains.Hosting;
 
@@ -18,7 +19,8 @@ namespace Orleans.Flyte.Bench;
 /// streams, then measures, in one run: the raw read rate of the domain's rows from PostgreSQL (the ceiling), the verify
 /// rate (every chain recomputed), the export rate and its memory (history streamed as NDJSON to nowhere), history page
 /// latency (p50/p99 over random cursors) and the as-of fold of one execution with many nodes.
-/// Usage: scripts/bench audit [events=1000000] [asOfNodes=1000]
+/// Then capacity as of instants over a long allocator stream, from snapshots and from the first event (<see cref="AllocatorAsOfBench"/>).
+/// Usage: scripts/bench audit [events=1000000] [asOfNodes=1000] [allocatorEvents=100000] [snapshotEvery=1000]
 /// </summary>
 internal static class AuditBench
 {
@@ -30,6 +32,8 @@ internal static class AuditBench
     {
         var events = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1_000_000;
         var asOfNodes = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1000;
+        var allocatorEvents = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 100_000;
+        var snapshotEvery = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 1000;
         var database = "bench_audit_" + Guid.NewGuid().ToString("N")[..8];
         await using (var admin = new NpgsqlConnection(connectionString))
         {
@@ -129,7 +133,7 @@ internal static class AuditBench
                 $"with kind+principal filters: p50 {Percentile(kindPages, 50):F1} ms, p99 {Percentile(kindPages, 99):F1} ms");
 
             var asOf = new List<double>();
-            for (var i = 0; i < 30; i++)
+            for (var i = 0; i < 60; i++)
             {
                 var fold = Stopwatch.StartNew();
                 var answer = await audit.ExecutionAsOfAsync(Project, Domain, bigId, DateTimeOffset.UtcNow.AddDays(1));
@@ -140,7 +144,13 @@ internal static class AuditBench
                 }
             }
 
-            Console.WriteLine($"as-of of one execution with {asOfNodes:N0} nodes ({(asOfNodes * 6) + 2:N0} events): p50 {Percentile(asOf, 50):F1} ms, p99 {Percentile(asOf, 99):F1} ms");
+            Console.WriteLine($"as-of of one execution with {asOfNodes:N0} nodes ({(asOfNodes * 6) + 2:N0} events): min {asOf.Min():F1} ms, p50 {Percentile(asOf, 50):F1} ms, p99 {Percentile(asOf, 99):F1} ms");
+            if (allocatorEvents > 0)
+            {
+                await AllocatorAsOfBench.RunAsync(
+                    store, host.Services.GetRequiredService<StreamSnapshots>(), (MartenAuditLog)audit, allocatorEvents, snapshotEvery);
+            }
+
             await host.StopAsync();
         }
         finally

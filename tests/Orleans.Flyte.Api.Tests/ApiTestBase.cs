@@ -30,9 +30,12 @@ public abstract class ApiTestBase : IAsyncLifetime
     /// <summary>Configuration the platform of this test class starts with (on top of the silo's appsettings).</summary>
     protected virtual IReadOnlyDictionary<string, string>? Settings => null;
 
+    /// <summary>Services replaced in the platform of this test class (e.g. <see cref="TestClock.DriveSchedules"/>).</summary>
+    protected virtual Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? TestServices => null;
+
     protected async Task StartPlatform()
     {
-        Factory = new FlyteApiFactory(Database.ConnectionString, Settings);
+        Factory = new FlyteApiFactory(Database.ConnectionString, Settings, TestServices);
         Http = Factory.CreateClient();
         (await Http.GetAsync(new Uri("/readyz", UriKind.Relative))).EnsureSuccessStatusCode();
     }

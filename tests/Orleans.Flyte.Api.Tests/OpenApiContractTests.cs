@@ -49,6 +49,12 @@ public sealed class OpenApiContractTests : ApiTestBase
         upload.Responses!.Keys.Should().Contain(["201", "400", "413"], "an upload is stored, refused for its format, or too large");
         upload.Responses["201"].Content!["application/json"].Schema.Should().NotBeNull();
         upload.RequestBody!.Content.Should().ContainKey("application/octet-stream", "the body is the file's bytes");
+        Operation(document, "/api/v1/capacity", HttpMethod.Get)
+            .Parameters.Should().Contain(p => p.Name == "asOf" && p.In == ParameterLocation.Query, "capacity answers as of an instant too");
+        var schemas = document.Components!.Schemas!;
+        schemas["VerifyRequest"].Properties!.Keys.Should().Contain("cursor", "a long verify goes on from the cursor of its last part");
+        schemas["VerifyReport"].Properties!.Keys.Should().Contain("next");
+        schemas["LeaseHolder"].Properties!.Keys.Should().Contain("principal", "who held a slice includes for whom");
     }
 
     [Theory]

@@ -18,6 +18,11 @@ public interface IAuditLog
     /// earlier (a deleted stream or a truncated tail). For the cluster tenant also replays the allocator's promises.</summary>
     Task<VerifyReport> VerifyAsync(string tenant, AuditDigest? saved, CancellationToken cancellationToken = default);
 
+    /// <summary>One part of a verify that may take several calls: the streams after <paramref name="after"/> (null: from the
+    /// first) until <paramref name="budget"/> has passed (checked between groups of streams); <see cref="VerifyReport.Next"/>
+    /// says where the next part starts, null when this part reached the end.</summary>
+    Task<VerifyReport> VerifyAsync(string tenant, AuditDigest? saved, string? after, TimeSpan? budget, CancellationToken cancellationToken = default);
+
     /// <summary>The run's whole account (<see cref="RunReport"/>); null when the execution does not exist.</summary>
     Task<RunReport?> RunReportAsync(string project, string domain, string executionId, CancellationToken cancellationToken = default);
 
@@ -33,4 +38,8 @@ public interface IAuditLog
     /// <summary>A launch plan as it stood at <paramref name="asOf"/> (which version was active, who changed each and why),
     /// its next fires computed from that instant; null when it did not exist then.</summary>
     Task<LaunchPlans.LaunchPlanView?> LaunchPlanAsOfAsync(string project, string domain, string name, DateTimeOffset asOf, CancellationToken cancellationToken = default);
+
+    /// <summary>The GPU capacity view (who held which GPU and MIG slice, who waited and why) as it stood at
+    /// <paramref name="asOf"/>: the allocator's stream folded up to then, answered as the live allocator would have.</summary>
+    Task<Gpus.GpuCapacity> CapacityAsOfAsync(DateTimeOffset asOf, CancellationToken cancellationToken = default);
 }

@@ -2,6 +2,7 @@ using Orleans.Flyte.Domain.Gpus;
 
 namespace Orleans.Flyte.Abstractions.Gpus;
 
+/// <param name="Principal">Whom the request waits for (see <see cref="LeaseHolder.Principal"/>).</param>
 [GenerateSerializer, Immutable, Alias("flyte.CapacityQueueEntry")]
 public sealed record CapacityQueueEntry(
     [property: Id(0)] int Position,
@@ -15,4 +16,5 @@ public sealed record CapacityQueueEntry(
     [property: Id(8)] long Priority,
     [property: Id(9)] DateTimeOffset WaitingSince,
     [property: Id(10)] GpuWaitReason Reason,
-    [property: Id(11)] string Resource);
+    [property: Id(11)] string Resource,
+    [property: Id(12)] string? Principal = null);

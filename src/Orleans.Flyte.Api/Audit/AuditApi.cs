@@ -30,6 +30,7 @@ public static class AuditApi
     public const string NdJson = "application/x-ndjson";
     private const int DefaultPageSize = 100;
     private const int MaxPageSize = 1000;
+    private const int MaxCursorLength = 1024;
 
     /// <summary>The stream kinds a filter may name, with the key prefix of their streams.</summary>
     private static readonly Dictionary<string, string> s_domainKinds = new(StringComparer.Ordinal)
@@ -57,7 +58,7 @@ public static class AuditApi
         domain.MapGet("/audit/digest", GetDomainDigest).WithName(nameof(GetDomainDigest))
             .WithSummary("A digest over every stream head of the domain and its global position, to keep elsewhere.");
         domain.MapPost("/audit/verify", VerifyDomain).WithName(nameof(VerifyDomain))
-            .WithSummary("Recompute every hash chain of the domain; with a saved digest, also find deleted streams and truncated tails.");
+            .WithSummary("Recompute every hash chain of the domain; with a saved digest, also find deleted streams and truncated tails. A verify longer than half of Flyte:RequestTimeout answers with the part done and 'next': send the request again with that cursor.");
 
         var cluster = routes.MapGroup("/api/v1").WithTags("Audit").Requires(Permission.Read);
         cluster.MapGet("/history", GetClusterHistory).WithName(nameof(GetClusterHistory))
@@ -65,7 +66,7 @@ public static class AuditApi
         cluster.MapGet("/audit/digest", GetDigest).WithName(nameof(GetDigest))
             .WithSummary("A digest of the cluster-wide streams, or of a domain with ?project=&domain=.");
         cluster.MapPost("/audit/verify", Verify).WithName(nameof(Verify))
-            .WithSummary("Recompute every hash chain of the cluster-wide streams (with the allocator's lease audit) or of a domain named in the body.");
+            .WithSummary("Recompute every hash chain of the cluster-wide streams (with the allocator's lease audit) or of a domain named in the body; in parts with 'next' as a cursor when it would not fit in one request.");
         return routes;
     }
 
@@ -96,7 +97,7 @@ public static class AuditApi
         request is { Project: not null } or { Domain: not null }
             ? Task.FromResult<Results<Ok<VerifyReport>, ValidationProblem, ProblemHttpResult>>(Problems.InvalidSpec(
                 [new SpecError("/project", "the route names the domain; leave project and domain out of the body")], "The request is not valid."))
-            : Verify(new VerifyRequest(project, domain, request?.Digest), audit, projects, cancellationToken);
+            : Verify(new VerifyRequest(project, domain, request?.Digest, request?.Cursor), audit, projects, cancellationToken);
 
     public static async Task<Results<Ok<VerifyReport>, ValidationProblem, ProblemHttpResult>> Verify(
         VerifyRequest? request, IAuditLog audit, [AsParameters] ProjectLookup projects, CancellationToken cancellationToken)
@@ -115,7 +116,15 @@ public static class AuditApi
                 "The request is not valid.");
         }
 
-        return TypedResults.Ok(await audit.VerifyAsync(tenant, digest, cancellationToken));
+        if (request?.Cursor is { } cursor && (cursor.Length is 0 or > MaxCursorLength || cursor.Any(char.IsControl)))
+        {
+            return Problems.InvalidSpec([new SpecError("/cursor", "the cursor is not one this API returned; send the 'next' of the previous answer")], "The request is not valid.");
+        }
+
+        // Half the request's time bound: the walk stops between groups of streams once it is spent, and the answer (with the
+        // key to go on from) is written well before the deadline filter would give up on the call.
+        var budget = projects.Options.Value.RequestTimeout / 2;
+        return TypedResults.Ok(await audit.VerifyAsync(tenant, digest, request?.Cursor, budget, cancellationToken));
     }
 
     private static string ScopeText(string tenant) => tenant == StreamAddress.ClusterTenant ? "cluster" : tenant;

@@ -7,4 +7,5 @@ public sealed record HistoryPage(IReadOnlyList<HistoryEntry> Items, string? Next
 
 /// <param name="Project">With <paramref name="Domain"/>: verify that domain; both absent: the cluster-wide streams.</param>
 /// <param name="Digest">A digest taken earlier (<c>GET .../audit/digest</c>), to find deleted streams and truncated tails.</param>
-public sealed record VerifyRequest(string? Project = null, string? Domain = null, AuditDigest? Digest = null);
+/// <param name="Cursor">The <c>next</c> of the previous answer, to go on with a verify that did not fit in one request.</param>
+public sealed record VerifyRequest(string? Project = null, string? Domain = null, AuditDigest? Digest = null, string? Cursor = null);

@@ -5,7 +5,7 @@ namespace Orleans.Flyte.Api.Auth;
 /// <summary>
 /// The capacity view as a caller may see it. Who uses which slice is the platform's shared answer ("the big slice is
 /// held by project risk, domain production"), so every caller sees the project and domain of every lease and request;
-/// the execution, node and attempt behind a lease or a queued request only where the caller may read that project/domain.
+/// the execution, node, attempt and principal behind a lease or a queued request only where the caller may read that project/domain.
 /// </summary>
 public static class CapacityVisibility
 {
@@ -27,12 +27,12 @@ public static class CapacityVisibility
             })],
             Queue = [.. capacity.Queue.Select(q => access.CanRead(q.Project, q.Domain)
                 ? q
-                : q with { Execution = Hidden, Node = Hidden, AttemptId = Hidden })],
+                : q with { Execution = Hidden, Node = Hidden, AttemptId = Hidden, Principal = q.Principal is null ? null : Hidden })],
         };
     }
 
     private static LeaseHolder? Holder(CallerAccess access, LeaseHolder? holder) =>
         holder is null || access.CanRead(holder.Project, holder.Domain)
             ? holder
-            : holder with { Execution = Hidden, Node = Hidden, AttemptId = Hidden };
+            : holder with { Execution = Hidden, Node = Hidden, AttemptId = Hidden, Principal = holder.Principal is null ? null : Hidden };
 }

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Orleans.Flyte.Abstractions.Audit;
 using Orleans.Flyte.Abstractions.Gpus;
 using Orleans.Flyte.Api.Auth;
 using Orleans.Flyte.Api.Http;
@@ -23,7 +24,7 @@ public static class GpusApi
     public static IEndpointRouteBuilder MapGpusApi(this IEndpointRouteBuilder routes)
     {
         routes.MapGet("/api/v1/capacity", GetCapacity).WithTags("GPUs").WithName(nameof(GetCapacity)).RequiresSignIn()
-            .WithSummary("Every GPU node, device and MIG slice, free or held and by whom; the waiting queue with positions and reasons; quotas.");
+            .WithSummary("Every GPU node, device and MIG slice, free or held and by whom; the waiting queue with positions and reasons; quotas. With ?asOf=<instant>, as it stood then (replayed from the allocator's stored events).");
 
         var nodes = routes.MapGroup("/api/v1/gpu-nodes").WithTags("GPUs").ProducesProblem(StatusCodes.Status404NotFound).Requires(Permission.ManageCluster);
         nodes.MapGet("/{node}", GetGpuNode).WithName(nameof(GetGpuNode)).RequiresSignIn().WithSummary("One GPU node: inventory, condition, source.");
@@ -41,9 +42,13 @@ public static class GpusApi
         return routes;
     }
 
-    public static async Task<Ok<GpuCapacity>> GetCapacity(IClusterClient grains, HttpContext http, string? resource)
+    /// <param name="asOf">Answer as capacity stood at this instant: the allocator's events up to then folded with the same
+    /// state and view code as the live grain (audit replay), shown with the same visibility rules as the live answer.</param>
+    public static async Task<Ok<GpuCapacity>> GetCapacity(
+        IClusterClient grains, IAuditLog audit, HttpContext http, string? resource, DateTimeOffset? asOf, CancellationToken cancellationToken)
     {
-        var capacity = CapacityVisibility.For(http.CallerAccess(), await Allocator(grains).GetCapacity());
+        var answer = asOf is { } instant ? await audit.CapacityAsOfAsync(instant, cancellationToken) : await Allocator(grains).GetCapacity();
+        var capacity = CapacityVisibility.For(http.CallerAccess(), answer);
         if (resource is null)
         {
             return TypedResults.Ok(capacity);

@@ -243,7 +243,7 @@ public static class AuditCommands
                     body["digest"] = ReadDigest(context, file);
                 }
 
-                var report = await context.Api.Post($"{AuditScope(context, context.Get(cluster))}/audit/verify", body, context.Cancellation);
+                var report = await VerifyInParts(context, $"{AuditScope(context, context.Get(cluster))}/audit/verify", body);
                 if (context.Get(save) is { } target)
                 {
                     var path = Path.GetFullPath(target, context.WorkingDirectory);
@@ -281,6 +281,44 @@ public static class AuditCommands
                 context.Terminal.Table(findings);
                 return intact ? ExitCodes.Ok : ExitCodes.NotIntact;
             });
+    }
+
+    /// <summary>
+    /// A verify too long for one request comes back in parts (each with <c>next</c>, the cursor to go on from): the parts are
+    /// requested in turn and merged into one report, as one request would have answered with no time bound.
+    /// </summary>
+    private static async Task<JsonObject> VerifyInParts(CliContext context, string path, JsonObject body)
+    {
+        var report = (await context.Api.Post(path, body, context.Cancellation)).AsObject();
+        while (report["next"] is JsonValue next && next.TryGetValue<string>(out var cursor))
+        {
+            body["cursor"] = cursor;
+            var part = (await context.Api.Post(path, body, context.Cancellation)).AsObject();
+
+            foreach (var list in new[] { "broken", "againstDigest", "leaseAudit" })
+            {
+                var merged = report[list] as JsonArray ?? [];
+                foreach (var item in part.Items(list))
+                {
+                    merged.Add(item?.DeepClone());
+                }
+
+                report[list] = merged;
+            }
+
+            foreach (var count in new[] { "streams", "events" })
+            {
+                report[count] = (report[count]?.GetValue<long>() ?? 0) + (part[count]?.GetValue<long>() ?? 0);
+            }
+
+            report["seconds"] = (report["seconds"]?.GetValue<double>() ?? 0) + (part["seconds"]?.GetValue<double>() ?? 0);
+
+            report["intact"] = report.Bool("intact") && part.Bool("intact");
+            report["current"] = part["current"]?.DeepClone();
+            report["next"] = part["next"]?.DeepClone();
+        }
+
+        return report;
     }
 
     private static Command Digest(GlobalOptions globals)

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Orleans.Flyte.Domain.EventSourcing;
 
 namespace Orleans.Flyte.Domain.Gpus;
@@ -5,6 +6,8 @@ namespace Orleans.Flyte.Domain.Gpus;
 /// <summary>
 /// The fold of the allocator's events: the nodes as last reported, the waiting queue in arrival order, the leases
 /// and who holds each unit, and the quotas. Decisions are made by <see cref="GpuScheduler"/> over this state.
+/// <para>[JsonInclude] lets a stream snapshot (the state at a version, for as-of reads of this long stream) round-trip
+/// through JSON with the setters kept private.</para>
 /// </summary>
 [GenerateSerializer, Alias("flyte.GpuAllocatorState")]
 public sealed class GpuAllocatorState : IEventSourcedState<GpuAllocatorEvent>
@@ -12,25 +15,25 @@ public sealed class GpuAllocatorState : IEventSourcedState<GpuAllocatorEvent>
     /// <summary>How many ended request ids are remembered, so a late duplicate request is not queued again.</summary>
     public const int RememberedEndings = 20_000;
 
-    [Id(0)] public Dictionary<string, GpuNodeSnapshot> Nodes { get; private set; } = new(StringComparer.Ordinal);
-    [Id(1)] public Dictionary<string, WaitingRequest> Waiting { get; private set; } = new(StringComparer.Ordinal);
-    [Id(2)] public Dictionary<string, GpuLease> Leases { get; private set; } = new(StringComparer.Ordinal);
+    [Id(0), JsonInclude] public Dictionary<string, GpuNodeSnapshot> Nodes { get; private set; } = new(StringComparer.Ordinal);
+    [Id(1), JsonInclude] public Dictionary<string, WaitingRequest> Waiting { get; private set; } = new(StringComparer.Ordinal);
+    [Id(2), JsonInclude] public Dictionary<string, GpuLease> Leases { get; private set; } = new(StringComparer.Ordinal);
 
     /// <summary><see cref="UnitKey"/> → request id of the lease holding it.</summary>
-    [Id(3)] public Dictionary<string, string> Holders { get; private set; } = new(StringComparer.Ordinal);
+    [Id(3), JsonInclude] public Dictionary<string, string> Holders { get; private set; } = new(StringComparer.Ordinal);
 
     /// <summary><see cref="QuotaKey"/> → limit.</summary>
-    [Id(4)] public Dictionary<string, int> Quotas { get; private set; } = new(StringComparer.Ordinal);
+    [Id(4), JsonInclude] public Dictionary<string, int> Quotas { get; private set; } = new(StringComparer.Ordinal);
 
     /// <summary><see cref="QuotaKey"/> → units held now.</summary>
-    [Id(5)] public Dictionary<string, int> InUse { get; private set; } = new(StringComparer.Ordinal);
+    [Id(5), JsonInclude] public Dictionary<string, int> InUse { get; private set; } = new(StringComparer.Ordinal);
 
     /// <summary>Project → units held now (fair share between projects).</summary>
-    [Id(6)] public Dictionary<string, int> HeldByProject { get; private set; } = new(StringComparer.Ordinal);
+    [Id(6), JsonInclude] public Dictionary<string, int> HeldByProject { get; private set; } = new(StringComparer.Ordinal);
 
-    [Id(7)] public Dictionary<string, string> Ended { get; private set; } = new(StringComparer.Ordinal);
-    [Id(8)] public Queue<string> EndedOrder { get; private set; } = new();
-    [Id(9)] public long Arrivals { get; private set; }
+    [Id(7), JsonInclude] public Dictionary<string, string> Ended { get; private set; } = new(StringComparer.Ordinal);
+    [Id(8), JsonInclude] public Queue<string> EndedOrder { get; private set; } = new();
+    [Id(9), JsonInclude] public long Arrivals { get; private set; }
 
     public static string UnitKey(string node, string unitId) => $"{node}|{unitId}";
 
@@ -41,7 +44,7 @@ public sealed class GpuAllocatorState : IEventSourcedState<GpuAllocatorEvent>
         switch (@event)
         {
             case GpuRequestQueued e:
-                Waiting[e.Request.RequestId] = new WaitingRequest(e.Request, e.Meta.At, ++Arrivals);
+                Waiting[e.Request.RequestId] = new WaitingRequest(e.Request, e.Meta.At, ++Arrivals, e.Meta.Responsible);
                 break;
             // A grant of a unit someone holds is refused (the request keeps waiting): the grain records grants only if the
             // stream did not move since it decided, so this takes a split brain that wrote past that check, and even then
@@ -49,7 +52,7 @@ public sealed class GpuAllocatorState : IEventSourcedState<GpuAllocatorEvent>
             case GpuLeaseGranted e when e.UnitIds.Any(u => Holders.ContainsKey(UnitKey(e.Node, u))):
                 break;
             case GpuLeaseGranted e when Waiting.Remove(e.RequestId, out var waiting):
-                var lease = new GpuLease(waiting.Request, e.Node, e.UnitIds, e.ResourceName, e.Meta.At, waiting.Since);
+                var lease = new GpuLease(waiting.Request, e.Node, e.UnitIds, e.ResourceName, e.Meta.At, waiting.Since, waiting.Principal);
                 Leases[e.RequestId] = lease;
                 foreach (var unit in e.UnitIds)
                 {
@@ -124,14 +127,18 @@ public sealed class GpuAllocatorState : IEventSourcedState<GpuAllocatorEvent>
 }
 
 /// <param name="Arrival">Order of arrival (1, 2, ...): the queue's tie-breaker.</param>
+/// <param name="Principal">Whom the request was made for: the principal recorded on its <see cref="GpuRequestQueued"/> (the
+/// one it was made on behalf of, where a component made it for someone).</param>
 [GenerateSerializer, Immutable, Alias("flyte.WaitingRequest")]
 public sealed record WaitingRequest(
     [property: Id(0)] GpuLeaseRequest Request,
     [property: Id(1)] DateTimeOffset Since,
-    [property: Id(2)] long Arrival);
+    [property: Id(2)] long Arrival,
+    [property: Id(3)] string? Principal = null);
 
 /// <param name="Since">When the lease was granted.</param>
 /// <param name="RequestedAt">When the request was queued (the wait is <c>Since - RequestedAt</c>).</param>
+/// <param name="Principal">Whom the lease is held for (<see cref="WaitingRequest.Principal"/>).</param>
 [GenerateSerializer, Immutable, Alias("flyte.GpuLease")]
 public sealed record GpuLease(
     [property: Id(0)] GpuLeaseRequest Request,
@@ -139,4 +146,5 @@ public sealed record GpuLease(
     [property: Id(2)] IReadOnlyList<string> UnitIds,
     [property: Id(3)] string ResourceName,
     [property: Id(4)] DateTimeOffset Since,
-    [property: Id(5)] DateTimeOffset RequestedAt);
+    [property: Id(5)] DateTimeOffset RequestedAt,
+    [property: Id(6)] string? Principal = null);

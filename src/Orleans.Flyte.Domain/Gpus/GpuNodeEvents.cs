@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Orleans.Flyte.Domain.EventSourcing;
 
 namespace Orleans.Flyte.Domain.Gpus;
@@ -25,17 +26,17 @@ public sealed record GpuNodeUncordoned([property: Id(0)] string By) : GpuNodeEve
 [GenerateSerializer, Immutable, Alias("flyte.GpuNodeRemoved")]
 public sealed record GpuNodeRemoved([property: Id(0)] string Source) : GpuNodeEvent;
 
-/// <summary>The fold of one node's events.</summary>
+/// <summary>The fold of one node's events ([JsonInclude]: it round-trips through a stream snapshot).</summary>
 [GenerateSerializer, Alias("flyte.GpuNodeState")]
 public sealed class GpuNodeState : IEventSourcedState<GpuNodeEvent>
 {
-    [Id(0)] public GpuNodeInventory? Inventory { get; private set; }
-    [Id(1)] public string? Source { get; private set; }
-    [Id(2)] public string? CordonedBy { get; private set; }
-    [Id(3)] public string? CordonReason { get; private set; }
-    [Id(4)] public bool Draining { get; private set; }
-    [Id(5)] public bool Gone { get; private set; }
-    [Id(6)] public DateTimeOffset? ChangedAt { get; private set; }
+    [Id(0), JsonInclude] public GpuNodeInventory? Inventory { get; private set; }
+    [Id(1), JsonInclude] public string? Source { get; private set; }
+    [Id(2), JsonInclude] public string? CordonedBy { get; private set; }
+    [Id(3), JsonInclude] public string? CordonReason { get; private set; }
+    [Id(4), JsonInclude] public bool Draining { get; private set; }
+    [Id(5), JsonInclude] public bool Gone { get; private set; }
+    [Id(6), JsonInclude] public DateTimeOffset? ChangedAt { get; private set; }
 
     public bool Exists => Inventory is not null;
 

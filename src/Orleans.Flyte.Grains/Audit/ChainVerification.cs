@@ -10,9 +10,17 @@ namespace Orleans.Flyte.Grains.Audit;
 /// stream to one worker chosen by its key, so a stream's events stay in order on one worker while deserializing and
 /// hashing, the costly part, run in parallel. Bounded channels keep memory constant however long the history is.
 /// </summary>
+/// <para>With a budget, streams are read in key order a few hundred at a time and the walk stops between two such groups
+/// once the budget is spent: <see cref="StoppedAfter"/> is then the last stream checked, where the next call continues.</para>
 internal sealed class ChainVerification(EventLogRows rows, IReadOnlyDictionary<string, StreamHead> expected)
 {
     private const int Capacity = 2048;
+
+    /// <summary>Streams read per query when the walk is bounded by a budget.</summary>
+    private const int StreamsPerRead = 500;
+
+    /// <summary>Set when a budget ran out before the last stream: the key of the last stream checked.</summary>
+    public string? StoppedAfter { get; private set; }
 
     public long Events { get; private set; }
 
@@ -24,7 +32,9 @@ internal sealed class ChainVerification(EventLogRows rows, IReadOnlyDictionary<s
 
     public List<GpuAllocatorEvent> Allocator { get; } = [];
 
-    public async Task RunAsync(string tenant, CancellationToken cancellationToken)
+    /// <param name="after">Check only the streams whose keys sort after this one (a continued verify); null: from the first.</param>
+    /// <param name="budget">Stop between two groups of streams once this much time has passed; null: walk to the end in one query.</param>
+    public async Task RunAsync(string tenant, CancellationToken cancellationToken, string? after = null, TimeSpan? budget = null)
     {
         var workers = Enumerable.Range(0, Math.Max(2, Environment.ProcessorCount)).Select(_ => new Worker(rows, expected)).ToArray();
         var running = workers.Select(w => Task.Run(() => w.RunAsync(cancellationToken), cancellationToken)).ToArray();
@@ -32,16 +42,56 @@ internal sealed class ChainVerification(EventLogRows rows, IReadOnlyDictionary<s
         {
             Worker? current = null;
             string? stream = null;
-            await foreach (var row in rows.ReadRawAsync("where tenant_id = @tenant order by stream_id, version", p => p.AddWithValue("tenant", tenant), cancellationToken))
+            async Task Feed(IAsyncEnumerable<RawEventRow> read)
             {
-                Events++;
-                if (!string.Equals(stream, row.Stream, StringComparison.Ordinal))
+                await foreach (var row in read)
                 {
-                    stream = row.Stream;
-                    current = workers[(int)((uint)StringComparer.Ordinal.GetHashCode(row.Stream) % workers.Length)];
-                }
+                    Events++;
+                    if (!string.Equals(stream, row.Stream, StringComparison.Ordinal))
+                    {
+                        stream = row.Stream;
+                        current = workers[(int)((uint)StringComparer.Ordinal.GetHashCode(row.Stream) % workers.Length)];
+                    }
 
-                await current!.Input.Writer.WriteAsync(row, cancellationToken);
+                    await current!.Input.Writer.WriteAsync(row, cancellationToken);
+                }
+            }
+
+            if (budget is not { } limit)
+            {
+                await Feed(rows.ReadRawAsync(
+                    "where tenant_id = @tenant and stream_id > @after order by stream_id, version",
+                    p =>
+                    {
+                        p.AddWithValue("tenant", tenant);
+                        p.AddWithValue("after", after ?? string.Empty);
+                    },
+                    cancellationToken));
+            }
+            else
+            {
+                // Groups of streams by key, in the database's own order (its collation), each read whole: the walk can stop
+                // between two groups without a half-read query, and continue after the last key of the group it stopped at.
+                var watch = System.Diagnostics.Stopwatch.StartNew();
+                var from = after ?? string.Empty;
+                while (await rows.LastKeyAsync(tenant, from, StreamsPerRead, cancellationToken) is { } through)
+                {
+                    await Feed(rows.ReadRawAsync(
+                        "where tenant_id = @tenant and stream_id > @from and stream_id <= @through order by stream_id, version",
+                        p =>
+                        {
+                            p.AddWithValue("tenant", tenant);
+                            p.AddWithValue("from", from);
+                            p.AddWithValue("through", through);
+                        },
+                        cancellationToken));
+                    from = through;
+                    if (watch.Elapsed >= limit)
+                    {
+                        StoppedAfter = await rows.LastKeyAsync(tenant, from, 1, cancellationToken) is null ? null : from;
+                        break;
+                    }
+                }
             }
         }
         finally
@@ -63,22 +113,26 @@ internal sealed class ChainVerification(EventLogRows rows, IReadOnlyDictionary<s
 
         Broken.Sort((a, b) => string.CompareOrdinal(a.Stream, b.Stream));
         Heads.Sort((a, b) => string.CompareOrdinal(a.Stream, b.Stream));
-        var present = Heads.ToDictionary(h => h.Stream, StringComparer.Ordinal);
-        foreach (var head in expected.Values.OrderBy(h => h.Stream, StringComparer.Ordinal))
+        Findings.AddRange(Missing(expected.Values, Heads.ToDictionary(h => h.Stream, StringComparer.Ordinal)));
+        Findings.Sort((a, b) => string.CompareOrdinal(a.Stream, b.Stream));
+    }
+
+    /// <summary>Streams the digest recorded that are gone now, or end before the version it recorded.</summary>
+    public static IEnumerable<DigestFinding> Missing(IEnumerable<StreamHead> recorded, IReadOnlyDictionary<string, StreamHead> present)
+    {
+        foreach (var head in recorded.OrderBy(h => h.Stream, StringComparer.Ordinal))
         {
             if (!present.TryGetValue(head.Stream, out var now))
             {
-                Findings.Add(new DigestFinding(head.Stream, DigestDamage.StreamDeleted,
-                    $"the digest recorded {head.Stream} at version {head.Version}; the store has no such stream: it was deleted"));
+                yield return new DigestFinding(head.Stream, DigestDamage.StreamDeleted,
+                    $"the digest recorded {head.Stream} at version {head.Version}; the store has no such stream: it was deleted");
             }
             else if (now.Version < head.Version)
             {
-                Findings.Add(new DigestFinding(head.Stream, DigestDamage.Truncated,
-                    $"the digest recorded version {head.Version}; the stream now ends at version {now.Version}: its newest events were removed"));
+                yield return new DigestFinding(head.Stream, DigestDamage.Truncated,
+                    $"the digest recorded version {head.Version}; the stream now ends at version {now.Version}: its newest events were removed");
             }
         }
-
-        Findings.Sort((a, b) => string.CompareOrdinal(a.Stream, b.Stream));
     }
 
     private sealed class Worker(EventLogRows rows, IReadOnlyDictionary<string, StreamHead> expected)

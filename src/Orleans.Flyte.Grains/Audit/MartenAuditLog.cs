@@ -9,6 +9,7 @@ using Orleans.Flyte.Domain.Audit;
 using Orleans.Flyte.Domain.EventSourcing;
 using Orleans.Flyte.Domain.Executions;
 using Orleans.Flyte.Domain.Gpus;
+using Orleans.Flyte.Grains.EventSourcing;
 using Orleans.Flyte.Grains.Executions;
 using Orleans.Flyte.Grains.Gpus;
 
@@ -19,7 +20,8 @@ namespace Orleans.Flyte.Grains.Audit;
 /// agree with edited events). Verify recomputes every chain with <see cref="ChainCheck"/>; the as-of fold uses the grains'
 /// own states and views (<see cref="WorkflowExecutionState"/>, <see cref="ExecutionViews"/>, <see cref="TaskExecutionViews"/>).
 /// </summary>
-public sealed partial class MartenAuditLog(IDocumentStore store, EventLogDatabase database, IOptions<GpuOptions> gpuOptions, TimeProvider clock) : IAuditLog
+public sealed partial class MartenAuditLog(
+    IDocumentStore store, EventLogDatabase database, StreamSnapshots snapshots, IOptions<GpuOptions> gpuOptions, TimeProvider clock) : IAuditLog
 {
     /// <summary>The allocator's stream: verify replays its promises with <see cref="GpuLeaseAudit"/>.</summary>
     public const string AllocatorStream = "gpu/allocator";
@@ -119,15 +121,35 @@ public sealed partial class MartenAuditLog(IDocumentStore store, EventLogDatabas
         return Digest(tenant, position, heads);
     }
 
-    public async Task<VerifyReport> VerifyAsync(string tenant, AuditDigest? saved, CancellationToken cancellationToken = default)
+    public Task<VerifyReport> VerifyAsync(string tenant, AuditDigest? saved, CancellationToken cancellationToken = default) =>
+        VerifyAsync(tenant, saved, after: null, budget: null, cancellationToken);
+
+    public async Task<VerifyReport> VerifyAsync(string tenant, AuditDigest? saved, string? after, TimeSpan? budget, CancellationToken cancellationToken = default)
     {
         var watch = Stopwatch.StartNew();
-        var verification = new ChainVerification(_rows, saved?.Streams.ToDictionary(h => h.Stream, StringComparer.Ordinal) ?? []);
-        await verification.RunAsync(tenant, cancellationToken);
+        var expected = saved?.Streams.ToDictionary(h => h.Stream, StringComparer.Ordinal) ?? [];
+        var verification = new ChainVerification(_rows, expected);
+        await verification.RunAsync(tenant, cancellationToken, after, budget);
         var (broken, heads, findings, allocator, events) =
             (verification.Broken, verification.Heads, verification.Findings, verification.Allocator, verification.Events);
+        var next = verification.StoppedAfter;
+        var whole = after is null && next is null;
+        AuditDigest? stored = null;
+        if (!whole)
+        {
+            // A part of a continued verify: the digest's heads are compared with the stored heads once, by the part that
+            // finishes (deleted streams, truncated tails), since no one part walks every stream; a part only reports what
+            // it walked. ChainVerification compared the heads of the streams this part walked: keep only rewrites.
+            findings.RemoveAll(f => f.Damage is DigestDamage.StreamDeleted or DigestDamage.Truncated);
+            if (next is null && saved is not null)
+            {
+                stored = await DigestAsync(tenant, cancellationToken);
+                findings.AddRange(ChainVerification.Missing(expected.Values, stored.Streams.ToDictionary(h => h.Stream, StringComparer.Ordinal)));
+            }
+        }
+
         var position = await GlobalPositionAsync(tenant, cancellationToken);
-        if (saved is not null)
+        if (saved is not null && next is null)
         {
             if (!string.Equals(saved.Digest, HistoryDigest.Compute(saved.Scope, saved.GlobalPosition, saved.Streams.Select(h => (h.Stream, h.Version, h.Hash))), StringComparison.Ordinal))
             {
@@ -142,68 +164,12 @@ public sealed partial class MartenAuditLog(IDocumentStore store, EventLogDatabas
             }
         }
 
-        var lease = tenant == StreamAddress.ClusterTenant ? GpuLeaseAudit.Check(allocator, gpuOptions.Value.Policy()) : [];
+        // The allocator's promises are checked by the part that walked its stream (all of it: a group holds whole streams).
+        var lease = tenant == StreamAddress.ClusterTenant && (whole || allocator.Count > 0) ? GpuLeaseAudit.Check(allocator, gpuOptions.Value.Policy()) : [];
+        var current = whole ? Digest(tenant, position, heads) : next is null ? stored ?? await DigestAsync(tenant, cancellationToken) : null;
         return new VerifyReport(
             ScopeOf(tenant), heads.Count, events, broken.Count == 0 && findings.Count == 0 && lease.Count == 0,
-            broken, findings, lease, Digest(tenant, position, heads), watch.Elapsed.TotalSeconds);
-    }
-
-    public async Task<ExecutionAsOf?> ExecutionAsOfAsync(
-        string project, string domain, string executionId, DateTimeOffset asOf, CancellationToken cancellationToken = default)
-    {
-        // The workflow stream first: its plan names the node streams, which are then read by key (an index lookup, where a
-        // key prefix would scan the tenant).
-        var tenant = StreamAddress.TenantOf(project, domain);
-        var stream = $"execution/{executionId}";
-        var workflow = await FoldAsync<WorkflowExecutionState, WorkflowExecutionEvent>(tenant, stream, asOf, cancellationToken);
-        var tasks = new Dictionary<string, TaskExecutionState>(StringComparer.Ordinal);
-        if (workflow.Submission is not { } accepted)
-        {
-            return null;
-        }
-
-        // One execution's node streams are bounded by its plan (and a map node's elements by its list, as expanded by
-        // then): read them whole, deserialize on every core, fold in order.
-        var view = ExecutionViews.Of(workflow);
-        var elementIds = view.Nodes.SelectMany(n => n.Elements ?? []).Select(e => e.NodeId).ToList();
-        var raw = new List<RawEventRow>();
-        await foreach (var r in _rows.ReadRawAsync(
-            "where tenant_id = @tenant and stream_id = any(@streams) order by stream_id, version",
-            p =>
-            {
-                p.AddWithValue("tenant", tenant);
-                p.AddWithValue("streams", accepted.Plan.Nodes.Select(n => n.Id).Concat(elementIds).Select(id => $"{stream}/{id}").ToArray());
-            },
-            cancellationToken))
-        {
-            raw.Add(r);
-        }
-
-        var rows = new EventRow[raw.Count];
-        Parallel.For(0, raw.Count, new ParallelOptions { CancellationToken = cancellationToken }, i => rows[i] = _rows.Deserialize(raw[i]));
-        string? stoppedAt = null;
-        foreach (var row in rows)
-        {
-            // A stream's state at an instant is the fold of its prefix up to that instant: stop at its first later event.
-            if (row.Stream == stoppedAt || row.Data.Meta.At > asOf)
-            {
-                stoppedAt = row.Stream;
-                continue;
-            }
-
-            var node = row.Stream[(stream.Length + 1)..];
-            if (!tasks.TryGetValue(node, out var task))
-            {
-                tasks[node] = task = new TaskExecutionState();
-            }
-
-            task.Apply((TaskExecutionEvent)row.Data);
-        }
-
-        return new ExecutionAsOf(
-            view,
-            [.. view.Nodes.Select(n => tasks.TryGetValue(n.NodeId, out var t) && t.Exists ? TaskExecutionViews.Of(executionId, n.NodeId, t) : null)],
-            elementIds.Where(id => tasks.TryGetValue(id, out var t) && t.Exists).ToDictionary(id => id, id => TaskExecutionViews.Of(executionId, id, tasks[id]), StringComparer.Ordinal));
+            broken, findings, lease, current, watch.Elapsed.TotalSeconds, next);
     }
 
     private Task<long> GlobalPositionAsync(string tenant, CancellationToken cancellationToken) =>

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.EventSourcing;
 using Orleans.EventSourcing.CustomStorage;
 using Orleans.Flyte.Abstractions;
@@ -46,6 +47,15 @@ public abstract class EventSourcedGrain<TState, TEvent>(IEventStreamStore store,
     /// read is skipped. Set only during activation; any later read (after a lost race, say) reads the stream.</summary>
     private bool _streamPromisedEmpty;
 
+    /// <summary>The latest event time among the stream's events so far (stamps need not rise across silos).</summary>
+    private DateTimeOffset _latestAt = DateTimeOffset.MinValue;
+
+    /// <summary>What this activation last appended: the version it reached, that event's hash and <see cref="_latestAt"/> then.</summary>
+    private (long Version, string Hash, DateTimeOffset LatestAt)? _appended;
+
+    /// <summary>The last multiple of the snapshot interval the stream had reached when a snapshot was taken or the stream read.</summary>
+    private long _snapshotMark;
+
     /// <summary>The stream this activation's events live in (derived from the grain key).</summary>
     protected abstract StreamAddress Stream { get; }
 
@@ -64,6 +74,11 @@ public abstract class EventSourcedGrain<TState, TEvent>(IEventStreamStore store,
     protected virtual void OnRecorded(TState before, IReadOnlyList<TEvent> events)
     {
     }
+
+    /// <summary>True for grains whose streams grow long (the allocator, GPU nodes): their state is written as a
+    /// <see cref="StreamSnapshot"/> every <see cref="StreamSnapshotOptions.Every"/> events, so as-of reads start near the
+    /// instant instead of at the first event. The state must round-trip through JSON (<see cref="StreamSnapshots.Json"/>).</summary>
+    protected virtual bool TakesSnapshots => false;
 
     /// <summary>The component name in <c>system:&lt;component&gt;</c>, recorded when the grain acts with no caller (a timer,
     /// a reminder, a runner's callback): <c>WorkflowExecutionGrain</c> is <c>workflow-execution</c>.</summary>
@@ -263,12 +278,17 @@ public abstract class EventSourcedGrain<TState, TEvent>(IEventStreamStore store,
         }
 
         var state = new TState();
+        var latest = DateTimeOffset.MinValue;
         foreach (var recorded in slice.Events)
         {
             state.Apply((TEvent)recorded.Data);
+            latest = Later(latest, recorded.Data.Meta.At);
         }
 
         _lastHash = slice.LastHash;
+        _latestAt = latest;
+        _appended = null;
+        _snapshotMark = SnapshotEvery is > 0 and var every ? slice.Version / every : 0;
         return new KeyValuePair<int, TState>(checked((int)slice.Version), state);
     }
 
@@ -287,6 +307,8 @@ public abstract class EventSourcedGrain<TState, TEvent>(IEventStreamStore store,
             if (result.Appended)
             {
                 _lastHash = result.LastHash;
+                _latestAt = updates.Aggregate(_latestAt, (latest, e) => Later(latest, e.Meta.At));
+                _appended = (expectedVersion + updates.Count, result.LastHash, _latestAt);
                 Observe(before, updates);
             }
 
@@ -317,6 +339,46 @@ public abstract class EventSourcedGrain<TState, TEvent>(IEventStreamStore store,
         }
     }
 
+    private int SnapshotEvery =>
+        TakesSnapshots ? ServiceProvider.GetService<IOptions<StreamSnapshotOptions>>()?.Value.Every ?? 0 : 0;
+
+    private static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset b) => a >= b ? a : b;
+
+    /// <summary>
+    /// Once the confirmed state has passed a multiple of the snapshot interval through this activation's own write, its
+    /// JSON is taken here (on the grain's turn, so the state cannot move meanwhile) and stored in the background: a snapshot
+    /// is an optimisation of reads, so a failed one costs a longer fold later, never the write.
+    /// </summary>
+    protected override void OnStateChanged()
+    {
+        base.OnStateChanged();
+        if (SnapshotEvery is not (> 0 and var every) || _appended is not { } appended || appended.Version != Version || Version / every <= _snapshotMark)
+        {
+            return;
+        }
+
+        _snapshotMark = Version / every;
+        if (ServiceProvider.GetService<StreamSnapshots>() is not { } snapshots)
+        {
+            return;
+        }
+
+        var json = StreamSnapshots.Serialize(State);
+        var stream = Stream;
+        var log = ServiceProvider.GetService<ILoggerFactory>()?.CreateLogger(GetType());
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await snapshots.SaveAsync(stream, appended.Version, appended.LatestAt, appended.Hash, json);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                log?.LogWarning(ex, "The snapshot of {Stream} at version {Version} was not stored; as-of reads fold from an earlier one", stream, appended.Version);
+            }
+        });
+    }
+
     private void Observe(TState before, IReadOnlyList<TEvent> events)
     {
         try
@@ -326,7 +388,7 @@ public abstract class EventSourcedGrain<TState, TEvent>(IEventStreamStore store,
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // Metrics never fail a write that has succeeded.
-            ServiceProvider.GetService<Microsoft.Extensions.Logging.ILoggerFactory>()?.CreateLogger(GetType())
+            ServiceProvider.GetService<ILoggerFactory>()?.CreateLogger(GetType())
                 .LogWarning(ex, "Counting the events of {Grain} failed", this.GetGrainId());
         }
     }

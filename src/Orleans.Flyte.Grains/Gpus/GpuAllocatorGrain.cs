@@ -44,6 +44,9 @@ public sealed class GpuAllocatorGrain(
 
     protected override StreamAddress Stream => StreamAddress.Cluster("gpu/allocator");
 
+    /// <summary>The allocator's stream grows with every request, grant and release: as-of reads start from snapshots.</summary>
+    protected override bool TakesSnapshots => true;
+
     /// <summary>Decisions read the tentative state: what is durable plus what this turn has raised.</summary>
     private GpuAllocatorState Now => TentativeState;
 

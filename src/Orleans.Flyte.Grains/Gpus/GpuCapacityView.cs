@@ -3,7 +3,9 @@ using Orleans.Flyte.Domain.Gpus;
 
 namespace Orleans.Flyte.Grains.Gpus;
 
-/// <summary>Builds the capacity answer: every node, device and slice with its holder, the queue with reasons, totals, quotas.</summary>
+/// <summary>Builds the capacity answer: every node, device and slice with its holder, the queue with reasons, totals, quotas.
+/// The live allocator and the as-of read (<see cref="Audit.MartenAuditLog.CapacityAsOfAsync(DateTimeOffset, CancellationToken)"/>) both answer
+/// through it, from the same fold, so the two cannot differ in shape.</summary>
 internal static class GpuCapacityView
 {
     public static GpuCapacity Of(GpuAllocatorState state, GpuAllocatorPolicy policy, DateTimeOffset now, GpuOptions options)
@@ -43,7 +45,7 @@ internal static class GpuCapacityView
                 var r = q.Waiting.Request;
                 var reason = GpuScheduler.Explain(state, policy, r.RequestId, now, q.Position)!;
                 return new CapacityQueueEntry(i + 1, r.RequestId, r.Project, r.Domain, r.ExecutionId, r.NodeId, r.Attempt,
-                    r.Shape.ToString(), q.Priority, q.Waiting.Since, reason, r.Shape.UnitName);
+                    r.Shape.ToString(), q.Priority, q.Waiting.Since, reason, r.Shape.UnitName, q.Waiting.Principal);
             })
             .ToList();
         var waitingByKind = state.Waiting.Values
@@ -84,7 +86,7 @@ internal static class GpuCapacityView
         }
 
         var r = lease.Request;
-        return new LeaseHolder(r.Project, r.Domain, r.ExecutionId, r.NodeId, r.Attempt, r.RequestId, lease.Since);
+        return new LeaseHolder(r.Project, r.Domain, r.ExecutionId, r.NodeId, r.Attempt, r.RequestId, lease.Since, lease.Principal);
     }
 
     private static (string Scope, string Resource) SplitQuotaKey(string key)

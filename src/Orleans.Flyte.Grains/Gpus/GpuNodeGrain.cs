@@ -17,6 +17,9 @@ public sealed class GpuNodeGrain(IEventStreamStore store, TimeProvider clock)
 
     protected override StreamAddress Stream => StreamAddress.Cluster($"gpu/node/{this.GetPrimaryKeyString()}");
 
+    /// <summary>A node lives as long as the cluster, and inventory sync and cordons add to its stream all along.</summary>
+    protected override bool TakesSnapshots => true;
+
     public async Task<GpuNodeView> Sync(GpuNodeInventory inventory, bool schedulable, string source)
     {
         if (!string.Equals(inventory.Node, this.GetPrimaryKeyString(), StringComparison.Ordinal))

@@ -6,6 +6,7 @@ using Orleans.Flyte.Abstractions.Artifacts;
 using Orleans.Flyte.Abstractions.Gpus;
 using Orleans.Flyte.Abstractions.Runners;
 using Orleans.Flyte.Abstractions.Submissions;
+using Orleans.Flyte.Grains.EventSourcing;
 using Orleans.Flyte.Grains.Executions;
 using Orleans.Flyte.Grains.Gpus;
 using Orleans.Flyte.Grains.Runners.Local;
@@ -29,6 +30,7 @@ public static class EngineRegistration
         var launchPlans = services.AddOptions<LaunchPlans.LaunchPlanOptions>();
         var identity = services.AddOptions<Identity.IdentityOptions>();
         var artifacts = services.AddOptions<ArtifactStoreOptions>();
+        var snapshots = services.AddOptions<StreamSnapshotOptions>();
         if (configuration is not null)
         {
             gpus.Bind(configuration.GetSection(GpuOptions.Section));
@@ -37,6 +39,7 @@ public static class EngineRegistration
             engine.Bind(configuration.GetSection(ExecutionEngineOptions.Section));
             local.Bind(configuration.GetSection(LocalProcessRunnerOptions.Section));
             artifacts.Bind(configuration.GetSection(ArtifactStoreOptions.Section));
+            snapshots.Bind(configuration.GetSection(StreamSnapshotOptions.Section));
         }
 
         services.TryAddSingleton(TimeProvider.System);

@@ -42,6 +42,9 @@ public static class EventStoreRegistration
         services.TryAddSingleton(TimeProvider.System);
 
         ReadModels.AddCatalogs(services);
+        services.AddOptions<StreamSnapshotOptions>() // bound from Flyte:Snapshots by AddOrleansFlyteEngine
+            .Validate(o => o.Every >= 0, "Flyte:Snapshots:Every is a number of events, 0 or more (0 turns snapshots off)").ValidateOnStart();
+        services.AddSingleton<StreamSnapshots>();
         services.AddSingleton(new Audit.EventLogDatabase(connectionString, schema));
         services.AddSingleton<Abstractions.Audit.IAuditLog, Audit.MartenAuditLog>();
         services.AddHealthChecks().AddCheck<PostgresReadinessCheck>("postgres", tags: [HealthTags.Ready]);

@@ -52,6 +52,10 @@ public static class ReadModels
 
         // Not a projection either: the log tail of a finished attempt, written by its task grain before the runner drops its copy.
         options.Schema.For<AttemptLogEntry>();
+
+        // Not a projection: a long stream's folded state every so many events, written by its grain after the write
+        // (EventSourcedGrain), read by as-of replay; derived and best effort like the cache.
+        options.Schema.For<EventSourcing.StreamSnapshot>().Index(s => s.Stream);
     }
 
     /// <summary>The read side callers query; the API never touches Marten documents or sessions.</summary>

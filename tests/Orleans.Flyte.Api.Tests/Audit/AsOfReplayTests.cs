@@ -9,15 +9,27 @@ using Orleans.Flyte.Testing;
 namespace Orleans.Flyte.Api.Tests.Audit;
 
 /// <summary>
-/// As-of equals live: while a mix of runs goes on (successes, a retry, an abort, a GPU wait, a relaunch), a sampler records
+/// As-of equals live: while a mix of runs goes on (successes, a retry, an abort, a GPU wait, a scheduled fire of a launch
+/// plan on the test clock, a relaunch), a sampler records
 /// what the live API answers, with the instants just before and after each request. Afterwards the as-of answer of every
 /// sample, replayed from the stored events, equals the recording at an instant inside that request's window: 100% of them.
+/// The sampler records the GPU capacity view too (who held the slice, who waited); its answers name their own instant,
+/// and the as-of answer for that instant equals each of them.
 /// </summary>
 public sealed class AsOfReplayTests(Xunit.Abstractions.ITestOutputHelper output) : ExecutionTestBase
 {
     private const string GpuNode = "gpu-audit-01";
 
-    protected override IReadOnlyDictionary<string, string> Settings => TestInventory.Settings(GpuNode, "mig:3g.20gb");
+    private readonly TestClock _schedules = new(new DateTimeOffset(2026, 3, 2, 0, 0, 0, TimeSpan.Zero));
+
+    protected override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>(TestInventory.Settings(GpuNode, "mig:3g.20gb"))
+    {
+        ["Flyte:LaunchPlans:ReminderPeriod"] = "00:00:05",
+        ["Flyte:LaunchPlans:PollInterval"] = "00:00:01",
+    };
+
+    /// <summary>Schedules run on the test clock: moving it a minute fires the every-minute launch plan once.</summary>
+    protected override Action<Microsoft.Extensions.DependencyInjection.IServiceCollection> TestServices => _schedules.DriveSchedules;
 
     private sealed record Sample(string Execution, DateTimeOffset Before, DateTimeOffset After, JsonObject Live);
 
@@ -45,6 +57,7 @@ public sealed class AsOfReplayTests(Xunit.Abstractions.ITestOutputHelper output)
 
         var executions = new ConcurrentDictionary<string, bool>();
         var samples = new ConcurrentBag<Sample>();
+        var capacities = new ConcurrentBag<JsonObject>();
         using var stop = new CancellationTokenSource();
         var sampler = Task.Run(async () =>
         {
@@ -55,6 +68,7 @@ public sealed class AsOfReplayTests(Xunit.Abstractions.ITestOutputHelper output)
                     samples.Add(await Record(id));
                 }
 
+                capacities.Add(await Json(await Get("/api/v1/capacity")));
                 await Task.Delay(25); // pacing of the recorder, not a wait for anything
             }
         });
@@ -66,13 +80,14 @@ public sealed class AsOfReplayTests(Xunit.Abstractions.ITestOutputHelper output)
             "the second run to wait for the slice", TimeSpan.FromSeconds(30));
         var chain = Track(executions, await Submit("chain@v1", new { x = 1 }));
         var flaky = Track(executions, await Submit("flaky@v1"));
+        var scheduled = Track(executions, await FireSchedule());
         var forever = Track(executions, await Submit("forever@v1"));
         await WaitForPidFile($"{Scratch}/forever.pid", TimeSpan.FromSeconds(30));
         (await Http.PostAsJsonAsync(new Uri($"{Scope}/executions/{forever}/abort", UriKind.Relative), new { reason = "audit replay test" })).EnsureSuccessStatusCode();
         await File.WriteAllTextAsync($"{Scratch}/first.go", string.Empty);
         await WaitForFile($"{Scratch}/second.gpu", TimeSpan.FromSeconds(30));
         await File.WriteAllTextAsync($"{Scratch}/second.go", string.Empty);
-        foreach (var id in new[] { first, second, chain, flaky, forever })
+        foreach (var id in new[] { first, second, chain, flaky, forever, scheduled })
         {
             await WaitForEnd(id);
         }
@@ -92,6 +107,8 @@ public sealed class AsOfReplayTests(Xunit.Abstractions.ITestOutputHelper output)
         phases.Should().Contain(["Running", "Succeeded", "Aborted"]);
         samples.SelectMany(s => s.Live["nodes"]!.AsArray()).Select(n => n!["phase"]!.GetValue<string>()).Should().Contain("WaitingForResources");
         (await Execution(flaky))["nodes"]![0]!["attempts"]!.AsArray().Should().HaveCount(2, "the flaky task was retried once");
+        samples.Where(s => s.Execution == scheduled).Should().NotBeEmpty()
+            .And.OnlyContain(s => s.Live["scheduledAt"]!.GetValue<DateTimeOffset>() == _schedules.Start.AddMinutes(1), "the run was fired by the schedule");
 
         var stamps = new Dictionary<string, List<DateTimeOffset>>();
         foreach (var id in executions.Keys)
@@ -131,6 +148,13 @@ public sealed class AsOfReplayTests(Xunit.Abstractions.ITestOutputHelper output)
         output.WriteLine($"{samples.Count} live answers of {executions.Count} executions recorded; {samples.Count - mismatches.Count} replayed exactly.");
         samples.Count.Should().BeGreaterThan(30);
         mismatches.Should().BeEmpty($"every one of {samples.Count} live answers must be replayed exactly");
+
+        var (capacityMismatches, inFlight) = await CapacityMismatches(capacities);
+        output.WriteLine($"{capacities.Count} live capacity answers recorded; {capacities.Count - capacityMismatches.Count} replayed exactly " +
+            $"({inFlight} of them as of just before a decision whose write was in flight when the live answer was read).");
+        capacities.Should().Contain(c => c["queue"]!.AsArray().Count > 0, "the second run waited for the slice")
+            .And.Contain(c => c["queue"]!.AsArray().Count == 0 && HeldSlices(c).Any());
+        capacityMismatches.Should().BeEmpty($"every one of {capacities.Count} live capacity answers must be replayed exactly");
     }
 
     [Fact]
@@ -146,6 +170,72 @@ public sealed class AsOfReplayTests(Xunit.Abstractions.ITestOutputHelper output)
 
         response.StatusCode.Should().Be(HttpStatusCode.NotFound);
         (await Get($"{Scope}/executions/{id}?asOf=yesterday")).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+    }
+
+    /// <summary>
+    /// Each capacity answer against the as-of answer for the instant it names. The allocator answers from what is durable,
+    /// so a decision stamped just before that instant whose write was still in flight is not in the live answer; for such
+    /// an answer the instants just before each of the allocator's stamps of the last seconds are tried too (the answer is
+    /// then the same but for its own instant).
+    /// </summary>
+    private async Task<(List<string> Mismatches, int InFlight)> CapacityMismatches(IEnumerable<JsonObject> capacities)
+    {
+        var history = await Json(await Get("/api/v1/history?kind=gpu-allocator&limit=1000"));
+        var stamps = history["items"]!.AsArray().Select(e => e!["at"]!.GetValue<DateTimeOffset>()).Order().ToList();
+        var mismatches = new List<string>();
+        var inFlight = 0;
+        foreach (var live in capacities)
+        {
+            var at = live["at"]!.GetValue<DateTimeOffset>();
+            var asOf = await CapacityAsOf(at);
+            if (JsonNode.DeepEquals(asOf, live))
+            {
+                continue;
+            }
+
+            var matched = false;
+            foreach (var stamp in stamps.Where(t => t <= at && t > at.AddSeconds(-5)).OrderDescending())
+            {
+                var before = await CapacityAsOf(stamp.AddTicks(-1));
+                before["at"] = live["at"]!.DeepClone();
+                if (JsonNode.DeepEquals(before, live))
+                {
+                    matched = true;
+                    inFlight++;
+                    break;
+                }
+            }
+
+            if (!matched)
+            {
+                mismatches.Add($"{at:O}\n live:  {live.ToJsonString()}\n as-of: {asOf.ToJsonString()}");
+            }
+        }
+
+        return (mismatches, inFlight);
+    }
+
+    private async Task<JsonObject> CapacityAsOf(DateTimeOffset instant) =>
+        await Json(await Get($"/api/v1/capacity?asOf={Uri.EscapeDataString(instant.ToString("O", CultureInfo.InvariantCulture))}"));
+
+    private static IEnumerable<JsonNode> HeldSlices(JsonObject capacity) =>
+        capacity["nodes"]!.AsArray().SelectMany(n => n!["devices"]!.AsArray()).SelectMany(d => d!["slices"]!.AsArray()).Where(s => s!["heldBy"] is not null)!;
+
+    /// <summary>Registers and activates an every-minute launch plan of the chain, moves the schedule clock one minute, and
+    /// returns the run it fired.</summary>
+    private async Task<string> FireSchedule()
+    {
+        var registered = await Http.PostAsync(new Uri($"{Scope}/launchplans", UriKind.Relative), new StringContent(
+            "name: every-minute\nversion: v1\nworkflow: chain@v1\ninputs: { x: 10 }\nschedule: { cron: \"* * * * *\" }\n",
+            System.Text.Encoding.UTF8, "application/yaml"));
+        registered.StatusCode.Should().Be(HttpStatusCode.Created, await registered.Content.ReadAsStringAsync());
+        (await Http.PostAsJsonAsync(new Uri($"{Scope}/launchplans/every-minute/versions/v1/activate", UriKind.Relative), new { reason = "audit replay test" }))
+            .EnsureSuccessStatusCode();
+        _schedules.Set(_schedules.Start.AddMinutes(1));
+        var runs = await Eventually.Until(
+            async () => (await Json(await Get($"{Scope}/executions?launchPlan=every-minute")))["items"]!.AsArray(),
+            items => items.Count == 1, "the launch plan to fire once", TimeSpan.FromSeconds(30));
+        return runs[0]!["id"]!.GetValue<string>();
     }
 
     private static string Track(ConcurrentDictionary<string, bool> executions, string id)

@@ -233,6 +233,7 @@ public sealed partial class ReadmeExamplesTests : IAsyncLifetime
             Claim("$RUN/audit", 200, r => r.Stdout.Should().Contain("\"specHash\"").And.Contain("\"chainsIntact\":true")),
             Claim("AT=$(curl", 200),
             Claim("asOf=$AT", 200, r => r.Stdout.Should().Contain("\"nodes\"").And.NotContain("\"phase\":\"Succeeded\"", "as of its submission the run had not finished")),
+            Claim("$API/capacity --data-urlencode", 200, r => r.Stdout.Should().Contain("\"nodes\"").And.Contain("\"queue\"")),
             Claim("DIGEST=$(curl", 200),
             Claim("$API/audit/verify", 200, r => r.Stdout.Should().Contain("\"intact\":true").And.Contain("\"scope\":\"cluster\"")),
             Claim("$D/audit/verify", 200, r => r.Stdout.Should().Contain("\"intact\":true")));
