@@ -12,7 +12,8 @@ namespace Orleans.Flyte.Api.Tests.Audit;
 /// As-of equals live: while a mix of runs goes on (successes, a retry, an abort, a GPU wait, a scheduled fire of a launch
 /// plan on the test clock, a relaunch), a sampler records
 /// what the live API answers, with the instants just before and after each request. Afterwards the as-of answer of every
-/// sample, replayed from the stored events, equals the recording at an instant inside that request's window: 100% of them.
+/// sample, replayed from the stored events, equals the recording at an instant inside that request's window, or just before
+/// the stamp of an event whose write was still in flight when the live answer was read: 100% of them.
 /// The sampler records the GPU capacity view too (who held the slice, who waited); its answers name their own instant,
 /// and the as-of answer for that instant equals each of them.
 /// </summary>
@@ -30,6 +31,9 @@ public sealed class AsOfReplayTests(Xunit.Abstractions.ITestOutputHelper output)
 
     /// <summary>Schedules run on the test clock: moving it a minute fires the every-minute launch plan once.</summary>
     protected override Action<Microsoft.Extensions.DependencyInjection.IServiceCollection> TestServices => _schedules.DriveSchedules;
+
+    /// <summary>How long before a request an event still in flight may have been stamped (a write under load).</summary>
+    private static readonly TimeSpan InFlightWindow = TimeSpan.FromSeconds(5);
 
     private sealed record Sample(string Execution, DateTimeOffset Before, DateTimeOffset After, JsonObject Live);
 
@@ -120,7 +124,12 @@ public sealed class AsOfReplayTests(Xunit.Abstractions.ITestOutputHelper output)
         var mismatches = new List<string>();
         foreach (var sample in samples)
         {
-            var candidates = new[] { sample.Before }.Concat(stamps[sample.Execution].Where(t => t > sample.Before && t <= sample.After));
+            // An event is stamped when its grain decides and is live once its write is durable, so a live answer read while
+            // a write was in flight is the state as of just before that event's stamp, which may precede the request.
+            var stamped = stamps[sample.Execution];
+            var candidates = new[] { sample.Before }
+                .Concat(stamped.Where(t => t > sample.Before && t <= sample.After))
+                .Concat(stamped.Where(t => t > sample.Before - InFlightWindow && t <= sample.After).Select(t => t.AddTicks(-1)));
             var matched = false;
             JsonObject? lastAsOf = null;
             foreach (var instant in candidates)
