@@ -16,12 +16,7 @@ public sealed class MapSiloCrashTests() : SiloCrashTestBase("mapcrash")
     private const int Elements = 12;
     private const int Concurrency = 3;
 
-    private const string Step = """
-        echo "start $FLYTE_ATTEMPT_ID $(date +%s%N)" >> "$FLYTE_INPUT_DIR/log"
-        sleep 1
-        echo "end $FLYTE_ATTEMPT_ID $(date +%s%N)" >> "$FLYTE_INPUT_DIR/log"
-        echo "{\"twice\": $((FLYTE_INPUT_X * 2))}" > "$FLYTE_OUTPUTS"
-        """;
+    private static readonly string Step = LoggedStep(@"""{\""twice\"": $((FLYTE_INPUT_X * 2))}""");
 
     [Fact]
     public async Task A_silo_killed_mid_map_the_map_resumes_elsewhere_and_no_element_runs_twice_at_once()

@@ -29,6 +29,15 @@ public abstract class SiloCrashTestBase(string name) : IAsyncLifetime
     /// <summary>The tasks' input directory, where they write their log.</summary>
     protected string Scratch { get; } = ScratchDirectories.Create($"{name}-scratch");
 
+    /// <summary>A task script that logs its start and end (to <see cref="LogPath"/>, read by <see cref="AttemptRuns"/>)
+    /// around one second of work, then writes <paramref name="outputs"/> (a shell word) as its outputs.</summary>
+    protected static string LoggedStep(string outputs) => $$"""
+        echo "start $FLYTE_ATTEMPT_ID $(date +%s%N)" >> "$FLYTE_INPUT_DIR/log"
+        sleep 1
+        echo "end $FLYTE_ATTEMPT_ID $(date +%s%N)" >> "$FLYTE_INPUT_DIR/log"
+        echo {{outputs}} > "$FLYTE_OUTPUTS"
+        """;
+
     protected string LogPath => Path.Combine(Scratch, "log");
 
     /// <summary>The silo started last: the one a test asks after the crash.</summary>

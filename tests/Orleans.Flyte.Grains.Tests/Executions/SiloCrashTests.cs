@@ -13,12 +13,7 @@ namespace Orleans.Flyte.Grains.Tests.Executions;
 /// </summary>
 public sealed class SiloCrashTests() : SiloCrashTestBase("crash")
 {
-    private const string Step = """
-        echo "start $FLYTE_ATTEMPT_ID $(date +%s%N)" >> "$FLYTE_INPUT_DIR/log"
-        sleep 1
-        echo "end $FLYTE_ATTEMPT_ID $(date +%s%N)" >> "$FLYTE_INPUT_DIR/log"
-        echo '{"done": true}' > "$FLYTE_OUTPUTS"
-        """;
+    private static readonly string Step = LoggedStep("""'{"done": true}'""");
 
     [Fact]
     public async Task Executions_in_flight_when_a_silo_dies_all_finish_and_no_attempt_runs_twice_at_once()

@@ -14,12 +14,7 @@ namespace Orleans.Flyte.Grains.Tests.Executions;
 /// </summary>
 public sealed class SubWorkflowSiloCrashTests() : SiloCrashTestBase("subcrash")
 {
-    private const string Step = """
-        echo "start $FLYTE_ATTEMPT_ID $(date +%s%N)" >> "$FLYTE_INPUT_DIR/log"
-        sleep 1
-        echo "end $FLYTE_ATTEMPT_ID $(date +%s%N)" >> "$FLYTE_INPUT_DIR/log"
-        echo "{\"twice\": $((FLYTE_INPUT_X * 2))}" > "$FLYTE_OUTPUTS"
-        """;
+    private static readonly string Step = LoggedStep(@"""{\""twice\"": $((FLYTE_INPUT_X * 2))}""");
 
     [Fact]
     public async Task A_silo_killed_mid_child_the_child_and_its_parent_resume_elsewhere_and_no_step_runs_twice_at_once()
