@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Orleans.Flyte.Domain.Specs;
 using Orleans.Flyte.Testing;
 
 namespace Orleans.Flyte.Api.Tests;
@@ -225,6 +226,26 @@ public sealed class SubWorkflowNodeTests : ExecutionTestBase
         var errors = (await Json(response))["errors"]!.AsObject();
         errors.Should().ContainKey(pointer);
         errors[pointer]![0]!.GetValue<string>().Should().Contain(message);
+        (await StoredEventCount()).Should().Be(events);
+    }
+
+    [Fact]
+    public async Task Nesting_that_multiplies_a_plan_past_its_bound_is_a_400_at_the_node_that_passes_it_and_nothing_is_stored()
+    {
+        // Ten nodes each running the level below: 1, then 10 + 10, then 10 + 200 nodes; a fourth level would hold 2,110.
+        static string Level(int n) => $"name: fan{n}\nversion: v1\nnodes:\n" + string.Concat(Enumerable.Range(0, 10).Select(i =>
+            n == 0 ? (i == 0 ? "  - { id: n0, task: count@v1, inputs: { n: 1 } }\n" : string.Empty) : $"  - {{ id: n{i}, workflow: fan{n - 1}@v1 }}\n"));
+        for (var n = 0; n < 3; n++)
+        {
+            await RegisterWorkflow(Level(n));
+        }
+
+        var events = await StoredEventCount();
+        var response = await Post($"{Scope}/workflows", Level(3));
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest, await response.Content.ReadAsStringAsync());
+        var errors = (await Json(response))["errors"]!.AsObject();
+        Text(errors["/nodes/4/workflow"]![0]).Should().Contain("would hold 1060").And.Contain($"at most {WorkflowInterface.MaxPlanNodes}");
         (await StoredEventCount()).Should().Be(events);
     }
 

@@ -90,6 +90,7 @@ public static class WorkflowValidator
         WorkflowSpec workflow, Func<TaskReference, TaskSpec?> resolve, Func<NodeSpec, WorkflowInterface?>? resolveChild, List<SpecError> errors)
     {
         var tasks = new Dictionary<string, NodeInterface>(StringComparer.Ordinal);
+        var planNodes = workflow.Nodes.Count;
         for (var i = 0; i < workflow.Nodes.Count; i++)
         {
             var node = workflow.Nodes[i];
@@ -118,6 +119,13 @@ public static class WorkflowValidator
                 if (child.Depth + 1 > WorkflowInterface.MaxDepth)
                 {
                     errors.Add(new SpecError(at, $"{child.Describe} nests {child.Depth} levels deep; with this node it would be {child.Depth + 1}, and at most {WorkflowInterface.MaxDepth} are allowed"));
+                    continue;
+                }
+
+                planNodes += child.PlanNodes;
+                if (planNodes > WorkflowInterface.MaxPlanNodes)
+                {
+                    errors.Add(new SpecError(at, $"{child.Describe} holds {child.PlanNodes} nodes with its own children; with the nodes before it this workflow's plan would hold {planNodes}, and at most {WorkflowInterface.MaxPlanNodes} are allowed (every use of a sub-workflow or launch plan counts its nodes again)"));
                     continue;
                 }
 

@@ -48,10 +48,13 @@ public sealed partial class WorkflowExecutionGrain
     private static NodeOutcome Outcome(string nodeId, ChildPlan child, ExecutionView view)
     {
         var phase = ChildNodes.NodePhase(view.Phase);
-        var what = child.IsLaunchPlan ? "launched execution" : "sub-workflow execution";
         return new NodeOutcome(nodeId, phase, phase == TaskPhase.Succeeded ? view.OutputsJson ?? "{}" : null,
-            phase is TaskPhase.Failed or TaskPhase.Aborted or TaskPhase.TimedOut ? $"{what} {view.ExecutionId} {view.Phase.ToString().ToLowerInvariant()}: {view.Error}" : null);
+            phase is TaskPhase.Failed or TaskPhase.Aborted or TaskPhase.TimedOut ? ChildEnded(child.IsLaunchPlan, view.ExecutionId, view.Phase, view.Error) : null);
     }
+
+    /// <summary>The node's error when its child execution did not succeed.</summary>
+    private static string ChildEnded(bool launched, string executionId, WorkflowPhase phase, string? error) =>
+        $"{(launched ? "launched execution" : "sub-workflow execution")} {executionId} {phase.ToString().ToLowerInvariant()}: {error}";
 
     /// <summary>This execution is a child and has just ended: tell its parent's node (one-way, so never a deadlock).</summary>
     private void ReportToParent()
@@ -62,8 +65,7 @@ public sealed partial class WorkflowExecutionGrain
         }
 
         var phase = ChildNodes.NodePhase(State.Phase);
-        var what = State.Submission.LaunchPlan is null ? "sub-workflow execution" : "launched execution";
-        var error = phase == TaskPhase.Succeeded ? null : $"{what} {Key.ExecutionId} {State.Phase.ToString().ToLowerInvariant()}: {State.Error}";
+        var error = phase == TaskPhase.Succeeded ? null : ChildEnded(State.Submission.LaunchPlan is not null, Key.ExecutionId, State.Phase, State.Error);
         _ = GrainFactory.GetGrain<IWorkflowExecutionGrain>(ExecutionKeys.Workflow(Key.Project, Key.Domain, parent.ExecutionId))
             .OnNodeCompleted(new NodeCompletion(parent.NodeId, phase, phase == TaskPhase.Succeeded ? State.OutputsJson ?? "{}" : null, error, false));
     }

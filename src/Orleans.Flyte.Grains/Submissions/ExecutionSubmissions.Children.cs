@@ -22,18 +22,21 @@ public sealed partial class ExecutionSubmissions
     private async Task<IReadOnlyDictionary<string, ResolvedChild>> ResolveChildrenAsync(
         string project, string domain, WorkflowSpec workflow, IReadOnlyDictionary<string, string>? pins, int depth)
     {
-        var nodes = workflow.Nodes.Where(n => n.IsChild).ToList();
-        var resolved = await Task.WhenAll(nodes.Select(async node =>
+        // Each distinct reference is resolved once, however many nodes use it: nodes sharing a child share its resolution,
+        // so resolving costs the distinct workflows of the tree, not every path through it.
+        var nodes = workflow.Nodes.Where(n => n.IsChild).Select(node =>
         {
-            var written = ResolvedChild.PinKey(node);
-            var reference = pins is not null && pins.TryGetValue(written, out var pin)
+            var reference = pins is not null && pins.TryGetValue(ResolvedChild.PinKey(node), out var pin)
                 ? TaskReference.Parse(pin)
                 : node.Workflow ?? node.LaunchPlan!;
-            return (node.Id, Child: node.Workflow is not null
-                ? await SubWorkflow(project, domain, reference, depth)
-                : await LaunchPlan(project, domain, reference, depth));
-        }));
-        return resolved.Where(r => r.Child is not null).ToDictionary(r => r.Id, r => r.Child!, StringComparer.Ordinal);
+            return (node.Id, Key: (node.Workflow is not null, reference.ToString()), Reference: reference);
+        }).ToList();
+        var distinct = nodes.DistinctBy(n => n.Key).ToList();
+        var resolved = await Task.WhenAll(distinct.Select(async n => n.Key.Item1
+            ? await SubWorkflow(project, domain, n.Reference, depth)
+            : await LaunchPlan(project, domain, n.Reference, depth)));
+        var byKey = distinct.Select(n => n.Key).Zip(resolved).ToDictionary(r => r.First, r => r.Second);
+        return nodes.Where(n => byKey[n.Key] is not null).ToDictionary(n => n.Id, n => byKey[n.Key]!, StringComparer.Ordinal);
     }
 
     private async Task<ResolvedChild?> SubWorkflow(string project, string domain, TaskReference reference, int depth)
@@ -101,7 +104,8 @@ public sealed partial class ExecutionSubmissions
             node => children.TryGetValue(node.Id, out var child) ? child.Interface : null);
         var contains = new HashSet<string>(children.Values.SelectMany(c => c.Interface.Contains), StringComparer.Ordinal) { spec.Name };
         var depth = children.Count == 0 ? 0 : 1 + children.Values.Max(c => c.Interface.Depth);
-        return new WorkflowInterface($"workflow '{spec.Name}@{spec.Version}'", spec.Inputs, outputs, contains, depth);
+        var planNodes = spec.Nodes.Count + spec.Nodes.Sum(n => children.TryGetValue(n.Id, out var child) ? child.Interface.PlanNodes : 0);
+        return new WorkflowInterface($"workflow '{spec.Name}@{spec.Version}'", spec.Inputs, outputs, contains, depth, planNodes);
     }
 
     /// <summary>Every task node of a plan and of the plans nested in it, ids prefixed with the path of child nodes.</summary>

@@ -21,7 +21,8 @@ public sealed class ChildNodeSpecTests
         },
         new Dictionary<string, ParameterType> { ["path"] = new(ParameterKind.String) },
         new HashSet<string>(["prep"]),
-        0);
+        0,
+        1);
 
     private const string Train = """
         name: train
@@ -109,6 +110,16 @@ public sealed class ChildNodeSpecTests
         Validate(Train, _prep with { Depth = WorkflowInterface.MaxDepth - 1 }).Should().BeEmpty();
         Validate(Train, _prep with { Depth = WorkflowInterface.MaxDepth })
             .Should().ContainSingle().Which.Message.Should().Contain($"at most {WorkflowInterface.MaxDepth}");
+    }
+
+    [Fact]
+    public void A_plan_that_would_hold_more_than_the_bound_with_every_nested_use_counted_is_refused_at_the_node_that_passes_it()
+    {
+        // train has 2 nodes of its own; the child counts its own plan's nodes again wherever it is used.
+        Validate(Train, _prep with { PlanNodes = WorkflowInterface.MaxPlanNodes - 2 }).Should().BeEmpty();
+        Validate(Train, _prep with { PlanNodes = WorkflowInterface.MaxPlanNodes - 1 })
+            .Should().ContainSingle().Which.Should().Match<SpecError>(e => e.Pointer == "/nodes/0/workflow"
+                && e.Message.Contains($"would hold {WorkflowInterface.MaxPlanNodes + 1}") && e.Message.Contains($"at most {WorkflowInterface.MaxPlanNodes}"));
     }
 
     [Fact]
