@@ -74,6 +74,14 @@ public sealed class SubWorkflowNodeTests : ExecutionTestBase
         child["inputs"]!.ToJsonString().Should().Be(new JsonObject { ["dir"] = Scratch, ["what"] = "prep" }.ToJsonString(), "the child's defaults fill what the node does not bind");
         done["parent"].Should().BeNull();
 
+        // Listings say which executions are children, and list one execution's children or only the top-level runs.
+        var children = (await Json(await Get($"{Scope}/executions?parent={Text(done["id"])}")))["items"]!.AsArray();
+        children.Select(c => Text(c!["id"])).Should().Equal(childId);
+        children[0]!["parent"]!["node"]!.GetValue<string>().Should().Be("prep");
+        var topLevel = (await Json(await Get($"{Scope}/executions?parent=none")))["items"]!.AsArray().Select(c => Text(c!["id"])).ToList();
+        topLevel.Should().Contain(Text(done["id"])).And.NotContain(childId);
+        (await Json(await Get($"{Scope}/executions")))["items"]!.AsArray().Select(c => Text(c!["id"])).Should().Contain([childId, Text(done["id"])]);
+
         // The run's audit report checks the child's streams too; an as-of replay shows the link as the live answer does.
         var report = await Json(await Get($"{Scope}/executions/{Text(done["id"])}/audit"));
         report["chainsIntact"]!.GetValue<bool>().Should().BeTrue();

@@ -19,4 +19,6 @@ public sealed record ExecutionEntry(
     string? LaunchPlan,
     DateTimeOffset? ScheduledAt,
     string? RelaunchOf,
-    string? RecoverOf);
+    string? RecoverOf,
+    string? ParentExecutionId = null,
+    string? ParentNode = null);

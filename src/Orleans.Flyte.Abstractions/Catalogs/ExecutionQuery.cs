@@ -7,6 +7,8 @@ namespace Orleans.Flyte.Abstractions.Catalogs;
 /// <param name="CreatedAfter">Inclusive.</param>
 /// <param name="CreatedBefore">Exclusive.</param>
 /// <param name="After">Continue after this position (from <see cref="ExecutionPage.Next"/>).</param>
+/// <param name="Parent">The children (of sub-workflow and launch-plan nodes) of this execution; <see cref="TopLevel"/> for
+/// the executions that are no execution's child.</param>
 public sealed record ExecutionQuery(
     string Project,
     string Domain,
@@ -17,4 +19,9 @@ public sealed record ExecutionQuery(
     DateTimeOffset? ScheduledAt = null,
     DateTimeOffset? CreatedAfter = null,
     DateTimeOffset? CreatedBefore = null,
-    ExecutionCursor? After = null);
+    ExecutionCursor? After = null,
+    string? Parent = null)
+{
+    /// <summary>The <see cref="Parent"/> that lists only executions with no parent.</summary>
+    public const string TopLevel = "none";
+}

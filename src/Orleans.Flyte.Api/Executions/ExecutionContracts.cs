@@ -80,7 +80,8 @@ public sealed record ExecutionSummary(
     DateTimeOffset? FinishedAt,
     string? Error,
     string? LaunchPlan,
-    DateTimeOffset? ScheduledAt);
+    DateTimeOffset? ScheduledAt,
+    ExecutionParentResponse? Parent = null);
 
 /// <param name="NextCursor">Pass as <c>cursor</c> to get the next page; null on the last page.</param>
 public sealed record ExecutionList(IReadOnlyList<ExecutionSummary> Items, string? NextCursor);

@@ -78,6 +78,7 @@ public static class ExecutionsApi
         DateTimeOffset? createdBefore,
         int? limit,
         string? cursor,
+        string? parent,
         CancellationToken cancellationToken)
     {
         var errors = new List<SpecError>();
@@ -112,9 +113,10 @@ public static class ExecutionsApi
         }
 
         var page = await catalog.ListAsync(
-            new ExecutionQuery(project, domain, size, workflow, phaseFilter, launchPlan, scheduledAt, createdAfter, createdBefore, after), cancellationToken);
+            new ExecutionQuery(project, domain, size, workflow, phaseFilter, launchPlan, scheduledAt, createdAfter, createdBefore, after, parent), cancellationToken);
         var items = page.Items.Select(e => new ExecutionSummary(
-            e.Id, e.Workflow, e.WorkflowVersion, e.Phase.ToString(), e.CreatedAt, e.CreatedBy, e.StartedAt, e.FinishedAt, e.Error, e.LaunchPlan, e.ScheduledAt)).ToList();
+            e.Id, e.Workflow, e.WorkflowVersion, e.Phase.ToString(), e.CreatedAt, e.CreatedBy, e.StartedAt, e.FinishedAt, e.Error, e.LaunchPlan, e.ScheduledAt,
+            e.ParentExecutionId is { } parentId ? new ExecutionParentResponse(parentId, e.ParentNode!) : null)).ToList();
         return TypedResults.Ok(new ExecutionList(items, page.Next?.Encode()));
     }
 

@@ -25,6 +25,12 @@ public sealed class ExecutionSummaryDocument
     public string? Error { get; set; }
     public string? RelaunchOf { get; set; }
     public string? RecoverOf { get; set; }
+
+    /// <summary>For the child execution of a sub-workflow or launch-plan node: the execution it belongs to.</summary>
+    public string? ParentExecutionId { get; set; }
+
+    /// <summary>For a child execution: the node of <see cref="ParentExecutionId"/> that runs it.</summary>
+    public string? ParentNode { get; set; }
 }
 
 /// <summary>
@@ -85,6 +91,8 @@ public sealed class ExecutionCatalogProjection : MultiStreamProjection<Execution
                 CreatedBy = accepted.Meta.Principal,
                 RelaunchOf = accepted.RelaunchOf,
                 RecoverOf = accepted.RecoverOf,
+                ParentExecutionId = accepted.Parent?.ExecutionId,
+                ParentNode = accepted.Parent?.NodeId,
             };
         }
 

@@ -35,6 +35,11 @@ public sealed class MartenExecutionCatalog(IDocumentStore store) : IExecutionCat
                 : rows.Where(e => e.LaunchPlan!.StartsWith(prefix));
         }
 
+        if (query.Parent is { } parent)
+        {
+            rows = parent == ExecutionQuery.TopLevel ? rows.Where(e => e.ParentExecutionId == null) : rows.Where(e => e.ParentExecutionId == parent);
+        }
+
         if (query.ScheduledAt is { } instant)
         {
             rows = rows.Where(e => e.ScheduledAt == instant);
@@ -89,5 +94,5 @@ public sealed class MartenExecutionCatalog(IDocumentStore store) : IExecutionCat
 
     private static ExecutionEntry Entry(ExecutionSummaryDocument e) => new(
         e.Id, e.Project, e.Domain, e.Workflow, e.WorkflowVersion, e.Phase, e.CreatedAt, e.CreatedBy, e.StartedAt, e.FinishedAt, e.Error,
-        e.LaunchPlan, e.ScheduledAt, e.RelaunchOf, e.RecoverOf);
+        e.LaunchPlan, e.ScheduledAt, e.RelaunchOf, e.RecoverOf, e.ParentExecutionId, e.ParentNode);
 }

@@ -36,6 +36,7 @@ public static class ReadModels
             .Index(d => d.Workflow)
             .Index(d => d.CreatedAt)
             .Index(d => d.Phase) // listings by phase, and each supervisor tick's scan of the active executions
+            .Index(d => d.ParentExecutionId) // the children of one execution
             // A listing filters on project and domain and pages newest first: with this index a page costs its size, not
             // the domain's history (the planner walks it backwards, an incremental sort settles ties on the id).
             .Index(d => new { d.Project, d.Domain, d.CreatedAt });
