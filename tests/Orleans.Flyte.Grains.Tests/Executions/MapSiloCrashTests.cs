@@ -1,9 +1,7 @@
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.DependencyInjection;
 using Orleans.Flyte.Abstractions.Executions;
 using Orleans.Flyte.Domain.Executions;
 using Orleans.Flyte.Domain.Specs;
-using Orleans.Flyte.Testing;
 
 namespace Orleans.Flyte.Grains.Tests.Executions;
 
@@ -21,37 +19,13 @@ public sealed class MapSiloCrashTests() : SiloCrashTestBase("mapcrash")
     [Fact]
     public async Task A_silo_killed_mid_map_the_map_resumes_elsewhere_and_no_element_runs_twice_at_once()
     {
-        using var survivor = await StartSilo();
-        var doomed = await StartSilo();
-        var id = ExecutionIds.New();
-        var grains = survivor.Services.GetRequiredService<IGrainFactory>();
+        await using var run = await CrashMidRun(Command(), endedBeforeCrash: 2, "some elements to have finished");
 
-        // Activate the execution on the doomed silo if placement allows, so its map is driven from there.
-        await doomed.Services.GetRequiredService<IGrainFactory>()
-            .GetGrain<IWorkflowExecutionGrain>(ExecutionKeys.Workflow("lab", "development", id)).Create(Command());
-        await Eventually.Until(() => LoggedLines("end") >= 2,
-            "some elements to have finished", TimeSpan.FromSeconds(60));
-
-        var crashedAt = DateTimeOffset.UtcNow;
-        doomed.Dispose(); // no graceful shutdown: its grains, timers and processes vanish
-        using var replacement = await StartSilo();
-
-        var view = await Eventually.Until(
-            () => View(id),
-            v => v!.Phase.IsTerminal(),
-            "the execution to reach a terminal phase",
-            TimeSpan.FromSeconds(120),
-            describe: v => $"{v?.Phase} {v?.Error}",
-            notYet: ex => ex is OrleansException or TimeoutException);
-
-        view!.Phase.Should().Be(WorkflowPhase.Succeeded, view.Error);
-        view.OutputsJson.Should().Be(new JsonObject { ["twice"] = new JsonArray([.. Enumerable.Range(0, Elements).Select(i => (JsonNode?)(i * 2))]) }.ToJsonString());
-        var runs = AttemptRuns(crashedAt);
-        NoOverlapPerNode(runs);
-        runs.Select(a => a.Node).Distinct().Should().HaveCount(Elements, "every element ran");
-        Peak(runs).Should().BeLessThanOrEqualTo(Concurrency);
-        await survivor.StopAsync();
-        await replacement.StopAsync();
+        run.View.Phase.Should().Be(WorkflowPhase.Succeeded, run.View.Error);
+        run.View.OutputsJson.Should().Be(new JsonObject { ["twice"] = new JsonArray([.. Enumerable.Range(0, Elements).Select(i => (JsonNode?)(i * 2))]) }.ToJsonString());
+        NoOverlapPerNode(run.Runs);
+        run.Runs.Select(a => a.Node).Distinct().Should().HaveCount(Elements, "every element ran");
+        Peak(run.Runs).Should().BeLessThanOrEqualTo(Concurrency);
     }
 
     private static int Peak(List<AttemptRun> runs)

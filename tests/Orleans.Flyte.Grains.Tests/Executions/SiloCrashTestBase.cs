@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Flyte.Abstractions.Executions;
+using Orleans.Flyte.Domain.Executions;
 using Orleans.Flyte.Grains.Executions;
 using Orleans.Flyte.Grains.Tests.Clustering;
 using Orleans.Flyte.Testing;
@@ -59,6 +60,64 @@ public abstract class SiloCrashTestBase(string name) : IAsyncLifetime
                 o.ReminderPeriod = TimeSpan.FromSeconds(2);
                 o.RetryBaseDelay = TimeSpan.FromMilliseconds(100);
             }));
+
+    /// <summary>
+    /// The crash the single-execution tests share: two silos; the execution is created through the one that will die (so,
+    /// placement allowing, it is driven from there), which is killed without shutdown once <paramref name="endedBeforeCrash"/>
+    /// steps have ended; a replacement starts, and the execution is awaited to a terminal phase. The two silos left stay up
+    /// (for the test to ask them more) until the result is disposed.
+    /// </summary>
+    protected async Task<CrashedRun> CrashMidRun(CreateExecution command, int endedBeforeCrash, string waitingFor)
+    {
+        var survivor = await StartSilo();
+        IHost? replacement = null;
+        try
+        {
+            var doomed = await StartSilo();
+            var id = ExecutionIds.New();
+            await doomed.Services.GetRequiredService<IGrainFactory>()
+                .GetGrain<IWorkflowExecutionGrain>(ExecutionKeys.Workflow("lab", "development", id)).Create(command);
+            await Eventually.Until(() => LoggedLines("end") >= endedBeforeCrash, waitingFor, TimeSpan.FromSeconds(60));
+
+            var crashedAt = DateTimeOffset.UtcNow;
+            doomed.Dispose(); // no graceful shutdown: its grains, timers and processes vanish
+            replacement = await StartSilo();
+
+            var view = await Eventually.Until(
+                () => View(id),
+                v => v!.Phase.IsTerminal(),
+                "the execution to reach a terminal phase",
+                TimeSpan.FromSeconds(120),
+                describe: v => $"{v?.Phase} {v?.Error}",
+                notYet: ex => ex is OrleansException or TimeoutException);
+            return new CrashedRun(id, view!, AttemptRuns(crashedAt), survivor, replacement);
+        }
+        catch
+        {
+            replacement?.Dispose();
+            survivor.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>What <see cref="CrashMidRun"/> left: the execution, its terminal view, its attempts' runs; disposing it
+    /// stops the two silos still up.</summary>
+    protected sealed class CrashedRun(string id, ExecutionView view, List<AttemptRun> runs, IHost survivor, IHost replacement) : IAsyncDisposable
+    {
+        public string Id => id;
+
+        public ExecutionView View => view;
+
+        public List<AttemptRun> Runs => runs;
+
+        public async ValueTask DisposeAsync()
+        {
+            await survivor.StopAsync();
+            await replacement.StopAsync();
+            survivor.Dispose();
+            replacement.Dispose();
+        }
+    }
 
     protected Task<ExecutionView?> View(string id) =>
         LastStarted.Services.GetRequiredService<IGrainFactory>().GetGrain<IWorkflowExecutionGrain>(ExecutionKeys.Workflow("lab", "development", id)).Get();

@@ -1,9 +1,7 @@
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.DependencyInjection;
 using Orleans.Flyte.Abstractions.Executions;
 using Orleans.Flyte.Domain.Executions;
 using Orleans.Flyte.Domain.Specs;
-using Orleans.Flyte.Testing;
 
 namespace Orleans.Flyte.Grains.Tests.Executions;
 
@@ -19,27 +17,10 @@ public sealed class SubWorkflowSiloCrashTests() : SiloCrashTestBase("subcrash")
     [Fact]
     public async Task A_silo_killed_mid_child_the_child_and_its_parent_resume_elsewhere_and_no_step_runs_twice_at_once()
     {
-        using var survivor = await StartSilo();
-        var doomed = await StartSilo();
-        var id = ExecutionIds.New();
+        await using var run = await CrashMidRun(Command(), endedBeforeCrash: 1, "the child's first step to have finished");
+        var (id, view) = (run.Id, run.View);
 
-        await doomed.Services.GetRequiredService<IGrainFactory>()
-            .GetGrain<IWorkflowExecutionGrain>(ExecutionKeys.Workflow("lab", "development", id)).Create(Command());
-        await Eventually.Until(() => LoggedLines("end") >= 1, "the child's first step to have finished", TimeSpan.FromSeconds(60));
-
-        var crashedAt = DateTimeOffset.UtcNow;
-        doomed.Dispose(); // no graceful shutdown: its grains, timers and processes vanish
-        using var replacement = await StartSilo();
-
-        var view = await Eventually.Until(
-            () => View(id),
-            v => v!.Phase.IsTerminal(),
-            "the parent execution to reach a terminal phase",
-            TimeSpan.FromSeconds(120),
-            describe: v => $"{v?.Phase} {v?.Error}",
-            notYet: ex => ex is OrleansException or TimeoutException);
-
-        view!.Phase.Should().Be(WorkflowPhase.Succeeded, view.Error);
+        view.Phase.Should().Be(WorkflowPhase.Succeeded, view.Error);
         view.OutputsJson.Should().Be("""{"result":8}""");
         var childId = ExecutionIds.Child(id, "inner");
         view.Nodes.Single(n => n.NodeId == "inner").ChildExecutionId.Should().Be(childId);
@@ -47,13 +28,10 @@ public sealed class SubWorkflowSiloCrashTests() : SiloCrashTestBase("subcrash")
         child!.Phase.Should().Be(WorkflowPhase.Succeeded);
         child.Parent.Should().Be(new ExecutionParent(id, "inner"));
 
-        var runs = AttemptRuns(crashedAt);
-        NoOverlapPerNode(runs);
-        runs.Select(a => a.Node).Distinct().Should().BeEquivalentTo(
+        NoOverlapPerNode(run.Runs);
+        run.Runs.Select(a => a.Node).Distinct().Should().BeEquivalentTo(
             [$"lab.development.{childId}.s1", $"lab.development.{childId}.s2", $"lab.development.{id}.after"],
             "each step ran for the one child and the parent, none for a second child");
-        await survivor.StopAsync();
-        await replacement.StopAsync();
     }
 
     private CreateExecution Command()
