@@ -52,9 +52,10 @@ public sealed partial class MartenAuditLog
         var view = ExecutionViews.Of(workflow);
 
         // A task node's stream, or for a map node each started element's (node[i]) instead.
+        var elementsOf = view.Nodes.Where(v => v.Elements is not null).ToDictionary(v => v.NodeId, v => v.Elements!, StringComparer.Ordinal);
         var taskStreams = taskNodes.ToDictionary(
             n => n.Id,
-            n => view.Nodes.FirstOrDefault(v => v.NodeId == n.Id)?.Elements is { } elements ? elements.Select(e => e.NodeId).ToList() : [n.Id],
+            n => elementsOf.TryGetValue(n.Id, out var elements) ? elements.Select(e => e.NodeId).ToList() : [n.Id],
             StringComparer.Ordinal);
         var related = new List<string> { workflowStream };
         related.AddRange(taskStreams.Values.SelectMany(ids => ids).Select(id => $"{stream}/{id}"));
