@@ -1,6 +1,7 @@
 using JasperFx.Events;
-using JasperFx.Events.Grouping;
+using Marten;
 using Marten.Events.Projections;
+using Marten.Patching;
 using Orleans.Flyte.Domain.Executions;
 
 namespace Orleans.Flyte.Grains.Executions;
@@ -39,104 +40,105 @@ public sealed class ExecutionSummaryDocument
 /// its submission was acknowledged.
 /// </summary>
 /// <remarks>
-/// A multi-stream projection with an explicit identity rather than a <c>SingleStreamProjection</c>: under conjoined
-/// event tenancy Marten requires a single-stream aggregate to be conjoined-tenanted and keyed by the stream key
-/// (<c>execution/{id}</c>), which would change the document's id and hide it from the cross-tenant queries that read
-/// it today. Grouping across tenants by the execution id keeps the document single-tenanted and keyed by the bare id.
-/// Only <see cref="WorkflowExecutionEvent"/>s are grouped, so the task streams <c>execution/{id}/{node}</c> in the
-/// same tenant (which hold <see cref="TaskExecutionEvent"/>s) never become executions.
+/// An event projection, not an aggregation: <see cref="ExecutionAccepted"/> stores the whole document and every later
+/// event patches the fields it changes, in the same batch as the events. An aggregation (Marten's multi-stream
+/// projection, used before) must load the current document before it can write the next one, which cost every group
+/// commit that held a phase change a query inside its transaction, about a tenth of the engine's CPU at full load.
+/// Each event writes only what it decides, so the order of the patches is the order of the events and a rebuild
+/// (teardown deletes the documents, then the events replay) produces the same documents.
+/// The documents stay single-tenanted and keyed by the bare execution id, so one query lists across tenants. Only
+/// <see cref="WorkflowExecutionEvent"/>s of the stream <c>execution/{id}</c> count: the task streams
+/// <c>execution/{id}/{node}</c> in the same tenant never become executions.
 /// </remarks>
-public sealed class ExecutionCatalogProjection : MultiStreamProjection<ExecutionSummaryDocument, string>
+public sealed partial class ExecutionCatalogProjection : EventProjection
 {
     private const string StreamPrefix = "execution/";
 
     public ExecutionCatalogProjection()
     {
-        TenancyGrouping = TenancyGrouping.AcrossTenants;
-
-        // Only the events that change the summary (the ones Evolve handles). Grouping every workflow event made Marten load
-        // and upsert the document (six indexes) in every transaction that held a node's NodeReady or NodeSucceeded, which
-        // is most of them, for a document those events leave as it was.
-        Identities<IEvent<ExecutionAccepted>>(e => ExecutionOf(e.StreamKey));
-        Identities<IEvent<ExecutionStarted>>(e => ExecutionOf(e.StreamKey));
-        Identities<IEvent<ExecutionFailing>>(e => ExecutionOf(e.StreamKey));
-        Identities<IEvent<ExecutionAborting>>(e => ExecutionOf(e.StreamKey));
-        Identities<IEvent<ExecutionSucceeded>>(e => ExecutionOf(e.StreamKey));
-        Identities<IEvent<ExecutionFailed>>(e => ExecutionOf(e.StreamKey));
-        Identities<IEvent<ExecutionAborted>>(e => ExecutionOf(e.StreamKey));
-        Identities<IEvent<ExecutionTimedOut>>(e => ExecutionOf(e.StreamKey));
+        // Only the events that change the summary. Every other workflow event (NodeReady, NodeSucceeded, ...) leaves it
+        // as it was and costs the transaction nothing.
+        IncludeType<ExecutionAccepted>();
+        IncludeType<ExecutionStarted>();
+        IncludeType<ExecutionFailing>();
+        IncludeType<ExecutionAborting>();
+        IncludeType<ExecutionSucceeded>();
+        IncludeType<ExecutionFailed>();
+        IncludeType<ExecutionAborted>();
+        IncludeType<ExecutionTimedOut>();
+        Options.DeleteViewTypeOnTeardown<ExecutionSummaryDocument>();
     }
 
-    /// <summary>The execution a workflow execution stream (<c>execution/{id}</c>) belongs to; none for any other key.</summary>
-    private static IReadOnlyList<string> ExecutionOf(string? streamKey) =>
+    /// <summary>The execution a workflow execution stream (<c>execution/{id}</c>) belongs to; null for any other key.</summary>
+    private static string? ExecutionOf(string? streamKey) =>
         streamKey is not null && streamKey.StartsWith(StreamPrefix, StringComparison.Ordinal) && streamKey.IndexOf('/', StreamPrefix.Length) < 0
-            ? [streamKey[StreamPrefix.Length..]]
-            : [];
+            ? streamKey[StreamPrefix.Length..]
+            : null;
 
-    public override ExecutionSummaryDocument? Evolve(ExecutionSummaryDocument? snapshot, string id, IEvent e)
+    public override ValueTask ApplyAsync(IDocumentOperations operations, IEvent e, CancellationToken cancellation)
     {
-        if (e.Data is ExecutionAccepted accepted)
+        ArgumentNullException.ThrowIfNull(operations);
+        ArgumentNullException.ThrowIfNull(e);
+        if (ExecutionOf(e.StreamKey) is not { } id)
         {
-            return new ExecutionSummaryDocument
-            {
-                Id = id,
-                Project = accepted.Project,
-                Domain = accepted.Domain,
-                Workflow = accepted.Plan.WorkflowName,
-                WorkflowVersion = accepted.Plan.WorkflowVersion,
-                Phase = WorkflowPhase.Queued,
-                LaunchPlan = accepted.LaunchPlan,
-                ScheduledAt = accepted.ScheduledAt,
-                CreatedAt = accepted.Meta.At,
-                CreatedBy = accepted.Meta.Principal,
-                RelaunchOf = accepted.RelaunchOf,
-                RecoverOf = accepted.RecoverOf,
-                ParentExecutionId = accepted.Parent?.ExecutionId,
-                ParentNode = accepted.Parent?.NodeId,
-            };
+            return ValueTask.CompletedTask;
         }
 
-        // An event for an execution whose acceptance was never projected creates nothing (null stores nothing).
-        if (snapshot is null)
-        {
-            return null;
-        }
-
+        // A patch of a document that does not exist (an acceptance never projected) matches no row: it creates nothing.
         switch (e.Data)
         {
+            case ExecutionAccepted accepted:
+                operations.Store(new ExecutionSummaryDocument
+                {
+                    Id = id,
+                    Project = accepted.Project,
+                    Domain = accepted.Domain,
+                    Workflow = accepted.Plan.WorkflowName,
+                    WorkflowVersion = accepted.Plan.WorkflowVersion,
+                    Phase = WorkflowPhase.Queued,
+                    LaunchPlan = accepted.LaunchPlan,
+                    ScheduledAt = accepted.ScheduledAt,
+                    CreatedAt = accepted.Meta.At,
+                    CreatedBy = accepted.Meta.Principal,
+                    RelaunchOf = accepted.RelaunchOf,
+                    RecoverOf = accepted.RecoverOf,
+                    ParentExecutionId = accepted.Parent?.ExecutionId,
+                    ParentNode = accepted.Parent?.NodeId,
+                });
+                break;
             case ExecutionStarted started:
-                snapshot.Phase = WorkflowPhase.Running;
-                snapshot.StartedAt = started.Meta.At;
+                operations.Patch<ExecutionSummaryDocument>(id).Set(d => d.Phase, WorkflowPhase.Running).Set(d => d.StartedAt, started.Meta.At);
                 break;
             case ExecutionFailing f:
-                snapshot.Phase = WorkflowPhase.Failing;
-                snapshot.Error = f.Error;
+                operations.Patch<ExecutionSummaryDocument>(id).Set(d => d.Phase, WorkflowPhase.Failing).Set(d => d.Error, f.Error);
                 break;
             case ExecutionAborting a:
-                snapshot.Phase = WorkflowPhase.Aborting;
-                snapshot.Error = a.Reason;
+                operations.Patch<ExecutionSummaryDocument>(id).Set(d => d.Phase, WorkflowPhase.Aborting).Set(d => d.Error, a.Reason);
                 break;
             case ExecutionSucceeded s:
-                Finish(snapshot, WorkflowPhase.Succeeded, null, s);
+                Finish(operations, id, WorkflowPhase.Succeeded, null, s);
                 break;
             case ExecutionFailed f:
-                Finish(snapshot, WorkflowPhase.Failed, f.Error, f);
+                Finish(operations, id, WorkflowPhase.Failed, f.Error, f);
                 break;
             case ExecutionAborted a:
-                Finish(snapshot, WorkflowPhase.Aborted, a.Reason, a);
+                Finish(operations, id, WorkflowPhase.Aborted, a.Reason, a);
                 break;
             case ExecutionTimedOut t:
-                Finish(snapshot, WorkflowPhase.TimedOut, $"timed out after {t.Timeout}", t);
+                Finish(operations, id, WorkflowPhase.TimedOut, $"timed out after {t.Timeout}", t);
                 break;
         }
 
-        return snapshot;
+        return ValueTask.CompletedTask;
     }
 
-    private static void Finish(ExecutionSummaryDocument document, WorkflowPhase phase, string? error, WorkflowExecutionEvent e)
+    /// <summary>A terminal phase; an end without an error of its own keeps the one it had (a failing run's first error).</summary>
+    private static void Finish(IDocumentOperations operations, string id, WorkflowPhase phase, string? error, WorkflowExecutionEvent e)
     {
-        document.Phase = phase;
-        document.Error = error ?? document.Error;
-        document.FinishedAt = e.Meta.At;
+        var patch = operations.Patch<ExecutionSummaryDocument>(id).Set(d => d.Phase, phase).Set(d => d.FinishedAt, e.Meta.At);
+        if (error is not null)
+        {
+            patch.Set(d => d.Error, error);
+        }
     }
 }
