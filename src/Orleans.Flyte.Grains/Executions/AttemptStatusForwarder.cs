@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Orleans.Flyte.Abstractions.Executions;
 using Orleans.Flyte.Abstractions.Runners;
+using Orleans.Flyte.Grains.Hosting;
 
 namespace Orleans.Flyte.Grains.Executions;
 
@@ -16,6 +17,6 @@ public sealed class AttemptStatusForwarder(IGrainFactory grains, ILogger<Attempt
         }
 
         // If this call is lost (silo stopping), the workflow's reminder resumes the task, which asks the runner again.
-        await grains.GetGrain<ITaskExecutionGrain>(taskKey).OnAttemptStatus(status);
+        await grains.Get<ITaskExecutionGrain>(taskKey).OnAttemptStatus(status);
     }
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 using Orleans.Flyte.Abstractions.Executions;
 using Orleans.Flyte.Domain.Executions;
+using Orleans.Flyte.Grains.Hosting;
 
 namespace Orleans.Flyte.Grains.Executions;
 
@@ -80,7 +81,7 @@ public sealed class ExecutionSupervisorGrain(IDocumentStore store, IOptions<Exec
             {
                 try
                 {
-                    await GrainFactory.GetGrain<IWorkflowExecutionGrain>(ExecutionKeys.Workflow(execution.Project, execution.Domain, execution.Id)).Supervise();
+                    await GrainFactory.Get<IWorkflowExecutionGrain>(ExecutionKeys.Workflow(execution.Project, execution.Domain, execution.Id)).Supervise();
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {

@@ -8,6 +8,7 @@ using Orleans.Flyte.Domain.Executions;
 using Orleans.Flyte.Domain.Gpus;
 using Orleans.Flyte.Domain.Specs;
 using Orleans.Flyte.Grains.EventSourcing;
+using Orleans.Flyte.Grains.Hosting;
 
 namespace Orleans.Flyte.Grains.Executions;
 
@@ -308,7 +309,7 @@ public sealed class TaskExecutionGrain(
     {
         var key = Key;
         var completion = new NodeCompletion(key.NodeId, State.Phase, State.OutputsJson, State.Error, State.CacheHit is not null);
-        GrainFactory.GetGrain<IWorkflowExecutionGrain>(ExecutionKeys.Workflow(key.Project, key.Domain, key.ExecutionId))
+        GrainFactory.Get<IWorkflowExecutionGrain>(ExecutionKeys.Workflow(key.Project, key.Domain, key.ExecutionId))
             .OnNodeCompleted(completion).Ignore();
     }
 
@@ -352,7 +353,7 @@ public sealed class TaskExecutionGrain(
     private GpuGrant? Grant(int attempt) =>
         State.Grants.TryGetValue(attempt, out var g) ? new GpuGrant(g.Node, g.UnitIds, g.ResourceName) : null;
 
-    private IGpuAllocatorGrain Allocator => GrainFactory.GetGrain<IGpuAllocatorGrain>(IGpuAllocatorGrain.Key);
+    private IGpuAllocatorGrain Allocator => GrainFactory.Get<IGpuAllocatorGrain>(IGpuAllocatorGrain.Key);
 
     /// <summary>A new attempt: straight to launch, or first to the GPU queue.</summary>
     private TaskExecutionEvent NextAttempt(TaskSpec spec, int attempt) =>

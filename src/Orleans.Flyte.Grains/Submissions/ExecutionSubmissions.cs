@@ -7,6 +7,7 @@ using Orleans.Flyte.Domain.Executions;
 using Orleans.Flyte.Domain.Gpus;
 using Orleans.Flyte.Domain.Specs;
 using Orleans.Flyte.Grains.EventSourcing;
+using Orleans.Flyte.Grains.Hosting;
 
 namespace Orleans.Flyte.Grains.Submissions;
 
@@ -108,7 +109,7 @@ public sealed partial class ExecutionSubmissions(IGrainFactory grains, ArtifactS
         // A freshly made-up id names an execution nobody has stored: its grain need not read a stream first (NewStreams;
         // Create's write is conditional, so the hint can never make it write over one). Ids derived from an
         // idempotency key or given by the caller may already exist.
-        var grain = grains.GetGrain<IWorkflowExecutionGrain>(ExecutionKeys.Workflow(project, domain, id));
+        var grain = grains.Get<IWorkflowExecutionGrain>(ExecutionKeys.Workflow(project, domain, id));
         var outcome = submission.ExecutionId is null && submission.IdempotencyKey is not { Length: > 0 }
             ? await NewStreams.Call(grain, g => g.Create(command))
             : await grain.Create(command);
