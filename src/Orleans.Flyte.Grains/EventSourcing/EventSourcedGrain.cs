@@ -98,6 +98,19 @@ public abstract class EventSourcedGrain<TState, TEvent>(IEventStreamStore store,
         return (TEvent)((DomainEvent)@event with { Meta = meta });
     }
 
+    /// <summary>
+    /// Stamps an event a pure decider raised (<c>WorkflowStep</c>): who and which request as <see cref="Stamp"/> does, and
+    /// the time it was decided at and its reason as the decider set them, so a timeout armed from a decided start falls due
+    /// exactly when the stored start says. An event with no decided time (<see cref="EventMetadata.Unstamped"/>) is
+    /// stamped now.
+    /// </summary>
+    protected TEvent StampDecided(TEvent @event)
+    {
+        var decided = @event.Meta;
+        var stamped = Stamp(@event, decided.Reason);
+        return decided.At == EventMetadata.Unstamped.At ? stamped : (TEvent)((DomainEvent)stamped with { Meta = stamped.Meta with { At = decided.At } });
+    }
+
     /// <summary>When a grain with no caller goes on to call other grains, they act for the same principal.</summary>
     protected void ActAsComponentIfUncalled()
     {
@@ -176,7 +189,8 @@ public abstract class EventSourcedGrain<TState, TEvent>(IEventStreamStore store,
 
     private async Task<bool> RecordIfUnchanged(IReadOnlyList<TEvent> events, string? reason, Func<Task>? withWrite)
     {
-        var write = RaiseConditionalEvents([.. events.Select(e => Stamp(e, reason))]);
+        // An event decided with its time (a workflow's first step, written with its acceptance) keeps it and its reason.
+        var write = RaiseConditionalEvents([.. events.Select(e => e.Meta.At == EventMetadata.Unstamped.At ? Stamp(e, reason) : StampDecided(e))]);
         if (withWrite is not null)
         {
             await Task.WhenAll(write, withWrite());

@@ -5,6 +5,7 @@ using Orleans.Flyte.Domain.EventSourcing;
 using Orleans.Flyte.Domain.Executions;
 using Orleans.Flyte.Domain.Specs;
 using Orleans.Flyte.Grains.EventSourcing;
+using Orleans.Flyte.Grains.Hosting;
 
 namespace Orleans.Flyte.Grains.Executions;
 
@@ -64,17 +65,32 @@ public sealed partial class WorkflowExecutionGrain(
         // The supervisor shard's reminder and the acceptance are made durable together, and we answer only once both are:
         // an acknowledged execution is always covered by a stored reminder that brings it back after a crash. The shard's
         // reminder is written once per activation of the shard, so a submission usually costs its event write alone.
-        // A lost race re-reads the stream and finds the execution created.
+        // The execution's first step (ExecutionStarted, the first nodes' NodeReady) is decided on the accepted state and
+        // written in the same commit: one write per submission instead of two, and the first nodes start right after the
+        // answer. A lost race re-reads the stream and finds the execution created.
+        WorkflowDecision? first = null;
         var created = await DecideAndRecord(
-            state => state.Exists
-                ? Decision<WorkflowExecutionEvent, bool>.Unchanged(false)
-                : Decision<WorkflowExecutionEvent, bool>.Record(true, new ExecutionAccepted(Key.ExecutionId, Key.Project, Key.Domain, command.Plan,
+            state =>
+            {
+                if (state.Exists)
+                {
+                    return Decision<WorkflowExecutionEvent, bool>.Unchanged(false);
+                }
+
+                var now = Clock.GetUtcNow();
+                var accepted = new ExecutionAccepted(Key.ExecutionId, Key.Project, Key.Domain, command.Plan,
                     command.InputsJson, hash, command.IdempotencyKey, command.OverwriteCache, command.RelaunchOf, command.RecoverOf,
-                    command.LaunchPlan, command.ScheduledAt, command.RecoveredOutputs, command.Priority, command.Parent)),
+                    command.LaunchPlan, command.ScheduledAt, command.RecoveredOutputs, command.Priority, command.Parent)
+                {
+                    Meta = EventMetadata.Unstamped with { At = now },
+                };
+                first = FirstStep(accepted, now);
+                return Decision<WorkflowExecutionEvent, bool>.Record(true, [accepted, .. first.Events]);
+            },
             withWrite: Supervisor().Watch);
         if (created)
         {
-            ScheduleDrive();
+            ActSoon(first!);
             return new CreateOutcome(CreateStatus.Created, ExecutionViews.Of(State));
         }
 
@@ -87,6 +103,14 @@ public sealed partial class WorkflowExecutionGrain(
         }
 
         return new CreateOutcome(same ? CreateStatus.AlreadyExists : CreateStatus.Conflict, ExecutionViews.Of(State));
+    }
+
+    /// <summary>What the first step decides for an execution just accepted: the same decision a drive tick would take.</summary>
+    private static WorkflowDecision FirstStep(ExecutionAccepted accepted, DateTimeOffset now)
+    {
+        var state = new WorkflowExecutionState();
+        state.Apply(accepted);
+        return WorkflowStep.Decide(state, WorkflowTrigger.Drive.Tick, now);
     }
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -157,17 +181,19 @@ public sealed partial class WorkflowExecutionGrain(
             return;
         }
 
-        foreach (var @event in decision.Events)
-        {
-            // The step's time stays the event's time: the timeout armed from the decided start then falls due exactly
-            // when the stored start says it does.
-            var stamped = Stamp(@event, @event.Meta.Reason);
-            RaiseEvent(stamped with { Meta = stamped.Meta with { At = @event.Meta.At } });
-        }
+        // The step's time stays the event's time: the timeout armed from the decided start then falls due exactly when
+        // the stored start says it does.
+        RaiseEvents([.. decision.Events.Select(StampDecided)]);
 
         // Durable before any side effect: a node is started only once its NodeReady is stored, aborted only once the
         // execution's stop is stored, and the timeout timer goes only once the terminal event is stored.
         await ConfirmEvents();
+        await Act(decision);
+    }
+
+    /// <summary>Acts on a decision whose events are durable: report an end, arm the timeout, start and stop nodes.</summary>
+    private async Task Act(WorkflowDecision decision)
+    {
         if (State.Phase.IsTerminal() && decision.Events.Any(e => e is ExecutionSucceeded or ExecutionFailed or ExecutionAborted or ExecutionTimedOut))
         {
             ReportToParent();
@@ -198,6 +224,24 @@ public sealed partial class WorkflowExecutionGrain(
             // Nothing to write: a terminal execution drops out of its supervisor's sweep by its phase in the read model.
             _timeoutTimer?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Acts on the first step in a turn of its own, so the submission is answered once its acceptance is durable, not once
+    /// its first nodes have started. A crash in between leaves nodes ready that no task grain heard of: the recovery pass
+    /// starts them (<see cref="WorkflowStep"/> asks each active node and starts those that answer NotReady).
+    /// </summary>
+    private void ActSoon(WorkflowDecision decision)
+    {
+        _driveTimer?.Dispose();
+        _driveTimer = this.RegisterGrainTimer(
+            static (first, _) =>
+            {
+                first.Grain.ActAsComponentIfUncalled();
+                return first.Grain.Act(first.Decision);
+            },
+            (Grain: this, Decision: decision),
+            new GrainTimerCreationOptions { DueTime = TimeSpan.Zero, Period = Timeout.InfiniteTimeSpan, KeepAlive = true });
     }
 
     private void ArmTimeout(DateTimeOffset at)
@@ -298,5 +342,5 @@ public sealed partial class WorkflowExecutionGrain(
         GrainFactory.GetGrain<IExecutionSupervisorGrain>(IExecutionSupervisorGrain.ShardOf(Key.ExecutionId));
 
     private ITaskExecutionGrain TaskGrain(string nodeId) =>
-        GrainFactory.GetGrain<ITaskExecutionGrain>(ExecutionKeys.Task(Key.Project, Key.Domain, Key.ExecutionId, nodeId));
+        GrainFactory.Get<ITaskExecutionGrain>(ExecutionKeys.Task(Key.Project, Key.Domain, Key.ExecutionId, nodeId));
 }
