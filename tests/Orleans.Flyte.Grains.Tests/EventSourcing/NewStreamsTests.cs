@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Text.Json.Nodes;
 using FluentAssertions;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 using Orleans.Flyte.Abstractions.Executions;
 using Orleans.Flyte.Domain.EventSourcing;
 using Orleans.Flyte.Domain.Executions;
@@ -51,6 +52,26 @@ public sealed class NewStreamsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_submission_writes_its_first_step_in_the_commit_that_accepts_it()
+    {
+        var id = ExecutionIds.New();
+        var outcome = await NewStreams.Call(Execution(id), g => g.Create(Command("sleep 30")));
+        outcome.Status.Should().Be(CreateStatus.Created);
+
+        // Answered only once durable: the start and the first node are stored by then, in the same transaction as the
+        // acceptance (PostgreSQL stamps every row of one transaction with the same time), and the second node waits.
+        var rows = await StoredRows($"execution/{id}");
+        rows.Take(3).Select(r => r.Type).Should().Equal("execution_accepted", "execution_started", "node_ready");
+        rows.Take(3).Select(r => r.Timestamp).Distinct().Should().ContainSingle("the first step was committed with the acceptance");
+        var events = await Events($"execution/{id}");
+        events.OfType<NodeReady>().Should().ContainSingle().Which.NodeId.Should().Be("first");
+        events.Take(3).Select(e => e.Meta.At).Distinct().Should().ContainSingle("the step keeps the time it was decided at");
+        await Eventually.Until(async () => (await _cluster.Grains.GetGrain<ITaskExecutionGrain>(ExecutionKeys.Task(Project, Domain, id, "first")).Get())?.Phase == TaskPhase.Running,
+            "the first node to be started after the answer", TimeSpan.FromSeconds(60));
+        await Execution(id).Abort("test over");
+    }
+
+    [Fact]
     public async Task A_create_wrongly_told_its_stream_is_new_finds_the_execution_and_records_nothing()
     {
         var id = ExecutionIds.New();
@@ -96,6 +117,25 @@ public sealed class NewStreamsTests : IAsyncLifetime
 
     private async Task<List<DomainEvent>> Events(string key) =>
         [.. (await Store.ReadAsync(new StreamAddress(StreamAddress.TenantOf(Project, Domain), key))).Events.Select(e => e.Data)];
+
+    /// <summary>The rows of a stream as PostgreSQL stored them: event type and transaction time, in version order.</summary>
+    private async Task<List<(string Type, DateTime Timestamp)>> StoredRows(string key)
+    {
+        await using var connection = new NpgsqlConnection(_database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "select type, timestamp from flyte.mt_events where tenant_id = @tenant and stream_id = @key order by version", connection);
+        command.Parameters.AddWithValue("tenant", StreamAddress.TenantOf(Project, Domain));
+        command.Parameters.AddWithValue("key", key);
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<(string, DateTime)>();
+        while (await reader.ReadAsync())
+        {
+            rows.Add((reader.GetString(0), reader.GetDateTime(1)));
+        }
+
+        return rows;
+    }
 
     /// <summary>Two nodes, one after the other, each running <paramref name="script"/>.</summary>
     private static CreateExecution Command(string script)
