@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -30,20 +31,38 @@ public static class EventHashChain
     public static string MetadataHash(DomainEvent @event)
     {
         ArgumentNullException.ThrowIfNull(@event);
-        var node = JsonSerializer.SerializeToNode(@event.Meta, s_options) ?? new JsonObject();
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(CanonicalJson.Serialize(node))));
+        var output = new ArrayBufferWriter<byte>(256);
+        WriteCanonical(output, JsonSerializer.SerializeToUtf8Bytes(@event.Meta, s_options));
+        return Convert.ToHexStringLower(SHA256.HashData(output.WrittenSpan));
     }
 
+    /// <remarks>
+    /// The bytes hashed are those of <c>string.Join('\n', previousHash, streamKey, version, type, CanonicalJson.Serialize(
+    /// JsonSerializer.SerializeToNode(event)))</c> in UTF-8, as every stored chain was linked; they are written straight
+    /// from the serialized event instead of through a JSON tree and strings (a tenth of the engine's CPU at full load).
+    /// <c>EventHashChainTests</c> holds the two ways equal over every event type.
+    /// </remarks>
     public static string Link(string previousHash, string streamKey, long version, DomainEvent @event)
     {
-        var node = JsonSerializer.SerializeToNode(@event, @event.GetType(), s_options) ?? new JsonObject();
-        var payload = string.Join(
+        ArgumentNullException.ThrowIfNull(@event);
+        var json = JsonSerializer.SerializeToUtf8Bytes(@event, @event.GetType(), s_options);
+        var output = new ArrayBufferWriter<byte>(json.Length + 256);
+        var prefix = string.Join(
             '\n',
             previousHash,
             streamKey,
             version.ToString(CultureInfo.InvariantCulture),
             EventTypeName(@event),
-            CanonicalJson.Serialize(node));
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(payload)));
+            string.Empty);
+        output.Write(Encoding.UTF8.GetBytes(prefix));
+        WriteCanonical(output, json);
+        return Convert.ToHexStringLower(SHA256.HashData(output.WrittenSpan));
+    }
+
+    private static void WriteCanonical(ArrayBufferWriter<byte> output, byte[] json)
+    {
+        using var document = JsonDocument.Parse(json);
+        using var writer = CanonicalJson.Writer(output);
+        CanonicalJson.Write(writer, document.RootElement);
     }
 }

@@ -24,6 +24,51 @@ public static class CanonicalJson
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
+    /// <summary>
+    /// Writes <paramref name="element"/> canonically: the same text <see cref="Serialize(JsonNode?)"/> gives for the
+    /// tree parsed from it (keys sorted ordinally by their unescaped names, leaves written as they are), without building
+    /// that tree.
+    /// </summary>
+    public static void Write(Utf8JsonWriter writer, JsonElement element)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                var properties = new List<JsonProperty>();
+                foreach (var property in element.EnumerateObject())
+                {
+                    properties.Add(property);
+                }
+
+                properties.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+                writer.WriteStartObject();
+                foreach (var property in properties)
+                {
+                    writer.WritePropertyName(property.Name);
+                    Write(writer, property.Value);
+                }
+
+                writer.WriteEndObject();
+                break;
+            case JsonValueKind.Array:
+                writer.WriteStartArray();
+                foreach (var item in element.EnumerateArray())
+                {
+                    Write(writer, item);
+                }
+
+                writer.WriteEndArray();
+                break;
+            default:
+                element.WriteTo(writer);
+                break;
+        }
+    }
+
+    /// <summary>A writer with the options <see cref="Serialize(JsonNode?)"/> uses.</summary>
+    public static Utf8JsonWriter Writer(System.Buffers.IBufferWriter<byte> output) => new(output, s_writer);
+
     public static string Sha256(string canonical) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
 
