@@ -50,7 +50,7 @@ public sealed class StorableEvents(IDocumentStore store)
     public static string? Problem(string json)
     {
         ArgumentNullException.ThrowIfNull(json);
-        if (!json.Contains('\\', StringComparison.Ordinal) && !json.Any(char.IsSurrogate))
+        if (!json.Contains('\\', StringComparison.Ordinal) && !json.AsSpan().ContainsAnyInRange('\uD800', '\uDFFF'))
         {
             return null; // no escapes and no surrogates: neither NUL nor a lone surrogate can be in it
         }
