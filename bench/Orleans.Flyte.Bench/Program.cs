@@ -275,6 +275,8 @@ if (mode == "submit")
 
 Console.WriteLine($"Orleans.Flyte engine benchmark: {executions} executions x {nodes} nodes, runner={mode}, {Environment.ProcessorCount} cores, PostgreSQL fsync on");
 var ids = Enumerable.Range(0, executions).Select(_ => ExecutionIds.New()).ToList();
+// CPU the silo's process spends per task: unlike tasks/s, hardly moved by whatever else shares the machine.
+var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
 var clock = Stopwatch.StartNew();
 // As the API submits: a fresh id, so the grain is told its stream is new (NewStreams).
 await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (id, _) =>
@@ -307,6 +309,7 @@ await using (var watch = new NpgsqlConnection(benchConnection))
 }
 
 var elapsed = clock.Elapsed;
+var cpuPerTask = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds / (executions * nodes);
 roundTrips.Stop();
 
 // Attempt directories go once their result is recorded (issue 18): what the work root holds at the end against the retention.
@@ -368,5 +371,6 @@ Console.WriteLine($"all succeeded in     : {elapsed.TotalSeconds:F2} s");
 Console.WriteLine($"tasks/s              : {tasks / elapsed.TotalSeconds:F1}");
 Console.WriteLine($"events/s             : {events / elapsed.TotalSeconds:F1} ({events} events; {events / (double)tasks:F2} per task)");
 Console.WriteLine($"round trips/task     : {roundTrips.Report(tasks)}");
+Console.WriteLine($"silo CPU/task        : {cpuPerTask:F2} ms (the bench process: engine, runner and Npgsql; {Environment.ProcessorCount} cores)");
 Console.WriteLine($"store ceiling        : {ceiling:F0} appends/s (64 writers, one event each; {ceilingBefore:F0} before the workload, {ceilingAfter:F0} after): events/s = {events / elapsed.TotalSeconds / ceiling:F2} of it");
 Console.WriteLine($"ready->launched ms   : p50 {Percentile(0.50):F1}, p99 {Percentile(0.99):F1} (n={latencies.Count})");
