@@ -268,7 +268,7 @@ if (mode == "submit")
     // executions = how many are offered, nodes = the offered rate per second (each execution is a one-node chain).
     // The ceiling before the submissions: after them, the executions they started still run and share the store.
     var submitCeiling = await StoreCeiling(64, "submit", 100);
-    await SubmissionBench.Offered(grains, plan, executions, nodes, submitCeiling);
+    await SubmissionBench.Offered(host.Services, plan, executions, nodes, submitCeiling);
     await host.StopAsync();
     return;
 }

@@ -3,7 +3,10 @@ using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Flyte.Abstractions.Executions;
 using Orleans.Flyte.Abstractions.Runners;
+using Orleans.Flyte.Abstractions.Registry;
+using Orleans.Flyte.Abstractions.Submissions;
 using Orleans.Flyte.Domain.Executions;
+using Orleans.Flyte.Domain.Specs;
 
 namespace Orleans.Flyte.Bench;
 
@@ -12,11 +15,15 @@ internal static class SubmissionBench
 {
     /// <summary>
     /// Open loop: <paramref name="total"/> submissions offered at <paramref name="rate"/> per second whatever the answers,
-    /// each timed from its call until the grain answers (the acceptance is durable then). Reports the rate achieved and
-    /// the latency percentiles.
+    /// each through <see cref="IExecutionSubmissions"/> as the API makes it after authenticating and parsing the request
+    /// (the registered workflow resolved and compiled, its inputs checked, then the execution created), and timed from
+    /// its call until it is answered, when the acceptance is durable. Reports the rate achieved and the latency percentiles.
     /// </summary>
-    public static async Task Offered(IGrainFactory grains, ExecutionPlan plan, int total, int rate, double ceiling)
+    public static async Task Offered(IServiceProvider services, ExecutionPlan plan, int total, int rate, double ceiling)
     {
+        var grains = services.GetRequiredService<IGrainFactory>();
+        var submissions = services.GetRequiredService<IExecutionSubmissions>();
+        await Register(grains, plan);
         var latencies = new double[total];
         var clock = Stopwatch.StartNew();
         var calls = new List<Task>(total);
@@ -32,19 +39,37 @@ internal static class SubmissionBench
             calls.Add(Task.Run(async () =>
             {
                 var started = clock.Elapsed;
-                await Orleans.Flyte.Grains.EventSourcing.NewStreams.Call(
-                    grains.GetGrain<IWorkflowExecutionGrain>(ExecutionKeys.Workflow("bench", "development", ExecutionIds.New())), g => g.Create(Command(plan)));
+                var result = await submissions.SubmitAsync(new SubmitExecution("bench", "development", new SubmissionSource.FromWorkflow($"{plan.WorkflowName}@{plan.WorkflowVersion}", null)));
                 latencies[index] = (clock.Elapsed - started).TotalMilliseconds;
+                if (result is not SubmissionResult.Accepted { Created: true })
+                {
+                    throw new InvalidOperationException($"A submission was not accepted: {result}");
+                }
             }));
         }
 
         await Task.WhenAll(calls);
         var elapsed = clock.Elapsed;
         Array.Sort(latencies);
-        Console.WriteLine($"submissions offered  : {total} at {rate}/s");
+        Console.WriteLine($"submissions offered  : {total} at {rate}/s, through IExecutionSubmissions (resolve, compile, check, create)");
         Console.WriteLine($"submissions accepted : {total} in {elapsed.TotalSeconds:F2} s ({total / elapsed.TotalSeconds:F0}/s)");
         Console.WriteLine($"accept latency ms    : p50 {Percentile(latencies, 0.50):F1}, p99 {Percentile(latencies, 0.99):F1}, max {latencies[^1]:F1}");
         Console.WriteLine($"store ceiling        : {ceiling:F0} appends/s (64 writers, one event each, same run, before the submissions): accepted/s = {total / elapsed.TotalSeconds / ceiling:F2} of it");
+    }
+
+    /// <summary>Registers the plan's one task and its workflow, as the API does once it has validated them.</summary>
+    private static async Task Register(IGrainFactory grains, ExecutionPlan plan)
+    {
+        var node = plan.Nodes.Single();
+        var task = StoredSpec.Task(node.TaskSpec);
+        await grains.GetGrain<ITaskDefinitionGrain>(DefinitionKey.Of("bench", "development", task.Name))
+            .Register(new RegisterDefinition(task.Version, node.TaskSpec, CanonicalJson.Sha256(node.TaskSpec), new Dictionary<string, string>()));
+        var spec = WorkflowSpecReader.Read(SpecDocument.Parse(
+            $"name: {plan.WorkflowName}\nversion: {plan.WorkflowVersion}\nnodes:\n  - {{ id: {node.Id}, task: {node.Task} }}").Value!).Value!;
+        var workflow = CanonicalJson.Serialize(spec.ToJson());
+        var registered = await grains.GetGrain<IWorkflowDefinitionGrain>(DefinitionKey.Of("bench", "development", plan.WorkflowName))
+            .Register(new RegisterDefinition(plan.WorkflowVersion, workflow, CanonicalJson.Sha256(workflow), new Dictionary<string, string> { [node.Task] = node.Task }));
+        Console.WriteLine($"registered           : {node.Task} and {plan.WorkflowName}@{plan.WorkflowVersion} ({registered.Outcome})");
     }
 
     public static CreateExecution Command(ExecutionPlan plan) =>
