@@ -273,7 +273,12 @@ public sealed class LocalProcessRunner : ITaskRunner, IRunnerLoad, IDisposable, 
 
         inputs = placed;
         await File.WriteAllTextAsync(directory.Inputs, inputs.ToJsonString());
-        Directory.CreateDirectory(directory.OutputDirectory);
+        if (launch.ArtifactOutputs is { Count: > 0 })
+        {
+            // Only a task with file or directory outputs gets the folder: nothing else is collected from it, and each
+            // directory made (and removed on release) costs an inode allocation (see BoundedLog).
+            Directory.CreateDirectory(directory.OutputDirectory);
+        }
 
         var command = launch.Command.Concat(launch.Args).ToList();
         if (command.Count == 0)
@@ -443,7 +448,7 @@ public sealed class LocalProcessRunner : ITaskRunner, IRunnerLoad, IDisposable, 
 
         try
         {
-            status = await attempt.Directory.WriteFinalStatusAsync(status);
+            status = await attempt.Directory.WriteFinalStatusAsync(status, processGone: true);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
