@@ -75,7 +75,10 @@ internal sealed class AttemptDirectory
         }
     }
 
-    public Task WritePidAsync(ProcessIdentity process) => WriteAtomicallyAsync(PidFile, process.ToString(), overwrite: true);
+    /// <summary>Written atomically, in the inode a reused directory brought for it when there is one (see
+    /// <see cref="SpareDirectories"/>).</summary>
+    public Task WritePidAsync(ProcessIdentity process) =>
+        WriteAtomicallyAsync(PidFile, process.ToString(), overwrite: true, reuse: Path.Combine(FullPath, SpareDirectories.ReusableFile));
 
     public async Task<ProcessIdentity?> ReadPidAsync()
     {
