@@ -108,7 +108,10 @@ public sealed class LocalProcessRunner : ITaskRunner, IRunnerLoad, IDisposable, 
             }
             else
             {
-                await StartAsync(attempt, launch);
+                // On the thread pool, not the caller's scheduler (a grain's, one turn at a time): the monitor and the log
+                // captures started here keep the scheduler they start on, so every pipe read and the exit's file work
+                // would otherwise queue behind, and hold up, the grain's own turns.
+                await Task.Run(() => StartAsync(attempt, launch), CancellationToken.None);
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

@@ -57,11 +57,12 @@ internal sealed class SpareDirectories
 
         try
         {
-            foreach (var entry in new DirectoryInfo(spare).EnumerateFileSystemInfos())
+            // A snapshot: what is renamed below must not come up again in the same listing.
+            foreach (var entry in new DirectoryInfo(spare).GetFileSystemInfos())
             {
                 switch (entry)
                 {
-                    case FileInfo { Name: InputsFile }:
+                    case FileInfo { Name: InputsFile or ReusableFile }:
                         File.WriteAllBytes(entry.FullName, []);
                         break;
                     case FileInfo { Name: StatusFile }:
