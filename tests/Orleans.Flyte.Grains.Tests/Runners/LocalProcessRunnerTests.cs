@@ -295,7 +295,7 @@ public sealed class LocalProcessRunnerTests : IAsyncLifetime
     public async Task Without_keeping_work_directories_only_the_final_status_and_logs_remain()
     {
         var runner = Runner(o => o.KeepWorkDirectories = false);
-        var launch = Shell("cleaned", "echo scratch > scratch.txt; echo '{\"x\":1}' > \"$FLYTE_OUTPUTS\"; echo done", outputs: ["x"]);
+        var launch = Shell("cleaned", "echo scratch > scratch.txt; echo '{\"x\":1}' > \"$FLYTE_OUTPUTS\"; echo done; echo warned >&2", outputs: ["x"]);
 
         await runner.LaunchAsync(launch);
         var final = await _sink.TerminalAsync(launch.AttemptId);
@@ -304,6 +304,51 @@ public sealed class LocalProcessRunnerTests : IAsyncLifetime
         Directory.EnumerateFiles(AttemptDir(launch)).Select(Path.GetFileName).Should().BeEquivalentTo("status.json", "stdout.log", "stderr.log");
         (await Runner().GetStatusAsync(launch.AttemptId)).Should().Be(final);
         (await LogsAsync(runner, launch.AttemptId)).Stdout.Should().Be("done\n");
+    }
+
+    [Fact]
+    public async Task A_quiet_task_leaves_only_its_inputs_outputs_and_final_status()
+    {
+        // Every file an attempt creates costs an inode, and on ext4 without a journal each one scans past the inodes
+        // freed in the last minutes: no log file for a stream that stayed empty, no out/ folder without file outputs,
+        // and the pid file becomes the final status.
+        var runner = Runner();
+        var launch = Shell("quiet", "echo '{\"x\":1}' > \"$FLYTE_OUTPUTS\"", outputs: ["x"]);
+
+        await runner.LaunchAsync(launch);
+        var final = await _sink.TerminalAsync(launch.AttemptId);
+
+        final.Phase.Should().Be(AttemptPhase.Succeeded, final.Error);
+        Directory.EnumerateFileSystemEntries(AttemptDir(launch)).Select(Path.GetFileName).Should().BeEquivalentTo("inputs.json", "outputs.json", "status.json");
+        (await runner.GetLogsAsync(launch.AttemptId)).Should().Be(new AttemptLogs(launch.AttemptId, string.Empty, string.Empty, Truncated: false));
+        (await Runner().GetStatusAsync(launch.AttemptId)).Should().Be(final);
+    }
+
+    [Fact]
+    public async Task A_released_directory_reused_for_a_new_attempt_shows_nothing_of_the_earlier_one()
+    {
+        var runner = Runner(o => o.RetainAttemptDirectories = 0);
+        var first = Shell("first", "stat -c %i . > ../first.inode; echo secret > left-behind.txt; mkdir -p sub; echo oops >&2; echo '{\"x\":1}' > \"$FLYTE_OUTPUTS\"",
+            outputs: ["x"], inputs: """{"a":"first"}""");
+        await runner.LaunchAsync(first);
+        (await _sink.TerminalAsync(first.AttemptId)).Phase.Should().Be(AttemptPhase.Succeeded);
+        await runner.ReleaseAsync(first.AttemptId);
+        Directory.Exists(AttemptDir(first)).Should().BeFalse("a released directory leaves the work root at once");
+
+        var second = Shell("second", "stat -c %i . > ../second.inode; ls -A > ../listing.txt; cp \"$FLYTE_INPUTS\" ../seen.json; echo '{}' > \"$FLYTE_OUTPUTS\"", inputs: """{"b":2}""");
+        await runner.LaunchAsync(second);
+        var final = await _sink.TerminalAsync(second.AttemptId);
+
+        final.Phase.Should().Be(AttemptPhase.Succeeded, final.Error);
+        (await File.ReadAllTextAsync(Path.Combine(_workRoot, "second.inode"))).Should().Be(
+            await File.ReadAllTextAsync(Path.Combine(_workRoot, "first.inode")), "the first attempt's directory was reused");
+        (await File.ReadAllLinesAsync(Path.Combine(_workRoot, "listing.txt"))).Where(name => name is not (".reusable" or "pid"))
+            .Should().Equal("inputs.json");
+        JsonNode.DeepEquals(JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(_workRoot, "seen.json"))), JsonNode.Parse(second.InputsJson))
+            .Should().BeTrue();
+        (await runner.GetStatusAsync(first.AttemptId)).Phase.Should().Be(AttemptPhase.Unknown);
+        (await Runner().GetStatusAsync(second.AttemptId)).Should().Be(final);
+        (await runner.GetLogsAsync(second.AttemptId)).Should().Be(new AttemptLogs(second.AttemptId, string.Empty, string.Empty, Truncated: false));
     }
 
     private LocalProcessRunner Runner(Action<LocalProcessRunnerOptions>? configure = null, RecordingSink? sink = null)

@@ -75,7 +75,10 @@ internal sealed class AttemptDirectory
         }
     }
 
-    public Task WritePidAsync(ProcessIdentity process) => WriteAtomicallyAsync(PidFile, process.ToString(), overwrite: true);
+    /// <summary>Written atomically, in the inode a reused directory brought for it when there is one (see
+    /// <see cref="SpareDirectories"/>).</summary>
+    public Task WritePidAsync(ProcessIdentity process) =>
+        WriteAtomicallyAsync(PidFile, process.ToString(), overwrite: true, reuse: Path.Combine(FullPath, SpareDirectories.ReusableFile));
 
     public async Task<ProcessIdentity?> ReadPidAsync()
     {
@@ -93,9 +96,13 @@ internal sealed class AttemptDirectory
     /// Records the final status once: temp file then rename, so a reader never sees half of it, and never over an
     /// existing one, so the first final status stands for good. Returns the status that stands.
     /// </summary>
-    public async Task<AttemptStatus> WriteFinalStatusAsync(AttemptStatus status)
+    /// <param name="processGone">The attempt's process has exited (or never started), so its pid file is of no more use:
+    /// its inode becomes the temp file. Creating a file costs an inode allocation, which on ext4 without a journal scans
+    /// past every inode freed in the last minutes (up to about 1 ms here, where attempts come and go by the hundred per
+    /// second); reusing one costs a rename. Never when claiming an attempt lost: the pid names what is to be killed.</param>
+    public async Task<AttemptStatus> WriteFinalStatusAsync(AttemptStatus status, bool processGone = false)
     {
-        if (await WriteAtomicallyAsync(StatusFile, JsonSerializer.Serialize(status, s_json), overwrite: false))
+        if (await WriteAtomicallyAsync(StatusFile, JsonSerializer.Serialize(status, s_json), overwrite: false, reuse: processGone ? PidFile : null))
         {
             return status;
         }
@@ -147,9 +154,22 @@ internal sealed class AttemptDirectory
         }
     }
 
-    private static async Task<bool> WriteAtomicallyAsync(string path, string content, bool overwrite)
+    /// <param name="reuse">A file whose inode may serve as the temp file (moved, then overwritten); none if it is not there.</param>
+    private static async Task<bool> WriteAtomicallyAsync(string path, string content, bool overwrite, string? reuse = null)
     {
         var temp = $"{path}.{Guid.NewGuid():N}.tmp";
+        if (reuse is not null)
+        {
+            try
+            {
+                File.Move(reuse, temp);
+            }
+            catch (FileNotFoundException)
+            {
+                // Nothing to reuse: the temp file is created below.
+            }
+        }
+
         await File.WriteAllTextAsync(temp, content);
         try
         {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 
@@ -8,6 +9,9 @@ namespace Orleans.Flyte.Grains.Runners.Local;
 /// <c>stdout.log</c> (being written) and <c>stdout.log.1</c> (the one before). When the current segment is full it
 /// replaces the previous one, so the disk use stays bounded, the log stays readable while the task runs, and what is
 /// kept is the tail, where a traceback is. Once anything was dropped, <c>stdout.log.truncated</c> holds how many bytes.
+/// The file is created with the stream's first byte: most tasks write nothing to one of their streams, and every file an
+/// attempt creates (and its release removes) costs an inode allocation, which on ext4 without a journal scans past every
+/// inode freed in the last minute.
 /// </summary>
 internal sealed class BoundedLog(string path, int maxBytes)
 {
@@ -20,23 +24,24 @@ internal sealed class BoundedLog(string path, int maxBytes)
     public async Task CaptureAsync(Stream source)
     {
         var segment = Math.Max(1, maxBytes / 2);
-        var buffer = new byte[16 * 1024];
+        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
         long inSegment = 0;
         long dropped = 0;
         FileStream? file = null;
+        var failed = false;
         try
         {
-            file = Open();
             int read;
             while ((read = await source.ReadAsync(buffer)) > 0)
             {
-                if (file is null)
+                if (failed)
                 {
                     continue;
                 }
 
                 try
                 {
+                    file ??= Open();
                     for (var offset = 0; offset < read;)
                     {
                         if (inSegment == segment)
@@ -63,8 +68,13 @@ internal sealed class BoundedLog(string path, int maxBytes)
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
-                    await file.DisposeAsync();
-                    file = null;
+                    if (file is not null)
+                    {
+                        await file.DisposeAsync();
+                        file = null;
+                    }
+
+                    failed = true;
                 }
             }
         }
@@ -78,6 +88,8 @@ internal sealed class BoundedLog(string path, int maxBytes)
             {
                 await file.DisposeAsync();
             }
+
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
@@ -106,6 +118,11 @@ internal sealed class BoundedLog(string path, int maxBytes)
 
     private static async Task<byte[]> ReadBytesAsync(string file, CancellationToken cancellationToken)
     {
+        if (!File.Exists(file))
+        {
+            return []; // the usual case for the marker and the previous segment, and for a stream the task never wrote to
+        }
+
         try
         {
             await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 4096, useAsync: true);

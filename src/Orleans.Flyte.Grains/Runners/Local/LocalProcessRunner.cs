@@ -33,6 +33,9 @@ public sealed class LocalProcessRunner : ITaskRunner, IRunnerLoad, IDisposable, 
     private const int StderrTailLines = 20;
     private const int StderrTailChars = 4000;
 
+    /// <summary>At most this many released directories wait, emptied, for reuse (see <see cref="SpareDirectories"/>).</summary>
+    private const int SpareDirectoryCapacity = 128;
+
     /// <summary>How long, after the process exited, its output may still take to drain: a background child that
     /// inherited the pipes can keep them open forever.</summary>
     private static readonly TimeSpan s_drainLimit = TimeSpan.FromSeconds(2);
@@ -45,6 +48,7 @@ public sealed class LocalProcessRunner : ITaskRunner, IRunnerLoad, IDisposable, 
     private readonly TimeProvider _clock;
     private readonly ILogger<LocalProcessRunner> _log;
     private readonly LocalArtifacts _artifacts;
+    private readonly SpareDirectories _spares;
     private volatile bool _disposed;
 
     /// <param name="artifacts">Where file and directory values are kept; without one, a store beside the work root.</param>
@@ -73,6 +77,7 @@ public sealed class LocalProcessRunner : ITaskRunner, IRunnerLoad, IDisposable, 
         }
 
         _outputs = new OutputsChannel("an outputs.json", "did not write outputs.json", _options.MaxOutputBytes);
+        _spares = new SpareDirectories(_options.WorkRoot, SpareDirectoryCapacity, log);
     }
 
     public string RunnerName => "local";
@@ -103,7 +108,10 @@ public sealed class LocalProcessRunner : ITaskRunner, IRunnerLoad, IDisposable, 
             }
             else
             {
-                await StartAsync(attempt, launch);
+                // On the thread pool, not the caller's scheduler (a grain's, one turn at a time): the monitor and the log
+                // captures started here keep the scheduler they start on, so every pipe read and the exit's file work
+                // would otherwise queue behind, and hold up, the grain's own turns.
+                await Task.Run(() => StartAsync(attempt, launch), CancellationToken.None);
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -176,10 +184,10 @@ public sealed class LocalProcessRunner : ITaskRunner, IRunnerLoad, IDisposable, 
                 var directory = new AttemptDirectory(_options.WorkRoot, oldest);
                 if (directory.Exists)
                 {
-                    Directory.Delete(directory.FullPath, recursive: true);
+                    _spares.Retire(directory.FullPath);
                 }
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+            catch (ArgumentException ex)
             {
                 _log.LogWarning(ex, "Attempt {AttemptId}: could not remove its work directory", oldest);
             }
@@ -193,6 +201,7 @@ public sealed class LocalProcessRunner : ITaskRunner, IRunnerLoad, IDisposable, 
     public void Dispose()
     {
         _disposed = true;
+        _spares.Clear();
         foreach (var attempt in _attempts.Values)
         {
             try
@@ -210,6 +219,7 @@ public sealed class LocalProcessRunner : ITaskRunner, IRunnerLoad, IDisposable, 
     public async ValueTask DisposeAsync()
     {
         _disposed = true;
+        _spares.Clear();
         var kills = new List<Task>();
         foreach (var attempt in _attempts.Values)
         {
@@ -257,23 +267,28 @@ public sealed class LocalProcessRunner : ITaskRunner, IRunnerLoad, IDisposable, 
     {
         var id = launch.AttemptId;
         var directory = attempt.Directory;
-        directory.Create();
-
         if (!TaskContract.TryParseInputs(launch.InputsJson, out var inputs, out var inputsError))
         {
+            directory.Create();
             await FinishAsync(attempt, Failed(id, inputsError, null));
             return;
         }
 
         if (!_artifacts.TryPlaceInputs(inputs, launch, out var placed, out var placeError))
         {
+            directory.Create();
             await FinishAsync(attempt, Failed(id, placeError, null) with { Permanent = true });
             return;
         }
 
         inputs = placed;
-        await File.WriteAllTextAsync(directory.Inputs, inputs.ToJsonString());
-        Directory.CreateDirectory(directory.OutputDirectory);
+        await _spares.PlaceAsync(directory, inputs.ToJsonString());
+        if (launch.ArtifactOutputs is { Count: > 0 })
+        {
+            // Only a task with file or directory outputs gets the folder: nothing else is collected from it, and each
+            // directory made (and removed on release) costs an inode allocation (see BoundedLog).
+            Directory.CreateDirectory(directory.OutputDirectory);
+        }
 
         var command = launch.Command.Concat(launch.Args).ToList();
         if (command.Count == 0)
@@ -443,7 +458,7 @@ public sealed class LocalProcessRunner : ITaskRunner, IRunnerLoad, IDisposable, 
 
         try
         {
-            status = await attempt.Directory.WriteFinalStatusAsync(status);
+            status = await attempt.Directory.WriteFinalStatusAsync(status, processGone: true);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -1,0 +1,98 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Orleans.Flyte.Abstractions.Runners;
+using Orleans.Flyte.Grains.Runners.Local;
+
+namespace Orleans.Flyte.Bench;
+
+/// <summary>
+/// The local process runner alone, without the engine or the store: <paramref name="attempts"/> attempts of the bench's
+/// task (<c>sh -c 'echo {} &gt; "$FLYTE_OUTPUTS"'</c>), <paramref name="concurrency"/> at once, each launched, awaited,
+/// its logs read and released as the task grain does. Prints attempts/s and the CPU per attempt of this process and of
+/// the task processes, which on a shared machine says more than the rate.
+/// </summary>
+internal static class RunnerBench
+{
+    public static async Task Run(string workRoot, int attempts, int concurrency)
+    {
+        var sink = new Sink();
+        await using var runner = new LocalProcessRunner(
+            Options.Create(new LocalProcessRunnerOptions { WorkRoot = workRoot }), sink, TimeProvider.System, NullLogger<LocalProcessRunner>.Instance);
+
+        await Batch(runner, sink, "warmup", 200, concurrency);
+        var (self0, children0) = Cpu();
+        var clock = Stopwatch.StartNew();
+        await Batch(runner, sink, "run", attempts, concurrency);
+        var elapsed = clock.Elapsed.TotalSeconds;
+        var (self1, children1) = Cpu();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"local runner alone: {attempts} attempts, {concurrency} at once, work root {workRoot}: {attempts / elapsed:F0} attempts/s, " +
+            $"silo CPU {(self1 - self0) * 1000 / attempts:F2} ms/attempt, task processes {(children1 - children0) * 1000 / attempts:F2} ms/attempt"));
+    }
+
+    private static async Task Batch(LocalProcessRunner runner, Sink sink, string prefix, int count, int concurrency)
+    {
+        using var slots = new SemaphoreSlim(concurrency);
+        var running = new List<Task>(count);
+        for (var i = 0; i < count; i++)
+        {
+            await slots.WaitAsync();
+            var id = string.Create(CultureInfo.InvariantCulture, $"{prefix}.{i}");
+            running.Add(Task.Run(async () =>
+            {
+                try
+                {
+                    var done = sink.Terminal(id);
+                    await runner.LaunchAsync(new AttemptLaunch(id, "bench", "development", id, "n0", 1, "local", ["sh", "-c", "echo {} > \"$FLYTE_OUTPUTS\""], [],
+                        new Dictionary<string, string>(), "{}", [], null, null, GpuGrant.None, TimeSpan.FromMinutes(1)));
+                    var status = await done;
+                    if (status.Phase != AttemptPhase.Succeeded)
+                    {
+                        throw new InvalidOperationException($"{id}: {status.Phase} {status.Error}");
+                    }
+
+                    _ = await runner.GetLogsAsync(id);
+                    await runner.ReleaseAsync(id);
+                }
+                finally
+                {
+                    slots.Release();
+                }
+            }));
+        }
+
+        await Task.WhenAll(running);
+    }
+
+    /// <summary>CPU seconds of this process and of its reaped children (<c>/proc/self/stat</c> utime+stime, cutime+cstime).</summary>
+    private static (double Self, double Children) Cpu()
+    {
+        var stat = File.ReadAllText("/proc/self/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        double Ticks(int field) => double.Parse(fields[field - 3], CultureInfo.InvariantCulture) / 100.0;
+        return (Ticks(14) + Ticks(15), Ticks(16) + Ticks(17));
+    }
+
+    private sealed class Sink : IAttemptStatusSink
+    {
+        private readonly ConcurrentDictionary<string, TaskCompletionSource<AttemptStatus>> _terminal = new();
+
+        public Task<AttemptStatus> Terminal(string attemptId) => Of(attemptId).Task;
+
+        public Task OnAttemptChangedAsync(AttemptStatus status)
+        {
+            if (status.IsTerminal)
+            {
+                Of(status.AttemptId).TrySetResult(status);
+            }
+
+            return Task.CompletedTask;
+        }
+
+        private TaskCompletionSource<AttemptStatus> Of(string attemptId) =>
+            _terminal.GetOrAdd(attemptId, _ => new TaskCompletionSource<AttemptStatus>(TaskCreationOptions.RunContinuationsAsynchronously));
+    }
+}

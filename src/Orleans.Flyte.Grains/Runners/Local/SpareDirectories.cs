@@ -1,0 +1,155 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+
+namespace Orleans.Flyte.Grains.Runners.Local;
+
+/// <summary>
+/// Released attempt directories kept, emptied, for the next attempts, in a folder beside the work root
+/// (<c>{WorkRoot}.spare</c>): a new attempt takes one (its <c>inputs.json</c> written, then renamed into place) instead of
+/// making a directory and files, and its old <c>status.json</c> serves as the next pid file. Every inode an attempt
+/// allocates and frees costs, on ext4 without a journal, a scan past the inodes freed in the last minutes (about 1 ms
+/// each once attempts come and go by the hundred per second), so in steady state an attempt allocates none of its own.
+/// A released directory leaves the work root at once, as when it was deleted; what the task left in it is deleted and
+/// the kept files are emptied before it is reused, so a new attempt never sees what an earlier one read or wrote.
+/// </summary>
+internal sealed class SpareDirectories
+{
+    /// <summary>Inside a spare, and in a placed directory until the pid is written: the inode that becomes the pid file.</summary>
+    public const string ReusableFile = ".reusable";
+
+    private const string InputsFile = "inputs.json";
+    private const string StatusFile = "status.json";
+
+    private readonly ConcurrentQueue<string> _spares = new();
+    private readonly string _root;
+    private readonly int _capacity;
+    private readonly ILogger _log;
+
+    public SpareDirectories(string workRoot, int capacity, ILogger log)
+    {
+        _root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(workRoot)) + ".spare";
+        _capacity = capacity;
+        _log = log;
+        TryDelete(_root); // an earlier runner's, which nobody knows the state of
+    }
+
+    /// <summary>Takes a released attempt's directory out of the work root: kept as a spare when it can be emptied,
+    /// deleted otherwise (and when enough are kept).</summary>
+    public void Retire(string directory)
+    {
+        if (_capacity == 0 || _spares.Count >= _capacity)
+        {
+            Delete(directory);
+            return;
+        }
+
+        var spare = Path.Combine(_root, Guid.NewGuid().ToString("N"));
+        try
+        {
+            Directory.CreateDirectory(_root);
+            Directory.Move(directory, spare);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Delete(directory);
+            return;
+        }
+
+        try
+        {
+            // A snapshot: what is renamed below must not come up again in the same listing.
+            foreach (var entry in new DirectoryInfo(spare).GetFileSystemInfos())
+            {
+                switch (entry)
+                {
+                    case FileInfo { Name: InputsFile or ReusableFile }:
+                        File.WriteAllBytes(entry.FullName, []);
+                        break;
+                    case FileInfo { Name: StatusFile }:
+                        File.WriteAllBytes(entry.FullName, []);
+                        File.Move(entry.FullName, Path.Combine(spare, ReusableFile), overwrite: true);
+                        break;
+                    case DirectoryInfo folder:
+                        folder.Delete(recursive: true);
+                        break;
+                    default:
+                        entry.Delete();
+                        break;
+                }
+            }
+
+            _spares.Enqueue(spare);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Delete(spare);
+        }
+    }
+
+    /// <summary>Makes <paramref name="directory"/> with <c>inputs.json</c> holding <paramref name="inputsJson"/>: a spare
+    /// renamed into place when there is one, so the directory appears whole; else a new one.</summary>
+    public async Task PlaceAsync(AttemptDirectory directory, string inputsJson)
+    {
+        while (_spares.TryDequeue(out var spare))
+        {
+            try
+            {
+                await File.WriteAllTextAsync(Path.Combine(spare, InputsFile), inputsJson);
+                Directory.Move(spare, directory.FullPath);
+                return;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Gone (a newer runner over the same work root cleared the spares) or unusable: try the next, or make one.
+                Delete(spare);
+                if (directory.Exists)
+                {
+                    throw;
+                }
+            }
+        }
+
+        directory.Create();
+        await File.WriteAllTextAsync(directory.Inputs, inputsJson);
+    }
+
+    /// <summary>Removes the kept spares (the runner is going away).</summary>
+    public void Clear()
+    {
+        while (_spares.TryDequeue(out _))
+        {
+        }
+
+        TryDelete(_root);
+    }
+
+    private void Delete(string directory)
+    {
+        try
+        {
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _log.LogWarning(ex, "Could not remove the attempt directory {Directory}", directory);
+        }
+    }
+
+    private static void TryDelete(string directory)
+    {
+        try
+        {
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: a spare left behind is an empty folder.
+        }
+    }
+}
