@@ -20,9 +20,13 @@ internal sealed class BenchScratch(string adminConnectionString, string database
             await drop.ExecuteNonQueryAsync();
         }
 
-        if (Directory.Exists(workRoot))
+        // The work root and the local runner's spare directories beside it (SpareDirectories).
+        foreach (var folder in new[] { workRoot, workRoot + ".spare" })
         {
-            Directory.Delete(workRoot, recursive: true);
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
         }
     }
 }

@@ -35,6 +35,25 @@ if (args.Length > 0 && args[0] == "audit")
     return;
 }
 
+if (args.Length > 2 && args[2] == "runner")
+{
+    // The local process runner alone, no engine or database: scripts/bench [attempts=3000] [at once=64] runner
+    var root = Path.Combine(Path.GetTempPath(), $"orleans-flyte-runner-bench-{Guid.NewGuid():N}");
+    try
+    {
+        await RunnerBench.Run(root, int.Parse(args[0], CultureInfo.InvariantCulture), int.Parse(args[1], CultureInfo.InvariantCulture));
+    }
+    finally
+    {
+        foreach (var folder in new[] { root, root + ".spare" }.Where(Directory.Exists))
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    return;
+}
+
 if (args.Length > 0 && args[0] == "gpu")
 {
     GpuBench.Run(args[1..]);

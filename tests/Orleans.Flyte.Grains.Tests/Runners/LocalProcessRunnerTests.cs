@@ -310,8 +310,8 @@ public sealed class LocalProcessRunnerTests : IAsyncLifetime
     public async Task A_quiet_task_leaves_only_its_inputs_outputs_and_final_status()
     {
         // Every file an attempt creates costs an inode, and on ext4 without a journal each one scans past the inodes
-        // freed in the last minutes: no log file for a stream that stayed empty, no out/ folder without file outputs,
-        // and the pid file becomes the final status.
+        // freed in the last minutes: no log file for a stream that stayed empty, and the pid file becomes the final
+        // status. The out/ folder $FLYTE_OUTPUT_DIR names is there for every task (kept when the directory is reused).
         var runner = Runner();
         var launch = Shell("quiet", "echo '{\"x\":1}' > \"$FLYTE_OUTPUTS\"", outputs: ["x"]);
 
@@ -319,7 +319,7 @@ public sealed class LocalProcessRunnerTests : IAsyncLifetime
         var final = await _sink.TerminalAsync(launch.AttemptId);
 
         final.Phase.Should().Be(AttemptPhase.Succeeded, final.Error);
-        Directory.EnumerateFileSystemEntries(AttemptDir(launch)).Select(Path.GetFileName).Should().BeEquivalentTo("inputs.json", "outputs.json", "status.json");
+        Directory.EnumerateFileSystemEntries(AttemptDir(launch)).Select(Path.GetFileName).Should().BeEquivalentTo("inputs.json", "out", "outputs.json", "status.json");
         (await runner.GetLogsAsync(launch.AttemptId)).Should().Be(new AttemptLogs(launch.AttemptId, string.Empty, string.Empty, Truncated: false));
         (await Runner().GetStatusAsync(launch.AttemptId)).Should().Be(final);
     }
@@ -328,14 +328,14 @@ public sealed class LocalProcessRunnerTests : IAsyncLifetime
     public async Task A_released_directory_reused_for_a_new_attempt_shows_nothing_of_the_earlier_one()
     {
         var runner = Runner(o => o.RetainAttemptDirectories = 0);
-        var first = Shell("first", "stat -c %i . > ../first.inode; echo secret > left-behind.txt; mkdir -p sub; echo oops >&2; echo '{\"x\":1}' > \"$FLYTE_OUTPUTS\"",
+        var first = Shell("first", "stat -c %i . > ../first.inode; echo secret > left-behind.txt; mkdir -p sub; echo kept > \"$FLYTE_OUTPUT_DIR/scratch\"; echo oops >&2; echo '{\"x\":1}' > \"$FLYTE_OUTPUTS\"",
             outputs: ["x"], inputs: """{"a":"first"}""");
         await runner.LaunchAsync(first);
         (await _sink.TerminalAsync(first.AttemptId)).Phase.Should().Be(AttemptPhase.Succeeded);
         await runner.ReleaseAsync(first.AttemptId);
         Directory.Exists(AttemptDir(first)).Should().BeFalse("a released directory leaves the work root at once");
 
-        var second = Shell("second", "stat -c %i . > ../second.inode; ls -A > ../listing.txt; cp \"$FLYTE_INPUTS\" ../seen.json; echo '{}' > \"$FLYTE_OUTPUTS\"", inputs: """{"b":2}""");
+        var second = Shell("second", "stat -c %i . > ../second.inode; ls -A > ../listing.txt; ls -A \"$FLYTE_OUTPUT_DIR\" > ../out-listing.txt; cp \"$FLYTE_INPUTS\" ../seen.json; echo '{}' > \"$FLYTE_OUTPUTS\"", inputs: """{"b":2}""");
         await runner.LaunchAsync(second);
         var final = await _sink.TerminalAsync(second.AttemptId);
 
@@ -343,7 +343,8 @@ public sealed class LocalProcessRunnerTests : IAsyncLifetime
         (await File.ReadAllTextAsync(Path.Combine(_workRoot, "second.inode"))).Should().Be(
             await File.ReadAllTextAsync(Path.Combine(_workRoot, "first.inode")), "the first attempt's directory was reused");
         (await File.ReadAllLinesAsync(Path.Combine(_workRoot, "listing.txt"))).Where(name => name is not (".reusable" or "pid"))
-            .Should().Equal("inputs.json");
+            .Should().Equal("inputs.json", "out");
+        (await File.ReadAllTextAsync(Path.Combine(_workRoot, "out-listing.txt"))).Should().BeEmpty("the reused out/ folder was emptied");
         JsonNode.DeepEquals(JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(_workRoot, "seen.json"))), JsonNode.Parse(second.InputsJson))
             .Should().BeTrue();
         (await runner.GetStatusAsync(first.AttemptId)).Phase.Should().Be(AttemptPhase.Unknown);

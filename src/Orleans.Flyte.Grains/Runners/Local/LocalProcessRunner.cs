@@ -283,12 +283,10 @@ public sealed class LocalProcessRunner : ITaskRunner, IRunnerLoad, IDisposable, 
 
         inputs = placed;
         await _spares.PlaceAsync(directory, inputs.ToJsonString());
-        if (launch.ArtifactOutputs is { Count: > 0 })
-        {
-            // Only a task with file or directory outputs gets the folder: nothing else is collected from it, and each
-            // directory made (and removed on release) costs an inode allocation (see BoundedLog).
-            Directory.CreateDirectory(directory.OutputDirectory);
-        }
+        // Every task gets the folder $FLYTE_OUTPUT_DIR names (one that writes there without declaring file outputs is not
+        // failed for it; nothing is collected from it). A reused directory keeps its emptied folder, so in steady state
+        // this makes nothing (each directory made costs an inode allocation, see BoundedLog).
+        Directory.CreateDirectory(directory.OutputDirectory);
 
         var command = launch.Command.Concat(launch.Args).ToList();
         if (command.Count == 0)

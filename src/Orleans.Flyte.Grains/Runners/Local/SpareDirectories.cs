@@ -19,6 +19,7 @@ internal sealed class SpareDirectories
 
     private const string InputsFile = "inputs.json";
     private const string StatusFile = "status.json";
+    private const string OutputFolder = "out";
 
     private readonly ConcurrentQueue<string> _spares = new();
     private readonly string _root;
@@ -68,6 +69,21 @@ internal sealed class SpareDirectories
                     case FileInfo { Name: StatusFile }:
                         File.WriteAllBytes(entry.FullName, []);
                         File.Move(entry.FullName, Path.Combine(spare, ReusableFile), overwrite: true);
+                        break;
+                    case DirectoryInfo { Name: OutputFolder } folder:
+                        // Kept, emptied: every attempt gets one, and a folder made again would cost its inode.
+                        foreach (var inside in folder.GetFileSystemInfos())
+                        {
+                            if (inside is DirectoryInfo nested)
+                            {
+                                nested.Delete(recursive: true);
+                            }
+                            else
+                            {
+                                inside.Delete();
+                            }
+                        }
+
                         break;
                     case DirectoryInfo folder:
                         folder.Delete(recursive: true);
