@@ -97,9 +97,18 @@ public sealed partial class WorkflowExecutionGrain(
         var same = string.Equals(State.Submission!.SubmissionHash, hash, StringComparison.Ordinal);
         if (same && !State.Phase.IsTerminal())
         {
-            // A retried submission may be retrying a create whose supervisor write failed: make sure it is covered.
+            // A retried submission may be retrying a create whose supervisor write failed, or whose first nodes never
+            // started (a crash right after the write): make sure it is covered, and resume it now rather than at the
+            // supervisor's next tick (a recovery pass starts ready nodes no task grain heard of).
             await Supervisor().Watch();
-            ScheduleDrive();
+            if (!_recoveryPending)
+            {
+                _recoveryPending = true;
+                this.RegisterGrainTimer(
+                    static (grain, _) => grain.Recover(),
+                    this,
+                    new GrainTimerCreationOptions { DueTime = TimeSpan.Zero, Period = Timeout.InfiniteTimeSpan, KeepAlive = true });
+            }
         }
 
         return new CreateOutcome(same ? CreateStatus.AlreadyExists : CreateStatus.Conflict, ExecutionViews.Of(State));
