@@ -101,14 +101,7 @@ public sealed partial class WorkflowExecutionGrain(
             // started (a crash right after the write): make sure it is covered, and resume it now rather than at the
             // supervisor's next tick (a recovery pass starts ready nodes no task grain heard of).
             await Supervisor().Watch();
-            if (!_recoveryPending)
-            {
-                _recoveryPending = true;
-                this.RegisterGrainTimer(
-                    static (grain, _) => grain.Recover(),
-                    this,
-                    new GrainTimerCreationOptions { DueTime = TimeSpan.Zero, Period = Timeout.InfiniteTimeSpan, KeepAlive = true });
-            }
+            ScheduleRecover();
         }
 
         return new CreateOutcome(same ? CreateStatus.AlreadyExists : CreateStatus.Conflict, ExecutionViews.Of(State));
@@ -127,14 +120,25 @@ public sealed partial class WorkflowExecutionGrain(
         // Reactivated with work left (after a crash, or evicted while idle): carry on without waiting for the reminder.
         if (State.Exists && !State.Phase.IsTerminal())
         {
-            _recoveryPending = true;
-            this.RegisterGrainTimer(
-                static (grain, _) => grain.Recover(),
-                this,
-                new GrainTimerCreationOptions { DueTime = TimeSpan.Zero, Period = Timeout.InfiniteTimeSpan, KeepAlive = true });
+            ScheduleRecover();
         }
 
         return base.OnActivateAsync(cancellationToken);
+    }
+
+    /// <summary>A recovery pass in a turn of its own, unless one is already due (a supervisor tick then leaves it be).</summary>
+    private void ScheduleRecover()
+    {
+        if (_recoveryPending)
+        {
+            return;
+        }
+
+        _recoveryPending = true;
+        this.RegisterGrainTimer(
+            static (grain, _) => grain.Recover(),
+            this,
+            new GrainTimerCreationOptions { DueTime = TimeSpan.Zero, Period = Timeout.InfiniteTimeSpan, KeepAlive = true });
     }
 
     public Task<ExecutionView?> Get() => Task.FromResult(State.Exists ? ExecutionViews.Of(State) : null);
