@@ -104,11 +104,17 @@ public abstract class EventSourcedGrain<TState, TEvent>(IEventStreamStore store,
     /// exactly when the stored start says. An event with no decided time (<see cref="EventMetadata.Unstamped"/>) is
     /// stamped now.
     /// </summary>
-    protected TEvent StampDecided(TEvent @event)
+    /// <param name="reason">The reason of an event with no decided time.</param>
+    protected TEvent StampDecided(TEvent @event, string? reason = null)
     {
         var decided = @event.Meta;
+        if (decided.At == EventMetadata.Unstamped.At)
+        {
+            return Stamp(@event, reason);
+        }
+
         var stamped = Stamp(@event, decided.Reason);
-        return decided.At == EventMetadata.Unstamped.At ? stamped : (TEvent)((DomainEvent)stamped with { Meta = stamped.Meta with { At = decided.At } });
+        return (TEvent)((DomainEvent)stamped with { Meta = stamped.Meta with { At = decided.At } });
     }
 
     /// <summary>When a grain with no caller goes on to call other grains, they act for the same principal.</summary>
@@ -190,7 +196,7 @@ public abstract class EventSourcedGrain<TState, TEvent>(IEventStreamStore store,
     private async Task<bool> RecordIfUnchanged(IReadOnlyList<TEvent> events, string? reason, Func<Task>? withWrite)
     {
         // An event decided with its time (a workflow's first step, written with its acceptance) keeps it and its reason.
-        var write = RaiseConditionalEvents([.. events.Select(e => e.Meta.At == EventMetadata.Unstamped.At ? Stamp(e, reason) : StampDecided(e))]);
+        var write = RaiseConditionalEvents([.. events.Select(e => StampDecided(e, reason))]);
         if (withWrite is not null)
         {
             await Task.WhenAll(write, withWrite());

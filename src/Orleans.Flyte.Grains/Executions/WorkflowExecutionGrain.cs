@@ -196,7 +196,7 @@ public sealed partial class WorkflowExecutionGrain(
 
         // The step's time stays the event's time: the timeout armed from the decided start then falls due exactly when
         // the stored start says it does.
-        RaiseEvents([.. decision.Events.Select(StampDecided)]);
+        RaiseEvents([.. decision.Events.Select(e => StampDecided(e))]);
 
         // Durable before any side effect: a node is started only once its NodeReady is stored, aborted only once the
         // execution's stop is stored, and the timeout timer goes only once the terminal event is stored.
