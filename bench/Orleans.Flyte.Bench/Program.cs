@@ -87,6 +87,8 @@ IHost Build(ITaskRunner? runner)
     builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error); // reports the machine's uptime at start: see SiloHosting
     builder.Services.AddOrleansFlyteEventStore(benchConnection);
     builder.Services.AddOrleansFlyteEngine();
+    // Flyte__Submissions__MaxConcurrent (and the other admission limits) from the environment, for A/B runs of 'submit'.
+    builder.Services.Configure<Orleans.Flyte.Grains.Submissions.SubmissionAdmissionOptions>(builder.Configuration.GetSection(Orleans.Flyte.Grains.Submissions.SubmissionAdmissionOptions.Section));
     builder.Services.Configure<LocalProcessRunnerOptions>(o => o.WorkRoot = scratch.WorkRoot);
     if (mode is "instant" or "metrics" or "submit" or "catalog")
     {

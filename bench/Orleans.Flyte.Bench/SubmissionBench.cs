@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Flyte.Abstractions;
 using Orleans.Flyte.Abstractions.Executions;
 using Orleans.Flyte.Abstractions.Runners;
 using Orleans.Flyte.Abstractions.Registry;
@@ -18,6 +19,8 @@ internal static class SubmissionBench
     /// each through <see cref="IExecutionSubmissions"/> as the API makes it after authenticating and parsing the request
     /// (the registered workflow resolved and compiled, its inputs checked, then the execution created), and timed from
     /// its call until it is answered, when the acceptance is durable. Reports the rate achieved and the latency percentiles.
+    /// The offered load comes from one caller (a sweep); meanwhile a second caller submits one run every 200 ms, and its
+    /// latency says what the burst costs everyone else (submissions are admitted per caller, round-robin).
     /// </summary>
     public static async Task Offered(IServiceProvider services, ExecutionPlan plan, int total, int rate, double ceiling)
     {
@@ -25,8 +28,13 @@ internal static class SubmissionBench
         var submissions = services.GetRequiredService<IExecutionSubmissions>();
         await Register(grains, plan);
         var latencies = new double[total];
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var (allocatedBefore, pauseBefore, gen0Before, gen2Before) = (GC.GetTotalAllocatedBytes(), GC.GetTotalPauseDuration(), GC.CollectionCount(0), GC.CollectionCount(2));
         var clock = Stopwatch.StartNew();
         var calls = new List<Task>(total);
+        var source = new SubmissionSource.FromWorkflow($"{plan.WorkflowName}@{plan.WorkflowVersion}", null);
+        using var burstOver = new CancellationTokenSource();
+        var other = OtherCaller(submissions, source, clock, burstOver.Token);
         for (var i = 0; i < total; i++)
         {
             var due = TimeSpan.FromSeconds((double)i / rate);
@@ -38,8 +46,9 @@ internal static class SubmissionBench
             var index = i;
             calls.Add(Task.Run(async () =>
             {
+                CallContext.Set("bench-sweep", null);
                 var started = clock.Elapsed;
-                var result = await submissions.SubmitAsync(new SubmitExecution("bench", "development", new SubmissionSource.FromWorkflow($"{plan.WorkflowName}@{plan.WorkflowVersion}", null)));
+                var result = await submissions.SubmitAsync(new SubmitExecution("bench", "development", source));
                 latencies[index] = (clock.Elapsed - started).TotalMilliseconds;
                 if (result is not SubmissionResult.Accepted { Created: true })
                 {
@@ -50,11 +59,45 @@ internal static class SubmissionBench
 
         await Task.WhenAll(calls);
         var elapsed = clock.Elapsed;
+        await burstOver.CancelAsync();
+        var others = await other;
+        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds;
+        var (allocated, pause, gen0, gen2) = (GC.GetTotalAllocatedBytes() - allocatedBefore, GC.GetTotalPauseDuration() - pauseBefore, GC.CollectionCount(0) - gen0Before, GC.CollectionCount(2) - gen2Before);
         Array.Sort(latencies);
         Console.WriteLine($"submissions offered  : {total} at {rate}/s, through IExecutionSubmissions (resolve, compile, check, create)");
         Console.WriteLine($"submissions accepted : {total} in {elapsed.TotalSeconds:F2} s ({total / elapsed.TotalSeconds:F0}/s)");
         Console.WriteLine($"accept latency ms    : p50 {Percentile(latencies, 0.50):F1}, p99 {Percentile(latencies, 0.99):F1}, max {latencies[^1]:F1}");
+        Console.WriteLine($"another caller       : {others.Length} submissions during the burst, one every 200 ms: latency ms p50 {Percentile(others, 0.50):F1}, p99 {Percentile(others, 0.99):F1}, max {(others.Length > 0 ? others[^1] : double.NaN):F1}");
+        Console.WriteLine($"silo CPU/submission  : {cpu / total:F2} ms until the last answer (the bench process, {Environment.ProcessorCount} cores: acceptance and whatever the accepted executions did meanwhile)");
+        Console.WriteLine($"GC meanwhile         : {allocated / 1024.0 / total:F1} KiB allocated per submission, {gen0} gen0 / {gen2} gen2 collections, paused {pause.TotalMilliseconds:F0} ms ({100 * pause.TotalSeconds / elapsed.TotalSeconds:F1}% of the time)");
         Console.WriteLine($"store ceiling        : {ceiling:F0} appends/s (64 writers, one event each, same run, before the submissions): accepted/s = {total / elapsed.TotalSeconds / ceiling:F2} of it");
+    }
+
+    /// <summary>A second principal submitting one run every 200 ms until the burst is answered: its latencies, sorted.</summary>
+    private static async Task<double[]> OtherCaller(IExecutionSubmissions submissions, SubmissionSource source, Stopwatch clock, CancellationToken burstOver)
+    {
+        await Task.Yield();
+        CallContext.Set("bench-other", null);
+        var latencies = new List<double>();
+        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(200));
+        try
+        {
+            while (await tick.WaitForNextTickAsync(burstOver))
+            {
+                var started = clock.Elapsed;
+                var result = await submissions.SubmitAsync(new SubmitExecution("bench", "development", source));
+                latencies.Add((clock.Elapsed - started).TotalMilliseconds);
+                if (result is not SubmissionResult.Accepted { Created: true })
+                {
+                    throw new InvalidOperationException($"A submission was not accepted: {result}");
+                }
+            }
+        }
+        catch (OperationCanceledException) when (burstOver.IsCancellationRequested)
+        {
+        }
+
+        return [.. latencies.Order()];
     }
 
     /// <summary>Registers the plan's one task and its workflow, as the API does once it has validated them.</summary>

@@ -26,6 +26,6 @@ public sealed class OpenApiDocumentTests : ApiTestBase
         }
 
         var create = operations.Single(o => o.Method == "post" && o.Path == "/api/v1/projects/{project}/domains/{domain}/executions").Operation;
-        create["responses"]!.AsObject().Select(r => r.Key).Should().BeEquivalentTo(["202", "400", "401", "403", "404", "409", "500"]);
+        create["responses"]!.AsObject().Select(r => r.Key).Should().BeEquivalentTo(["202", "400", "401", "403", "404", "409", "429", "500"]);
     }
 }

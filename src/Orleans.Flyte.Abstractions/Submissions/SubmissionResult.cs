@@ -23,4 +23,8 @@ public abstract record SubmissionResult
     /// <summary>Refused in the current state: the id (from an idempotency key) names a different submission, or the
     /// execution to recover has not ended.</summary>
     public sealed record Conflict(string ExecutionId, string Message) : SubmissionResult;
+
+    /// <summary>Not taken on now: too many of the caller's submissions (or of everyone's) already wait on this server.
+    /// Nothing was stored; the same submission may be sent again after <paramref name="RetryAfter"/>.</summary>
+    public sealed record Busy(string Message, TimeSpan RetryAfter) : SubmissionResult;
 }

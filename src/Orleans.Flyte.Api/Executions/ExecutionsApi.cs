@@ -29,15 +29,15 @@ public static class ExecutionsApi
     public static IEndpointRouteBuilder MapExecutionsApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapDomainGroup("/executions").WithTags("Executions").Requires(Permission.Read);
-        group.MapPost("/", CreateExecution).WithName(nameof(CreateExecution)).Requires(Permission.Submit).ProducesProblem(StatusCodes.Status409Conflict)
+        group.MapPost("/", CreateExecution).WithName(nameof(CreateExecution)).Requires(Permission.Submit).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status429TooManyRequests)
             .WithSummary("Submit a workflow execution. Returns 202 with the id once the submission is durable; an Idempotency-Key makes retries safe.");
         group.MapGet("/", ListExecutions).WithName(nameof(ListExecutions))
             .WithSummary("List executions, newest first, filtered by workflow, phase, launch plan (name or name@version), scheduled instant and creation time; cursor paging.");
         group.MapGet("/{id}", GetExecution).WithName(nameof(GetExecution)).WithSummary("An execution with its nodes, attempts, outputs and errors; with ?asOf=<instant>, as it stood then (replayed from the stored events).");
         group.MapPost("/{id}/abort", AbortExecution).WithName(nameof(AbortExecution)).Requires(Permission.Submit).ProducesProblem(StatusCodes.Status409Conflict).WithSummary("Abort: stops every running node and kills its process.");
-        group.MapPost("/{id}/relaunch", RelaunchExecution).WithName(nameof(RelaunchExecution)).Requires(Permission.Submit).ProducesProblem(StatusCodes.Status409Conflict)
+        group.MapPost("/{id}/relaunch", RelaunchExecution).WithName(nameof(RelaunchExecution)).Requires(Permission.Submit).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status429TooManyRequests)
             .WithSummary("A new execution with the same inputs and the same pinned versions.");
-        group.MapPost("/{id}/recover", RecoverExecution).WithName(nameof(RecoverExecution)).Requires(Permission.Submit).ProducesProblem(StatusCodes.Status409Conflict)
+        group.MapPost("/{id}/recover", RecoverExecution).WithName(nameof(RecoverExecution)).Requires(Permission.Submit).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status429TooManyRequests)
             .WithSummary("A new execution that reuses the outputs of the nodes that succeeded.");
         group.MapGet("/{id}/events", GetTimeline).WithName("GetExecutionEvents").WithSummary("Every event of the execution and its nodes, in order.");
         group.MapGet("/{id}/audit", GetExecutionAudit).WithName(nameof(GetExecutionAudit))
@@ -55,7 +55,7 @@ public static class ExecutionsApi
         }
 
         var source = new SubmissionSource.FromWorkflow(request.Workflow, request.Inputs, request.OverwriteCache, request.Priority);
-        return await Submitted(await services.Submissions.SubmitAsync(new SubmitExecution(project, domain, source) { IdempotencyKey = key }), services.Grains);
+        return await Submitted(await services.Submissions.SubmitAsync(new SubmitExecution(project, domain, source) { IdempotencyKey = key }), services.Grains, http.HttpContext.Response);
     }
 
     public static Task<Results<Accepted<ExecutionResponse>, ValidationProblem, ProblemHttpResult>> RelaunchExecution(
@@ -204,10 +204,10 @@ public static class ExecutionsApi
         }
 
         var source = new SubmissionSource.FromExecution(id, recover);
-        return await Submitted(await services.Submissions.SubmitAsync(new SubmitExecution(project, domain, source) { IdempotencyKey = key }), services.Grains);
+        return await Submitted(await services.Submissions.SubmitAsync(new SubmitExecution(project, domain, source) { IdempotencyKey = key }), services.Grains, http.HttpContext.Response);
     }
 
-    private static async Task<Results<Accepted<ExecutionResponse>, ValidationProblem, ProblemHttpResult>> Submitted(SubmissionResult result, IClusterClient grains) =>
+    private static async Task<Results<Accepted<ExecutionResponse>, ValidationProblem, ProblemHttpResult>> Submitted(SubmissionResult result, IClusterClient grains, HttpResponse response) =>
         result switch
         {
             SubmissionResult.Accepted accepted => TypedResults.Accepted(
@@ -216,6 +216,9 @@ public static class ExecutionsApi
             SubmissionResult.Invalid invalid => Problems.InvalidSpec(invalid.Errors, invalid.Title),
             SubmissionResult.NotFound notFound => Problems.NotFound(notFound.Message),
             SubmissionResult.Conflict conflict => Problems.Conflict(conflict.Message),
+            SubmissionResult.Busy busy => Problems.TooManyRequests(response,
+                $"{busy.Message} Nothing was stored: send the same submission again (with its Idempotency-Key, if it has one) once some have been taken on.",
+                busy.RetryAfter),
             _ => throw new InvalidOperationException($"Unknown submission result {result}."),
         };
 

@@ -31,6 +31,17 @@ public static class Problems
         TypedResults.Problem(detail, statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type.",
             extensions: new Dictionary<string, object?> { ["accepted"] = accepted });
 
+    /// <summary>429 with <c>Retry-After</c> (whole seconds) set on <paramref name="response"/> and as the problem's
+    /// <c>retryAfterSeconds</c> member.</summary>
+    public static ProblemHttpResult TooManyRequests(HttpResponse response, string detail, TimeSpan retryAfter)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        var seconds = (long)Math.Max(1, Math.Ceiling(retryAfter.TotalSeconds));
+        response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return TypedResults.Problem(detail, statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests.",
+            extensions: new Dictionary<string, object?> { ["retryAfterSeconds"] = seconds });
+    }
+
     public static ProblemHttpResult BadRequest(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: "Bad request.");
 }

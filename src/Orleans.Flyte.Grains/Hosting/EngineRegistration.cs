@@ -31,6 +31,7 @@ public static class EngineRegistration
         var identity = services.AddOptions<Identity.IdentityOptions>();
         var artifacts = services.AddOptions<ArtifactStoreOptions>();
         var snapshots = services.AddOptions<StreamSnapshotOptions>();
+        var admission = services.AddOptions<Submissions.SubmissionAdmissionOptions>();
         if (configuration is not null)
         {
             gpus.Bind(configuration.GetSection(GpuOptions.Section));
@@ -40,6 +41,7 @@ public static class EngineRegistration
             local.Bind(configuration.GetSection(LocalProcessRunnerOptions.Section));
             artifacts.Bind(configuration.GetSection(ArtifactStoreOptions.Section));
             snapshots.Bind(configuration.GetSection(StreamSnapshotOptions.Section));
+            admission.Bind(configuration.GetSection(Submissions.SubmissionAdmissionOptions.Section));
         }
 
         services.TryAddSingleton(TimeProvider.System);
@@ -58,6 +60,7 @@ public static class EngineRegistration
         services.TryAddSingleton<ITaskRunner, LocalProcessRunner>();
 
         // The one way executions are created (the API and launch plans both submit through it).
+        services.TryAddSingleton<Submissions.SubmissionAdmission>();
         services.TryAddSingleton<IExecutionSubmissions, ExecutionSubmissions>();
 
         // GPUs: the allocator asks task grains whether a lease is still needed and tells them of grants, through seams the

@@ -45,6 +45,8 @@ public sealed class EngineMetrics
     private readonly Counter<long> _appendedEvents;
     private readonly Counter<long> _appendConflicts;
     private readonly Counter<long> _appendFailures;
+    private readonly Histogram<double> _admissionWait;
+    private readonly Counter<long> _submissionsRefused;
 
     public EngineMetrics(IMeterFactory meters, IServiceProvider services)
     {
@@ -71,8 +73,12 @@ public sealed class EngineMetrics
         _appendConflicts = _meter.CreateCounter<long>("flyte_event_store_append_conflicts_total", null, "Transactions refused because a stream had moved on (a stale writer re-reads).");
         _appendFailures = _meter.CreateCounter<long>("flyte_event_store_append_failures_total", null, "Transactions that failed, by kind: transient (database unreachable, retried) or permanent (refused as data).");
 
+        _admissionWait = Seconds("flyte_submission_admission_wait_seconds", "How long admitted submissions waited for their turn on this silo (0 when there was room).");
+        _submissionsRefused = _meter.CreateCounter<long>("flyte_submissions_refused_total", null, "Submissions answered 429 because the caller's queue (or the silo's) was full.");
+
         // Series that alerts watch exist from the start, at zero, so a rate over them is 0 rather than absent.
         _appendConflicts.Add(0);
+        _submissionsRefused.Add(0);
         _appendFailures.Add(0, new KeyValuePair<string, object?>("kind", "transient"));
         _appendFailures.Add(0, new KeyValuePair<string, object?>("kind", "permanent"));
 
@@ -81,9 +87,15 @@ public sealed class EngineMetrics
         _meter.CreateObservableGauge("flyte_runner_running_attempts", () => Read<ITaskRunner, Measurement<long>>(services,
             runner => runner is IRunnerLoad load ? [new Measurement<long>(load.RunningAttempts, Tag("runner", load.RunnerName))] : []),
             unit: null, "Attempts running on this silo's runner, by runner.");
+        _meter.CreateObservableGauge("flyte_submissions_waiting", () => Read<Submissions.SubmissionAdmission, Measurement<long>>(services, a => [new Measurement<long>(a.Waiting)]),
+            unit: null, "Submissions waiting for their turn on this silo (callers' queues, served round-robin).");
         _meter.CreateObservableGauge("flyte_launch_plan_active_schedules", () => Read<ActiveSchedules, Measurement<long>>(services, s => s.Read()),
             unit: null, "Launch plans whose schedule is firing, by project and domain (activations on this silo: sum over silos).");
     }
+
+    public void SubmissionAdmitted(TimeSpan waited) => _admissionWait.Record(waited.TotalSeconds);
+
+    public void SubmissionRefused() => _submissionsRefused.Add(1);
 
     public void ExecutionEntered(string project, string domain, string phase) =>
         _executionTransitions.Add(1, Tag("project", project), Tag("domain", domain), Tag("phase", phase));

@@ -1,3 +1,4 @@
+using Orleans.Flyte.Abstractions;
 using Orleans.Flyte.Abstractions.Artifacts;
 using Orleans.Flyte.Abstractions.Executions;
 using Orleans.Flyte.Abstractions.Gpus;
@@ -17,7 +18,11 @@ namespace Orleans.Flyte.Grains.Submissions;
 /// </summary>
 /// <param name="artifacts">The artifact store that <c>file</c> and <c>directory</c> inputs must name bytes in; without one
 /// (a host with no store) they are not checked.</param>
-public sealed partial class ExecutionSubmissions(IGrainFactory grains, ArtifactStore? artifacts = null) : IExecutionSubmissions
+/// <param name="admission">Takes callers' submissions in fair turns (<see cref="SubmissionAdmission"/>); without one every
+/// submission is worked on at once.</param>
+public sealed partial class ExecutionSubmissions(
+    IGrainFactory grains, ArtifactStore? artifacts = null, SubmissionAdmission? admission = null, Observability.EngineMetrics? metrics = null)
+    : IExecutionSubmissions
 {
     public const int MinPriority = -100;
     public const int MaxPriority = 100;
@@ -79,9 +84,36 @@ public sealed partial class ExecutionSubmissions(IGrainFactory grains, ArtifactS
             .Select(v => new SpecError($"/workflow/nodes/{v.First.Node.Id}/resources/gpu", $"node '{v.First.Node.Id}' (task {v.First.Node.Task}): {v.Second}"))];
     }
 
+    /// <remarks>
+    /// Submissions from callers (a workflow run, a relaunch, a recovery) wait their turn in <see cref="SubmissionAdmission"/>,
+    /// one queue per principal served round-robin. A launch plan's own runs (a scheduled fire, a trigger, a backfill) come
+    /// from its grain one at a time and do not queue there: a schedule is never held behind a user's sweep, and the grain's
+    /// turn is never spent waiting for one.
+    /// </remarks>
     public async Task<SubmissionResult> SubmitAsync(SubmitExecution submission)
     {
         ArgumentNullException.ThrowIfNull(submission);
+        if (admission is null || submission.Source is SubmissionSource.FromLaunchPlan)
+        {
+            return await Submit(submission);
+        }
+
+        var admitted = await admission.EnterAsync(CallContext.Principal);
+        if (admitted.Refusal is { } refusal)
+        {
+            metrics?.SubmissionRefused();
+            return new SubmissionResult.Busy(refusal.Message, refusal.RetryAfter);
+        }
+
+        using (admitted.Turn)
+        {
+            metrics?.SubmissionAdmitted(admitted.Waited);
+            return await Submit(submission);
+        }
+    }
+
+    private async Task<SubmissionResult> Submit(SubmitExecution submission)
+    {
         var (project, domain) = (submission.Project, submission.Domain);
         var id = submission.ExecutionId
             ?? (submission.IdempotencyKey is { Length: > 0 } key ? ExecutionIds.FromIdempotencyKey(project, domain, key) : ExecutionIds.New());
