@@ -19,8 +19,9 @@ internal sealed class BoundedLog(string path, int maxBytes)
 
     private string TruncatedMarker => path + ".truncated";
 
-    /// <summary>Copies <paramref name="source"/> to disk until it ends. Always drains it, even when the disk fails,
-    /// so the task never blocks on a full pipe.</summary>
+    /// <summary>Copies <paramref name="source"/> to disk until it ends, then closes it (a process's redirected streams are
+    /// not closed when the process is disposed, and left to the finalizer they hold their pipes until a GC). Always drains
+    /// it, even when the disk fails, so the task never blocks on a full pipe.</summary>
     public async Task CaptureAsync(Stream source)
     {
         var segment = Math.Max(1, maxBytes / 2);
@@ -89,6 +90,7 @@ internal sealed class BoundedLog(string path, int maxBytes)
                 await file.DisposeAsync();
             }
 
+            await source.DisposeAsync();
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
