@@ -57,6 +57,21 @@ public sealed class SmallFileTests : IDisposable
     }
 
     [Fact]
+    public void A_move_of_a_file_that_is_not_there_says_so_and_one_that_is_replaces_the_destination()
+    {
+        var pid = Path.Combine(_root, "pid");
+        var temp = Path.Combine(_root, "status.json.tmp");
+
+        SmallFile.TryMove(pid, temp).Should().BeFalse();
+        File.Exists(temp).Should().BeFalse();
+        File.WriteAllText(pid, "1 2");
+        File.WriteAllText(temp, "old");
+        SmallFile.TryMove(pid, temp).Should().BeTrue();
+        File.ReadAllText(temp).Should().Be("1 2");
+        File.Exists(pid).Should().BeFalse();
+    }
+
+    [Fact]
     public void Reading_a_prefix_reads_at_most_the_limit_and_null_for_no_file()
     {
         var path = Path.Combine(_root, "outputs.json");

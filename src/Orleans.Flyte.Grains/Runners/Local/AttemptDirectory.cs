@@ -101,12 +101,14 @@ internal sealed class AttemptDirectory
     /// existing one, so the first final status stands for good. Returns the status that stands.
     /// </summary>
     /// <param name="processGone">The attempt's process has exited (or never started), so its pid file is of no more use:
-    /// its inode becomes the temp file. Creating a file costs an inode allocation, which on ext4 without a journal scans
+    /// its inode becomes the temp file (or, when the task exited before its pid was read, the unused one a reused directory
+    /// brought for the pid file). Creating a file costs an inode allocation, which on ext4 without a journal scans
     /// past every inode freed in the last minutes (up to about 1 ms here, where attempts come and go by the hundred per
     /// second); reusing one costs a rename. Never when claiming an attempt lost: the pid names what is to be killed.</param>
     public AttemptStatus WriteFinalStatus(AttemptStatus status, bool processGone = false)
     {
-        if (WriteAtomically(StatusFile, JsonSerializer.Serialize(status, s_json), overwrite: false, reuse: processGone ? PidFile : null))
+        string[] reuse = processGone ? [PidFile, Path.Combine(FullPath, SpareDirectories.ReusableFile)] : [];
+        if (WriteAtomically(StatusFile, JsonSerializer.Serialize(status, s_json), overwrite: false, reuse))
         {
             return status;
         }
@@ -161,19 +163,16 @@ internal sealed class AttemptDirectory
     /// <summary>Temp file then rename, so a reader never sees half of <paramref name="path"/>; without
     /// <paramref name="overwrite"/> the rename never replaces an existing file (atomically, see
     /// <see cref="SmallFile.MoveNoReplace"/>). False when it did not write for that reason.</summary>
-    /// <param name="reuse">A file whose inode may serve as the temp file (moved, then overwritten in place); none if it is not there.</param>
-    private static bool WriteAtomically(string path, string content, bool overwrite, string? reuse = null)
+    /// <param name="reuse">Files whose inode may serve as the temp file (the first there is moved, then overwritten in
+    /// place); a new temp file when none is there.</param>
+    private static bool WriteAtomically(string path, string content, bool overwrite, params ReadOnlySpan<string> reuse)
     {
         var temp = $"{path}.{Guid.NewGuid():N}.tmp";
-        if (reuse is not null)
+        foreach (var candidate in reuse)
         {
-            try
+            if (SmallFile.TryMove(candidate, temp))
             {
-                File.Move(reuse, temp);
-            }
-            catch (FileNotFoundException)
-            {
-                // Nothing to reuse: the temp file is created below.
+                break;
             }
         }
 

@@ -153,7 +153,14 @@ public sealed class LocalProcessRunner : ITaskRunner, IRunnerLoad, IDisposable, 
     public async Task<AttemptLogs?> GetLogsAsync(string attemptId, CancellationToken cancellationToken = default)
     {
         var directory = new AttemptDirectory(_options.WorkRoot, attemptId);
-        if (!_attempts.ContainsKey(attemptId) && !directory.Exists)
+        if (_attempts.TryGetValue(attemptId, out var known))
+        {
+            if (known.Quiet)
+            {
+                return new AttemptLogs(attemptId, string.Empty, string.Empty, Truncated: false);
+            }
+        }
+        else if (!directory.Exists)
         {
             return null;
         }
@@ -340,7 +347,7 @@ public sealed class LocalProcessRunner : ITaskRunner, IRunnerLoad, IDisposable, 
         _ = MonitorAsync(attempt, launch, process, captures, started);
     }
 
-    private async Task MonitorAsync(LocalAttempt attempt, AttemptLaunch launch, Process process, Task captures, DateTimeOffset started)
+    private async Task MonitorAsync(LocalAttempt attempt, AttemptLaunch launch, Process process, Task<bool[]> captures, DateTimeOffset started)
     {
         AttemptStatus outcome;
         try
@@ -348,7 +355,8 @@ public sealed class LocalProcessRunner : ITaskRunner, IRunnerLoad, IDisposable, 
             await process.WaitForExitAsync();
             try
             {
-                await captures.WaitAsync(s_drainLimit, _clock);
+                // Both streams ended without a byte: the logs are known empty, so reading them costs no look on disk.
+                attempt.Quiet = (await captures.WaitAsync(s_drainLimit, _clock)).All(empty => empty);
             }
             catch (TimeoutException)
             {

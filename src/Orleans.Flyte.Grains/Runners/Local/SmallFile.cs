@@ -1,4 +1,3 @@
-using System.ComponentModel;
 using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
@@ -76,7 +75,7 @@ internal static class SmallFile
     /// rename after could replace a file that appeared in between. False when the destination exists.</summary>
     public static bool MoveNoReplace(string source, string destination)
     {
-        if (OperatingSystem.IsLinux() && NativeMethods.TryRenameNoReplace(source, destination) is { } moved)
+        if (OperatingSystem.IsLinux() && NativeMethods.TryRename(source, destination, replace: false) is { } moved)
         {
             return moved;
         }
@@ -87,6 +86,26 @@ internal static class SmallFile
             return true;
         }
         catch (IOException) when (File.Exists(destination))
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Renames <paramref name="source"/> to <paramref name="destination"/> (replacing it); false, without the cost
+    /// of an exception, when there is no <paramref name="source"/>.</summary>
+    public static bool TryMove(string source, string destination)
+    {
+        if (OperatingSystem.IsLinux() && NativeMethods.TryRename(source, destination, replace: true) is { } moved)
+        {
+            return moved;
+        }
+
+        try
+        {
+            File.Move(source, destination, overwrite: true);
+            return true;
+        }
+        catch (FileNotFoundException)
         {
             return false;
         }
@@ -106,51 +125,46 @@ internal static class SmallFile
     {
         private const int AtCurrentDirectory = -100;
         private const uint RenameNoReplace = 1;
-        private const int EExist = 17;
         private const int ENoEnt = 2;
-        private static volatile bool s_unsupported;
+        private const int EExist = 17;
+        private static volatile bool s_noRenameAt2;
+        private static volatile bool s_noReplaceUnsupported;
 
-        /// <summary>True when renamed, false when the destination exists, null when renameat2 is not available here (the
-        /// C library lacks it, or the file system does not support the flag): then the caller falls back.</summary>
-        public static bool? TryRenameNoReplace(string source, string destination)
+        /// <summary>Renames with <c>renameat2</c>: true when renamed; false when the destination exists (without
+        /// <paramref name="replace"/>) or the source does not (with it); null for anything else, and where renameat2 or its
+        /// no-replace flag is not available (the C library or the file system lacks it), so the caller falls back to
+        /// <see cref="File.Move(string, string, bool)"/>, which also says what any other failure was.</summary>
+        public static bool? TryRename(string source, string destination, bool replace)
         {
-            if (s_unsupported)
+            if (s_noRenameAt2 || (!replace && s_noReplaceUnsupported))
             {
                 return null;
             }
 
             try
             {
-                if (RenameAt2(AtCurrentDirectory, source, AtCurrentDirectory, destination, RenameNoReplace) == 0)
+                if (RenameAt2(AtCurrentDirectory, source, AtCurrentDirectory, destination, replace ? 0 : RenameNoReplace) == 0)
                 {
                     return true;
                 }
             }
             catch (Exception ex) when (ex is EntryPointNotFoundException or DllNotFoundException)
             {
-                s_unsupported = true;
+                s_noRenameAt2 = true;
                 return null;
             }
 
-            var error = Marshal.GetLastPInvokeError();
-            return error switch
+            switch (Marshal.GetLastPInvokeError())
             {
-                EExist => false,
-                ENoEnt => throw new FileNotFoundException($"Could not find file '{source}'.", source),
-                _ => FallBack(error, source),
-            };
-        }
-
-        private static bool? FallBack(int error, string source)
-        {
-            // EINVAL / ENOSYS / ENOTSUP: the flag is not supported here. Anything else is a real failure.
-            if (error is 22 or 38 or 95)
-            {
-                s_unsupported = true;
-                return null;
+                case EExist when !replace:
+                case ENoEnt when replace:
+                    return false;
+                case 22 or 38 or 95 when !replace: // EINVAL, ENOSYS, ENOTSUP: the flag is not supported here
+                    s_noReplaceUnsupported = true;
+                    return null;
+                default:
+                    return null;
             }
-
-            throw new IOException($"Could not rename '{source}': {new Win32Exception(error).Message}", error);
         }
 
         [DllImport("libc", EntryPoint = "renameat2", SetLastError = true, CharSet = CharSet.Ansi, BestFitMapping = false, ThrowOnUnmappableChar = true)]
