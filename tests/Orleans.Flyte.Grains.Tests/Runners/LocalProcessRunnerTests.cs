@@ -334,6 +334,9 @@ public sealed class LocalProcessRunnerTests : IAsyncLifetime
         (await _sink.TerminalAsync(first.AttemptId)).Phase.Should().Be(AttemptPhase.Succeeded);
         await runner.ReleaseAsync(first.AttemptId);
         Directory.Exists(AttemptDir(first)).Should().BeFalse("a released directory leaves the work root at once");
+        var spare = Directory.GetDirectories(_workRoot + ".spare").Should().ContainSingle().Subject;
+        (await File.ReadAllTextAsync(Path.Combine(spare, ".reusable"))).Trim('\0').Should().BeEmpty(
+            "the first attempt's status becomes the next pid file only once the next task runs, so nothing of it is left readable");
 
         var second = Shell("second", "stat -c %i . > ../second.inode; ls -A > ../listing.txt; ls -A \"$FLYTE_OUTPUT_DIR\" > ../out-listing.txt; cp \"$FLYTE_INPUTS\" ../seen.json; echo '{}' > \"$FLYTE_OUTPUTS\"", inputs: """{"b":2}""");
         await runner.LaunchAsync(second);

@@ -27,6 +27,19 @@ public sealed class SmallFileTests : IDisposable
     }
 
     [Fact]
+    public void Blanking_leaves_nothing_readable_of_what_was_there_and_the_next_overwrite_exactly_its_content()
+    {
+        var path = Path.Combine(_root, ".reusable");
+        File.WriteAllText(path, "{\"phase\":\"Succeeded\",\"outputsJson\":\"{\\\"secret\\\":1}\"}");
+
+        SmallFile.Blank(path);
+
+        File.ReadAllBytes(path).Should().OnlyContain(b => b == 0);
+        SmallFile.Overwrite(path, "4242 17");
+        File.ReadAllText(path).Should().Be("4242 17");
+    }
+
+    [Fact]
     public void Overwriting_only_an_existing_file_creates_none()
     {
         var path = Path.Combine(_root, ".reusable");

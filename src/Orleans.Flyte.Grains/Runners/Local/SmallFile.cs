@@ -36,6 +36,26 @@ internal static class SmallFile
         }
     }
 
+    /// <summary>Makes what <paramref name="path"/> held unreadable without freeing its block: a file of at most one block
+    /// is overwritten with as many zero bytes (its size, and so its block, kept for the next
+    /// <see cref="Overwrite(string, string)"/> to cut to its own length); a larger one is truncated, which is rare.</summary>
+    public static void Blank(string path)
+    {
+        const int oneBlock = 4096;
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+        var length = RandomAccess.GetLength(handle);
+        if (length > oneBlock)
+        {
+            RandomAccess.SetLength(handle, 0);
+        }
+        else if (length > 0)
+        {
+            Span<byte> zeros = stackalloc byte[(int)length];
+            zeros.Clear();
+            RandomAccess.Write(handle, zeros, 0);
+        }
+    }
+
     /// <summary>At most <paramref name="maxBytes"/> bytes from the start of <paramref name="path"/>, or null when there is
     /// no such file. One open, as few reads as the file takes (one for a small file), one close.</summary>
     public static byte[]? ReadPrefix(string path, int maxBytes)

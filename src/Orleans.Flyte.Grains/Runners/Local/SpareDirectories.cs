@@ -10,10 +10,11 @@ namespace Orleans.Flyte.Grains.Runners.Local;
 /// allocates and frees costs, on ext4 without a journal, a scan past the inodes freed in the last minutes (about 1 ms
 /// each once attempts come and go by the hundred per second), so in steady state an attempt allocates none of its own.
 /// A released directory leaves the work root at once, as when it was deleted; what the task left in it is deleted when
-/// it is retired, and the kept files (<c>inputs.json</c>, the one that becomes the pid file) are overwritten whole, in
-/// place and cut to their new length (see <see cref="SmallFile"/>), before the task of a new attempt starts, so it never
-/// sees what an earlier one read or wrote. They are not emptied when retired: truncating a file to zero frees its block
-/// and makes ext4 flush it at its next close, which cost more than anything else the runner did per attempt.
+/// it is retired, <c>inputs.json</c> is overwritten whole (in place and cut to its new length, see <see cref="SmallFile"/>)
+/// before the directory is placed, and the old <c>status.json</c>, which becomes the pid file only once the next task
+/// runs, is blanked with zeros when retired, so a new attempt never sees what an earlier one read or wrote. Nothing is
+/// truncated to zero: that frees the file's block and makes ext4 flush it at its next close, which cost more than
+/// anything else the runner did per attempt.
 /// </summary>
 internal sealed class SpareDirectories
 {
@@ -66,9 +67,15 @@ internal sealed class SpareDirectories
             {
                 switch (entry)
                 {
-                    case FileInfo { Name: InputsFile or ReusableFile }:
-                        break; // overwritten whole before it is read again
+                    case FileInfo { Name: InputsFile }:
+                        break; // overwritten whole before the directory is placed
+                    case FileInfo { Name: ReusableFile }:
+                        SmallFile.Blank(entry.FullName);
+                        break;
                     case FileInfo { Name: StatusFile }:
+                        // It becomes the pid file only once the next task runs (its pid is not known before): blanked, so
+                        // that task never reads the earlier attempt's status (and outputs) in it meanwhile.
+                        SmallFile.Blank(entry.FullName);
                         File.Move(entry.FullName, Path.Combine(spare, ReusableFile), overwrite: true);
                         break;
                     case DirectoryInfo { Name: OutputFolder } folder:
