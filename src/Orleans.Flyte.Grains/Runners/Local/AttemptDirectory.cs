@@ -72,10 +72,12 @@ internal sealed class AttemptDirectory
 
     /// <summary>Written atomically, in the inode a reused directory brought for it when there is one (see
     /// <see cref="SpareDirectories"/>): that file is private to the runner, so it is written in place and renamed.</summary>
-    public void WritePid(ProcessIdentity process)
+    /// <param name="reused">The directory is a spare: its reusable file is looked for (a new one has none, and a failed
+    /// open costs an exception).</param>
+    public void WritePid(ProcessIdentity process, bool reused)
     {
         var reusable = Path.Combine(FullPath, SpareDirectories.ReusableFile);
-        if (SmallFile.TryOverwriteExisting(reusable, process.ToString()))
+        if (reused && SmallFile.TryOverwriteExisting(reusable, process.ToString()))
         {
             File.Move(reusable, PidFile, overwrite: true);
             return;

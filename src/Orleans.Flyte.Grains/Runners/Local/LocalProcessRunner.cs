@@ -289,7 +289,7 @@ public sealed class LocalProcessRunner : ITaskRunner, IRunnerLoad, IDisposable, 
         }
 
         inputs = placed;
-        _spares.Place(directory, inputs.ToJsonString());
+        var reused = _spares.Place(directory, inputs.ToJsonString());
         // Every task gets the folder $FLYTE_OUTPUT_DIR names (one that writes there without declaring file outputs is not
         // failed for it; nothing is collected from it). A reused directory keeps its emptied folder, so in steady state
         // this makes nothing (each directory made costs an inode allocation, see BoundedLog).
@@ -327,7 +327,7 @@ public sealed class LocalProcessRunner : ITaskRunner, IRunnerLoad, IDisposable, 
 
         if (ProcessTree.Identify(process.Id) is { } identity)
         {
-            directory.WritePid(identity);
+            directory.WritePid(identity, reused);
         }
 
         var running = new AttemptStatus(id, AttemptPhase.Running, StartedAt: started);

@@ -111,8 +111,9 @@ internal sealed class SpareDirectories
     }
 
     /// <summary>Makes <paramref name="directory"/> with <c>inputs.json</c> holding <paramref name="inputsJson"/>: a spare
-    /// renamed into place when there is one, so the directory appears whole; else a new one.</summary>
-    public void Place(AttemptDirectory directory, string inputsJson)
+    /// renamed into place when there is one, so the directory appears whole; else a new one. True for a spare (which
+    /// brings the <see cref="ReusableFile"/> for the pid).</summary>
+    public bool Place(AttemptDirectory directory, string inputsJson)
     {
         while (_spares.TryDequeue(out var spare))
         {
@@ -120,7 +121,7 @@ internal sealed class SpareDirectories
             {
                 SmallFile.Overwrite(Path.Combine(spare, InputsFile), inputsJson);
                 Directory.Move(spare, directory.FullPath);
-                return;
+                return true;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
@@ -135,6 +136,7 @@ internal sealed class SpareDirectories
 
         directory.Create();
         SmallFile.Overwrite(directory.Inputs, inputsJson);
+        return false;
     }
 
     /// <summary>Removes the kept spares (the runner is going away).</summary>
