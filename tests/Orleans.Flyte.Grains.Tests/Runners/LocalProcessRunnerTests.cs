@@ -334,6 +334,9 @@ public sealed class LocalProcessRunnerTests : IAsyncLifetime
         (await _sink.TerminalAsync(first.AttemptId)).Phase.Should().Be(AttemptPhase.Succeeded);
         await runner.ReleaseAsync(first.AttemptId);
         Directory.Exists(AttemptDir(first)).Should().BeFalse("a released directory leaves the work root at once");
+        var spare = Directory.GetDirectories(_workRoot + ".spare").Should().ContainSingle().Subject;
+        (await File.ReadAllTextAsync(Path.Combine(spare, ".reusable"))).Trim('\0').Should().BeEmpty(
+            "the first attempt's status becomes the next pid file only once the next task runs, so nothing of it is left readable");
 
         var second = Shell("second", "stat -c %i . > ../second.inode; ls -A > ../listing.txt; ls -A \"$FLYTE_OUTPUT_DIR\" > ../out-listing.txt; cp \"$FLYTE_INPUTS\" ../seen.json; echo '{}' > \"$FLYTE_OUTPUTS\"", inputs: """{"b":2}""");
         await runner.LaunchAsync(second);
@@ -350,6 +353,33 @@ public sealed class LocalProcessRunnerTests : IAsyncLifetime
         (await runner.GetStatusAsync(first.AttemptId)).Phase.Should().Be(AttemptPhase.Unknown);
         (await Runner().GetStatusAsync(second.AttemptId)).Should().Be(final);
         (await runner.GetLogsAsync(second.AttemptId)).Should().Be(new AttemptLogs(second.AttemptId, string.Empty, string.Empty, Truncated: false));
+    }
+
+    [Fact]
+    public async Task A_reused_directory_records_its_own_process_so_a_runner_adopting_it_kills_that_process()
+    {
+        // The pid file of a reused directory is written in place of the earlier attempt's final status, which is longer:
+        // it must hold exactly the new process, or an adopting runner could not tell what to kill.
+        var runner = Runner(o => o.RetainAttemptDirectories = 0);
+        var first = Shell("first-long-status", "echo '{\"model_uri\":\"s3://bucket/a/rather/long/model/path\"}' > \"$FLYTE_OUTPUTS\"", outputs: ["model_uri"]);
+        await runner.LaunchAsync(first);
+        (await _sink.TerminalAsync(first.AttemptId)).Phase.Should().Be(AttemptPhase.Succeeded);
+        var earlierStatus = new FileInfo(Path.Combine(AttemptDir(first), "status.json")).Length;
+        await runner.ReleaseAsync(first.AttemptId);
+
+        var second = Shell("second-running", "echo $$ > task.pid; exec sleep 60");
+        await runner.LaunchAsync(second);
+        var (task, _) = await PidsAsync(second, child: false);
+        var pidFile = await File.ReadAllTextAsync(Path.Combine(AttemptDir(second), "pid"));
+        pidFile.Should().Be(ProcessTree.Identify(task).ToString());
+        pidFile.Length.Should().BeLessThan((int)earlierStatus, "the test is only worth anything if the reused file was longer");
+
+        // A second runner over the same work root (as after a restart the first did not notice) adopts the attempt.
+        var adopted = await Runner().GetStatusAsync(second.AttemptId);
+
+        adopted.Phase.Should().Be(AttemptPhase.Lost);
+        IsRunning(task).Should().BeFalse("the adopting runner killed the process the pid file names");
+        (await _sink.TerminalAsync(second.AttemptId)).Phase.Should().Be(AttemptPhase.Lost, "the first runner's record of the exit does not replace the verdict");
     }
 
     private LocalProcessRunner Runner(Action<LocalProcessRunnerOptions>? configure = null, RecordingSink? sink = null)

@@ -58,33 +58,39 @@ internal sealed class AttemptDirectory
     /// byte order mark), so an outputs file of any size costs the silo no more than that, and one over the limit still
     /// reads as over it.
     /// </summary>
-    public async Task<string?> ReadOutputsAsync(int maxBytes)
+    public string? ReadOutputs(int maxBytes)
     {
         const int byteOrderMarkRoom = 4;
-        try
-        {
-            await using var stream = new FileStream(Outputs, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 4096, useAsync: true);
-            var buffer = new byte[Math.Min(Math.Min(stream.Length, maxBytes + byteOrderMarkRoom + 1L), Array.MaxLength)];
-            var read = await stream.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false);
-            using var reader = new StreamReader(new MemoryStream(buffer, 0, read), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-            return await reader.ReadToEndAsync();
-        }
-        catch (FileNotFoundException)
+        if (SmallFile.ReadPrefix(Outputs, (int)Math.Min(maxBytes + byteOrderMarkRoom + 1L, Array.MaxLength)) is not { } bytes)
         {
             return null;
         }
+
+        using var reader = new StreamReader(new MemoryStream(bytes), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        return reader.ReadToEnd();
     }
 
     /// <summary>Written atomically, in the inode a reused directory brought for it when there is one (see
-    /// <see cref="SpareDirectories"/>).</summary>
-    public Task WritePidAsync(ProcessIdentity process) =>
-        WriteAtomicallyAsync(PidFile, process.ToString(), overwrite: true, reuse: Path.Combine(FullPath, SpareDirectories.ReusableFile));
+    /// <see cref="SpareDirectories"/>): that file is private to the runner, so it is written in place and renamed.</summary>
+    /// <param name="reused">The directory is a spare: its reusable file is looked for (a new one has none, and a failed
+    /// open costs an exception).</param>
+    public void WritePid(ProcessIdentity process, bool reused)
+    {
+        var reusable = Path.Combine(FullPath, SpareDirectories.ReusableFile);
+        if (reused && SmallFile.TryOverwriteExisting(reusable, process.ToString()))
+        {
+            File.Move(reusable, PidFile, overwrite: true);
+            return;
+        }
 
-    public async Task<ProcessIdentity?> ReadPidAsync()
+        WriteAtomically(PidFile, process.ToString(), overwrite: true);
+    }
+
+    public ProcessIdentity? ReadPid()
     {
         try
         {
-            return ProcessIdentity.Parse(await File.ReadAllTextAsync(PidFile));
+            return ProcessIdentity.Parse(File.ReadAllText(PidFile));
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -97,25 +103,27 @@ internal sealed class AttemptDirectory
     /// existing one, so the first final status stands for good. Returns the status that stands.
     /// </summary>
     /// <param name="processGone">The attempt's process has exited (or never started), so its pid file is of no more use:
-    /// its inode becomes the temp file. Creating a file costs an inode allocation, which on ext4 without a journal scans
+    /// its inode becomes the temp file (or, when the task exited before its pid was read, the unused one a reused directory
+    /// brought for the pid file). Creating a file costs an inode allocation, which on ext4 without a journal scans
     /// past every inode freed in the last minutes (up to about 1 ms here, where attempts come and go by the hundred per
     /// second); reusing one costs a rename. Never when claiming an attempt lost: the pid names what is to be killed.</param>
-    public async Task<AttemptStatus> WriteFinalStatusAsync(AttemptStatus status, bool processGone = false)
+    public AttemptStatus WriteFinalStatus(AttemptStatus status, bool processGone = false)
     {
-        if (await WriteAtomicallyAsync(StatusFile, JsonSerializer.Serialize(status, s_json), overwrite: false, reuse: processGone ? PidFile : null))
+        string[] reuse = processGone ? [PidFile, Path.Combine(FullPath, SpareDirectories.ReusableFile)] : [];
+        if (WriteAtomically(StatusFile, JsonSerializer.Serialize(status, s_json), overwrite: false, reuse))
         {
             return status;
         }
 
-        return await ReadFinalStatusAsync() ?? status;
+        return ReadFinalStatus() ?? status;
     }
 
     /// <summary>The recorded final status; null when there is none (or it cannot be read, which counts as none).</summary>
-    public async Task<AttemptStatus?> ReadFinalStatusAsync()
+    public AttemptStatus? ReadFinalStatus()
     {
         try
         {
-            var status = JsonSerializer.Deserialize<AttemptStatus>(await File.ReadAllTextAsync(StatusFile), s_json);
+            var status = JsonSerializer.Deserialize<AttemptStatus>(File.ReadAllText(StatusFile), s_json);
             return status is { IsTerminal: true } ? status : null;
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or JsonException)
@@ -154,32 +162,35 @@ internal sealed class AttemptDirectory
         }
     }
 
-    /// <param name="reuse">A file whose inode may serve as the temp file (moved, then overwritten); none if it is not there.</param>
-    private static async Task<bool> WriteAtomicallyAsync(string path, string content, bool overwrite, string? reuse = null)
+    /// <summary>Temp file then rename, so a reader never sees half of <paramref name="path"/>; without
+    /// <paramref name="overwrite"/> the rename never replaces an existing file (atomically, see
+    /// <see cref="SmallFile.MoveNoReplace"/>). False when it did not write for that reason.</summary>
+    /// <param name="reuse">Files whose inode may serve as the temp file (the first there is moved, then overwritten in
+    /// place); a new temp file when none is there.</param>
+    private static bool WriteAtomically(string path, string content, bool overwrite, params ReadOnlySpan<string> reuse)
     {
         var temp = $"{path}.{Guid.NewGuid():N}.tmp";
-        if (reuse is not null)
+        foreach (var candidate in reuse)
         {
-            try
+            if (SmallFile.TryMove(candidate, temp))
             {
-                File.Move(reuse, temp);
-            }
-            catch (FileNotFoundException)
-            {
-                // Nothing to reuse: the temp file is created below.
+                break;
             }
         }
 
-        await File.WriteAllTextAsync(temp, content);
-        try
+        SmallFile.Overwrite(temp, content);
+        if (overwrite)
         {
-            File.Move(temp, path, overwrite);
+            File.Move(temp, path, overwrite: true);
             return true;
         }
-        catch (IOException) when (!overwrite && File.Exists(path))
+
+        if (SmallFile.MoveNoReplace(temp, path))
         {
-            File.Delete(temp);
-            return false;
+            return true;
         }
+
+        File.Delete(temp);
+        return false;
     }
 }

@@ -19,9 +19,11 @@ internal sealed class BoundedLog(string path, int maxBytes)
 
     private string TruncatedMarker => path + ".truncated";
 
-    /// <summary>Copies <paramref name="source"/> to disk until it ends. Always drains it, even when the disk fails,
-    /// so the task never blocks on a full pipe.</summary>
-    public async Task CaptureAsync(Stream source)
+    /// <summary>Copies <paramref name="source"/> to disk until it ends, then closes it (a process's redirected streams are
+    /// not closed when the process is disposed, and left to the finalizer they hold their pipes until a GC). Always drains
+    /// it, even when the disk fails, so the task never blocks on a full pipe. True when the stream ended without a byte
+    /// (so no file was made for it).</summary>
+    public async Task<bool> CaptureAsync(Stream source)
     {
         var segment = Math.Max(1, maxBytes / 2);
         var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
@@ -29,11 +31,13 @@ internal sealed class BoundedLog(string path, int maxBytes)
         long dropped = 0;
         FileStream? file = null;
         var failed = false;
+        var empty = true;
         try
         {
             int read;
             while ((read = await source.ReadAsync(buffer)) > 0)
             {
+                empty = false;
                 if (failed)
                 {
                     continue;
@@ -89,8 +93,11 @@ internal sealed class BoundedLog(string path, int maxBytes)
                 await file.DisposeAsync();
             }
 
+            await source.DisposeAsync();
             ArrayPool<byte>.Shared.Return(buffer);
         }
+
+        return empty;
     }
 
     /// <summary>The kept tail of the log, and whether anything before it was dropped.</summary>

@@ -15,6 +15,7 @@ internal sealed class LocalAttempt(string id, AttemptDirectory directory, Attemp
     private (AttemptPhase Phase, string Reason)? _stop;
     private Lazy<Task>? _kill;
     private bool _finishing;
+    private bool _quiet;
 
     public string Id { get; } = id;
 
@@ -43,6 +44,14 @@ internal sealed class LocalAttempt(string id, AttemptDirectory directory, Attemp
                 return _stop;
             }
         }
+    }
+
+    /// <summary>Set (before the attempt finishes) when its process ended and wrote nothing to stdout or stderr: its logs
+    /// are known to be empty without looking on disk.</summary>
+    public bool Quiet
+    {
+        get => Volatile.Read(ref _quiet);
+        set => Volatile.Write(ref _quiet, value);
     }
 
     /// <summary>Set once the attempt is started, failed to start, or adopted from disk.</summary>

@@ -111,13 +111,13 @@ public sealed class LocalProcessRunner : ITaskRunner, IRunnerLoad, IDisposable, 
                 // On the thread pool, not the caller's scheduler (a grain's, one turn at a time): the monitor and the log
                 // captures started here keep the scheduler they start on, so every pipe read and the exit's file work
                 // would otherwise queue behind, and hold up, the grain's own turns.
-                await Task.Run(() => StartAsync(attempt, launch), CancellationToken.None);
+                await Task.Run(() => Start(attempt, launch), CancellationToken.None);
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             _log.LogError(ex, "Could not prepare attempt {AttemptId} in {Directory}", launch.AttemptId, directory.FullPath);
-            await FinishAsync(attempt, Failed(launch.AttemptId, $"could not prepare the work directory {directory.FullPath}: {ex.Message}", null));
+            Finish(attempt, Failed(launch.AttemptId, $"could not prepare the work directory {directory.FullPath}: {ex.Message}", null));
         }
         finally
         {
@@ -153,7 +153,14 @@ public sealed class LocalProcessRunner : ITaskRunner, IRunnerLoad, IDisposable, 
     public async Task<AttemptLogs?> GetLogsAsync(string attemptId, CancellationToken cancellationToken = default)
     {
         var directory = new AttemptDirectory(_options.WorkRoot, attemptId);
-        if (!_attempts.ContainsKey(attemptId) && !directory.Exists)
+        if (_attempts.TryGetValue(attemptId, out var known))
+        {
+            if (known.Quiet)
+            {
+                return new AttemptLogs(attemptId, string.Empty, string.Empty, Truncated: false);
+            }
+        }
+        else if (!directory.Exists)
         {
             return null;
         }
@@ -263,26 +270,26 @@ public sealed class LocalProcessRunner : ITaskRunner, IRunnerLoad, IDisposable, 
         return attempt;
     }
 
-    private async Task StartAsync(LocalAttempt attempt, AttemptLaunch launch)
+    private void Start(LocalAttempt attempt, AttemptLaunch launch)
     {
         var id = launch.AttemptId;
         var directory = attempt.Directory;
         if (!TaskContract.TryParseInputs(launch.InputsJson, out var inputs, out var inputsError))
         {
             directory.Create();
-            await FinishAsync(attempt, Failed(id, inputsError, null));
+            Finish(attempt, Failed(id, inputsError, null));
             return;
         }
 
         if (!_artifacts.TryPlaceInputs(inputs, launch, out var placed, out var placeError))
         {
             directory.Create();
-            await FinishAsync(attempt, Failed(id, placeError, null) with { Permanent = true });
+            Finish(attempt, Failed(id, placeError, null) with { Permanent = true });
             return;
         }
 
         inputs = placed;
-        await _spares.PlaceAsync(directory, inputs.ToJsonString());
+        var reused = _spares.Place(directory, inputs.ToJsonString());
         // Every task gets the folder $FLYTE_OUTPUT_DIR names (one that writes there without declaring file outputs is not
         // failed for it; nothing is collected from it). A reused directory keeps its emptied folder, so in steady state
         // this makes nothing (each directory made costs an inode allocation, see BoundedLog).
@@ -291,7 +298,7 @@ public sealed class LocalProcessRunner : ITaskRunner, IRunnerLoad, IDisposable, 
         var command = launch.Command.Concat(launch.Args).ToList();
         if (command.Count == 0)
         {
-            await FinishAsync(attempt, Failed(id, "the task has no command to run", null) with { Permanent = true });
+            Finish(attempt, Failed(id, "the task has no command to run", null) with { Permanent = true });
             return;
         }
 
@@ -309,18 +316,18 @@ public sealed class LocalProcessRunner : ITaskRunner, IRunnerLoad, IDisposable, 
         catch (Win32Exception ex)
         {
             // The executable is missing or not executable: the same command fails the same way on every attempt.
-            await FinishAsync(attempt, Failed(id, $"could not start '{command[0]}': {ex.Message}", started) with { Permanent = true });
+            Finish(attempt, Failed(id, $"could not start '{command[0]}': {ex.Message}", started) with { Permanent = true });
             return;
         }
         catch (Exception ex) when (ex is InvalidOperationException or IOException)
         {
-            await FinishAsync(attempt, Failed(id, $"could not start '{command[0]}': {ex.Message}", started));
+            Finish(attempt, Failed(id, $"could not start '{command[0]}': {ex.Message}", started));
             return;
         }
 
         if (ProcessTree.Identify(process.Id) is { } identity)
         {
-            await directory.WritePidAsync(identity);
+            directory.WritePid(identity, reused);
         }
 
         var running = new AttemptStatus(id, AttemptPhase.Running, StartedAt: started);
@@ -340,7 +347,7 @@ public sealed class LocalProcessRunner : ITaskRunner, IRunnerLoad, IDisposable, 
         _ = MonitorAsync(attempt, launch, process, captures, started);
     }
 
-    private async Task MonitorAsync(LocalAttempt attempt, AttemptLaunch launch, Process process, Task captures, DateTimeOffset started)
+    private async Task MonitorAsync(LocalAttempt attempt, AttemptLaunch launch, Process process, Task<bool[]> captures, DateTimeOffset started)
     {
         AttemptStatus outcome;
         try
@@ -348,7 +355,8 @@ public sealed class LocalProcessRunner : ITaskRunner, IRunnerLoad, IDisposable, 
             await process.WaitForExitAsync();
             try
             {
-                await captures.WaitAsync(s_drainLimit, _clock);
+                // Both streams ended without a byte: the logs are known empty, so reading them costs no look on disk.
+                attempt.Quiet = (await captures.WaitAsync(s_drainLimit, _clock)).All(empty => empty);
             }
             catch (TimeoutException)
             {
@@ -363,7 +371,7 @@ public sealed class LocalProcessRunner : ITaskRunner, IRunnerLoad, IDisposable, 
             outcome = Failed(launch.AttemptId, $"the runner lost track of the process: {ex.Message}", started);
         }
 
-        await FinishAsync(attempt, outcome);
+        Finish(attempt, outcome);
     }
 
     private async Task<AttemptStatus> OutcomeAsync(LocalAttempt attempt, AttemptLaunch launch, int exitCode, DateTimeOffset started)
@@ -382,7 +390,7 @@ public sealed class LocalProcessRunner : ITaskRunner, IRunnerLoad, IDisposable, 
             return new AttemptStatus(id, AttemptPhase.Failed, exitCode, Error: error, StartedAt: started, FinishedAt: finished);
         }
 
-        var written = await attempt.Directory.ReadOutputsAsync(_outputs.MaxBytes);
+        var written = attempt.Directory.ReadOutputs(_outputs.MaxBytes);
         var declared = launch.OutputNames.Where(name => launch.ArtifactOutputs?.ContainsKey(name) != true).ToList();
         var verdict = TaskContract.ExitedZero(id, written, declared, _outputs, started, finished);
         return verdict.Phase == AttemptPhase.Succeeded
@@ -411,7 +419,7 @@ public sealed class LocalProcessRunner : ITaskRunner, IRunnerLoad, IDisposable, 
     private async Task RecoverAsync(LocalAttempt attempt)
     {
         var directory = attempt.Directory;
-        if (await directory.ReadFinalStatusAsync() is { } final)
+        if (directory.ReadFinalStatus() is { } final)
         {
             attempt.SetFinal(final);
             return;
@@ -421,8 +429,8 @@ public sealed class LocalProcessRunner : ITaskRunner, IRunnerLoad, IDisposable, 
         // sharing a work root), its record of the exit our kill causes cannot replace the verdict, as the first final
         // status stands. If that runner recorded a final status just before us, that one stands and nothing runs.
         var lost = new AttemptStatus(attempt.Id, AttemptPhase.Lost, Error: LostError, FinishedAt: _clock.GetUtcNow());
-        var standing = await directory.WriteFinalStatusAsync(lost);
-        if (standing.Phase == AttemptPhase.Lost && await directory.ReadPidAsync() is { } orphan && ProcessTree.IsAlive(orphan))
+        var standing = directory.WriteFinalStatus(lost);
+        if (standing.Phase == AttemptPhase.Lost && directory.ReadPid() is { } orphan && ProcessTree.IsAlive(orphan))
         {
             _log.LogWarning("Attempt {AttemptId} was lost but its process {Pid} still runs: killing it so it never runs twice", attempt.Id, orphan.Pid);
             try
@@ -440,7 +448,7 @@ public sealed class LocalProcessRunner : ITaskRunner, IRunnerLoad, IDisposable, 
     }
 
     /// <summary>The single way an attempt this runner started becomes terminal: durable first, then visible, then pushed.</summary>
-    private async Task FinishAsync(LocalAttempt attempt, AttemptStatus status)
+    private void Finish(LocalAttempt attempt, AttemptStatus status)
     {
         if (!attempt.TryBeginFinishing())
         {
@@ -456,7 +464,7 @@ public sealed class LocalProcessRunner : ITaskRunner, IRunnerLoad, IDisposable, 
 
         try
         {
-            status = await attempt.Directory.WriteFinalStatusAsync(status, processGone: true);
+            status = attempt.Directory.WriteFinalStatus(status, processGone: true);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -9,8 +9,12 @@ namespace Orleans.Flyte.Grains.Runners.Local;
 /// making a directory and files, and its old <c>status.json</c> serves as the next pid file. Every inode an attempt
 /// allocates and frees costs, on ext4 without a journal, a scan past the inodes freed in the last minutes (about 1 ms
 /// each once attempts come and go by the hundred per second), so in steady state an attempt allocates none of its own.
-/// A released directory leaves the work root at once, as when it was deleted; what the task left in it is deleted and
-/// the kept files are emptied before it is reused, so a new attempt never sees what an earlier one read or wrote.
+/// A released directory leaves the work root at once, as when it was deleted; what the task left in it is deleted when
+/// it is retired, <c>inputs.json</c> is overwritten whole (in place and cut to its new length, see <see cref="SmallFile"/>)
+/// before the directory is placed, and the old <c>status.json</c>, which becomes the pid file only once the next task
+/// runs, is blanked with zeros when retired, so a new attempt never sees what an earlier one read or wrote. Nothing is
+/// truncated to zero: that frees the file's block and makes ext4 flush it at its next close, which cost more than
+/// anything else the runner did per attempt.
 /// </summary>
 internal sealed class SpareDirectories
 {
@@ -63,11 +67,15 @@ internal sealed class SpareDirectories
             {
                 switch (entry)
                 {
-                    case FileInfo { Name: InputsFile or ReusableFile }:
-                        File.WriteAllBytes(entry.FullName, []);
+                    case FileInfo { Name: InputsFile }:
+                        break; // overwritten whole before the directory is placed
+                    case FileInfo { Name: ReusableFile }:
+                        SmallFile.Blank(entry.FullName);
                         break;
                     case FileInfo { Name: StatusFile }:
-                        File.WriteAllBytes(entry.FullName, []);
+                        // It becomes the pid file only once the next task runs (its pid is not known before): blanked, so
+                        // that task never reads the earlier attempt's status (and outputs) in it meanwhile.
+                        SmallFile.Blank(entry.FullName);
                         File.Move(entry.FullName, Path.Combine(spare, ReusableFile), overwrite: true);
                         break;
                     case DirectoryInfo { Name: OutputFolder } folder:
@@ -103,16 +111,17 @@ internal sealed class SpareDirectories
     }
 
     /// <summary>Makes <paramref name="directory"/> with <c>inputs.json</c> holding <paramref name="inputsJson"/>: a spare
-    /// renamed into place when there is one, so the directory appears whole; else a new one.</summary>
-    public async Task PlaceAsync(AttemptDirectory directory, string inputsJson)
+    /// renamed into place when there is one, so the directory appears whole; else a new one. True for a spare (which
+    /// brings the <see cref="ReusableFile"/> for the pid).</summary>
+    public bool Place(AttemptDirectory directory, string inputsJson)
     {
         while (_spares.TryDequeue(out var spare))
         {
             try
             {
-                await File.WriteAllTextAsync(Path.Combine(spare, InputsFile), inputsJson);
+                SmallFile.Overwrite(Path.Combine(spare, InputsFile), inputsJson);
                 Directory.Move(spare, directory.FullPath);
-                return;
+                return true;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
@@ -126,7 +135,8 @@ internal sealed class SpareDirectories
         }
 
         directory.Create();
-        await File.WriteAllTextAsync(directory.Inputs, inputsJson);
+        SmallFile.Overwrite(directory.Inputs, inputsJson);
+        return false;
     }
 
     /// <summary>Removes the kept spares (the runner is going away).</summary>
