@@ -229,6 +229,13 @@ public sealed class TaskExecutionGrain(
             return; // stale, duplicate, or about an attempt already decided
         }
 
+        if (status.Phase is not AttemptPhase.Running && current.StartedAt is null && status.StartedAt is { } startedAt)
+        {
+            // An end heard before the start (a task quicker than the report that it runs: the launch's own answer, or a
+            // push, can already be final): the start it carries is recorded with the end, so the run still says when it ran.
+            RaiseEvent(Stamp(new AttemptRunning(current.Attempt, startedAt)));
+        }
+
         switch (status.Phase)
         {
             case AttemptPhase.Running when current.StartedAt is null:
