@@ -11,8 +11,17 @@ namespace Orleans.Flyte.Cli.Tests;
 /// real HTTP, as a user's would. One per test collection; each test works in a project of its own.
 /// The sample inventory of the silo's appsettings applies (dgx-a100-01 with two mig-3g.20gb slices).
 /// </summary>
-public sealed class Platform : IAsyncLifetime
+public class Platform : IAsyncLifetime
 {
+    private readonly IReadOnlyDictionary<string, string>? _settings;
+
+    public Platform()
+    {
+    }
+
+    /// <param name="settings">Configuration on top of the silo's appsettings, for a platform of a test class's own.</param>
+    protected Platform(IReadOnlyDictionary<string, string> settings) => _settings = settings;
+
     /// <summary>The platform's bootstrap cluster-admin token: every test's CLI sends it unless the test says otherwise.</summary>
     public string Token { get; private set; } = string.Empty;
 
@@ -27,10 +36,13 @@ public sealed class Platform : IAsyncLifetime
 
     public HttpClient Http { get; private set; } = null!;
 
+    /// <summary>The silo's (and API's) services, for tests that reach into the platform.</summary>
+    public IServiceProvider Services => Factory?.Services ?? throw new InvalidOperationException("the platform has not started");
+
     public async Task InitializeAsync()
     {
         _database = await TestDatabase.CreateAsync("cli");
-        Factory = new FlyteApiFactory(_database.ConnectionString);
+        Factory = new FlyteApiFactory(_database.ConnectionString, _settings);
         Factory.UseKestrel(0);
         Factory.StartServer();
         var addresses = Factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;

@@ -41,7 +41,7 @@ public sealed class CliContext : IDisposable
     public CliSettings Settings => _settings ??= CliSettings.Resolve(
         Parse.GetValue(_globals.Url), Parse.GetValue(_globals.Token), Parse.GetValue(_globals.Project), Parse.GetValue(_globals.Domain), Parse.GetValue(_globals.Config));
 
-    public FlyteApi Api => _api ??= new FlyteApi(Settings, TimeSpan.FromSeconds(Parse.GetValue(_globals.RequestTimeout)));
+    public FlyteApi Api => _api ??= new FlyteApi(Settings, TimeSpan.FromSeconds(Parse.GetValue(_globals.RequestTimeout)), Terminal.Error);
 
     public string Project => Settings.Project.Value ?? throw CliException.Usage(
         $"which project? Pass -p PROJECT, set {CliSettings.ProjectVariable}, or 'orleans-flyte config set project PROJECT'");

@@ -22,13 +22,22 @@ public sealed class FlyteApi : IDisposable
 {
     public const int MaxResponseBytes = 64 * 1024 * 1024;
 
+    /// <summary>How many times a submission the server was too busy to queue is sent again (each after the Retry-After
+    /// the server gave, at most <see cref="MaxBusyWait"/>).</summary>
+    public const int MaxBusyRetries = 5;
+
+    public static readonly TimeSpan MaxBusyWait = TimeSpan.FromMinutes(1);
+
     private readonly HttpClient _http;
     private readonly CliSettings _settings;
     private readonly string _base;
+    private readonly TextWriter? _notices;
 
-    public FlyteApi(CliSettings settings, TimeSpan requestTimeout)
+    /// <param name="notices">Where a retry is announced (the terminal's error stream); nowhere when null.</param>
+    public FlyteApi(CliSettings settings, TimeSpan requestTimeout, TextWriter? notices = null)
     {
         _settings = settings;
+        _notices = notices;
         var url = settings.Url.Value ?? CliSettings.DefaultUrl;
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
         {
@@ -62,17 +71,48 @@ public sealed class FlyteApi : IDisposable
         Ensure(await Send(HttpMethod.Delete, path, null, null, cancellationToken));
 
     /// <summary>Sends and returns whatever the API answered; only failures to get an answer (and 401/403) throw.</summary>
+    /// <remarks>
+    /// A 429 whose problem says when to come back (<c>retryAfterSeconds</c>: a submission the server was too busy to
+    /// queue, which it did not store) is sent again after that long, at most <see cref="MaxBusyRetries"/> times, each
+    /// announced on <c>notices</c>; any other answer, and a body that cannot be sent twice, is returned as it came.
+    /// </remarks>
     public async Task<ApiResponse> Send(HttpMethod method, string path, HttpContent? content, IReadOnlyDictionary<string, string>? headers, CancellationToken cancellationToken)
     {
         var url = _base + path;
-        using var request = new HttpRequestMessage(method, url) { Content = content };
-        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+        for (var retry = 0; ; retry++)
         {
-            request.Headers.TryAddWithoutValidation(name, value);
+            // Disposing a request disposes its content: only the last one may go, so a retry can send the same body.
+            var request = new HttpRequestMessage(method, url) { Content = content };
+            foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+            {
+                request.Headers.TryAddWithoutValidation(name, value);
+            }
+
+            using var response = await Exchange(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+            var answer = await Answer(response, url, cancellationToken);
+            if (retry < MaxBusyRetries && content is null or ByteArrayContent && BusyFor(response, answer) is { } wait)
+            {
+                _notices?.WriteLine($"The server is busy: {ProblemText.OneLine(answer)} Sending it again in {wait.TotalSeconds:0} s ({retry + 1} of {MaxBusyRetries}).");
+                await Task.Delay(wait, cancellationToken);
+                continue;
+            }
+
+            request.Dispose();
+            return answer;
+        }
+    }
+
+    /// <summary>How long the server asked us to wait before sending a refused submission again; null when it is not
+    /// such an answer (another 429 says nothing of the kind) or asks for longer than <see cref="MaxBusyWait"/>.</summary>
+    private static TimeSpan? BusyFor(HttpResponseMessage response, ApiResponse answer)
+    {
+        if (answer.Status != HttpStatusCode.TooManyRequests || answer.Body?["retryAfterSeconds"] is null)
+        {
+            return null;
         }
 
-        using var response = await Exchange(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
-        return await Answer(response, url, cancellationToken);
+        var wait = response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1);
+        return wait <= MaxBusyWait ? (wait < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : wait) : null;
     }
 
     /// <summary>
