@@ -85,7 +85,7 @@ internal static class SubmissionBench
             while (await tick.WaitForNextTickAsync(burstOver))
             {
                 var started = clock.Elapsed;
-                var result = await submissions.SubmitAsync(new SubmitExecution("bench", "development", source));
+                var result = await submissions.SubmitAsync(new SubmitExecution("bench", "development", source), CancellationToken.None);
                 latencies.Add((clock.Elapsed - started).TotalMilliseconds);
                 if (result is not SubmissionResult.Accepted { Created: true })
                 {

@@ -18,6 +18,7 @@ public sealed class SubmissionAdmissionApiTests : ExecutionTestBase
         ["Flyte:Submissions:MaxConcurrent"] = "1",
         ["Flyte:Submissions:MaxWaitingPerCaller"] = "1",
         ["Flyte:Submissions:MaxWaiting"] = "10",
+        ["Flyte:RequestTimeout"] = "00:00:03",
     };
 
     [Fact]
@@ -63,5 +64,29 @@ public sealed class SubmissionAdmissionApiTests : ExecutionTestBase
         (await WaitForEnd(again))["phase"]!.GetValue<string>().Should().Be("Succeeded");
         admission.Running.Should().Be(0);
         admission.Waiting.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task A_submission_still_waiting_when_the_call_answers_503_leaves_the_queue_and_is_never_created()
+    {
+        await RegisterTask("noop", "true");
+        await RegisterWorkflow("""
+            name: late
+            version: v1
+            nodes:
+              - { id: only, task: noop@v1 }
+            """);
+        var admission = Factory.Services.GetRequiredService<SubmissionAdmission>();
+        var eventsBefore = await StoredEventCount();
+        var elsewhere = await admission.EnterAsync("someone-else");
+
+        using var timedOut = await Http.PostAsJsonAsync(new Uri($"{Scope}/executions", UriKind.Relative), new { workflow = "late@v1" });
+
+        timedOut.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable, await timedOut.Content.ReadAsStringAsync());
+        await Eventually.Until(() => Task.FromResult(admission.Waiting), n => n == 0, "the timed-out submission to leave the queue", TimeSpan.FromSeconds(30));
+        elsewhere.Turn!.Dispose();
+        admission.Running.Should().Be(0, "nobody was waiting any more, so the ended turn went to no one");
+        (await Json(await Get($"{Scope}/executions?workflow=late")))["items"]!.AsArray().Should().BeEmpty();
+        (await StoredEventCount()).Should().Be(eventsBefore, "the submission was never created");
     }
 }

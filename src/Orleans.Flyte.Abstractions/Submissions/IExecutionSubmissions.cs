@@ -40,5 +40,8 @@ public interface IExecutionSubmissions
     /// result is <see cref="SubmissionResult.Accepted"/>; creating is idempotent per execution id, so a retry with the
     /// same id and content finds the execution the first call created.
     /// </summary>
-    Task<SubmissionResult> SubmitAsync(SubmitExecution submission);
+    /// <param name="cancellationToken">Ends a wait for the submission's turn (the request's deadline, its client gone): a
+    /// submission still waiting then is never created, and the call throws <see cref="OperationCanceledException"/>. Once
+    /// its turn has come the submission runs to its end.</param>
+    Task<SubmissionResult> SubmitAsync(SubmitExecution submission, CancellationToken cancellationToken = default);
 }

@@ -55,7 +55,7 @@ public static class ExecutionsApi
         }
 
         var source = new SubmissionSource.FromWorkflow(request.Workflow, request.Inputs, request.OverwriteCache, request.Priority);
-        return await Submitted(await services.Submissions.SubmitAsync(new SubmitExecution(project, domain, source) { IdempotencyKey = key }), services.Grains, http.HttpContext.Response);
+        return await Submitted(await services.Submissions.SubmitAsync(new SubmitExecution(project, domain, source) { IdempotencyKey = key }, RequestDeadlineFilter.Deadline(http.HttpContext)), services.Grains, http.HttpContext.Response);
     }
 
     public static Task<Results<Accepted<ExecutionResponse>, ValidationProblem, ProblemHttpResult>> RelaunchExecution(
@@ -204,7 +204,7 @@ public static class ExecutionsApi
         }
 
         var source = new SubmissionSource.FromExecution(id, recover);
-        return await Submitted(await services.Submissions.SubmitAsync(new SubmitExecution(project, domain, source) { IdempotencyKey = key }), services.Grains, http.HttpContext.Response);
+        return await Submitted(await services.Submissions.SubmitAsync(new SubmitExecution(project, domain, source) { IdempotencyKey = key }, RequestDeadlineFilter.Deadline(http.HttpContext)), services.Grains, http.HttpContext.Response);
     }
 
     private static async Task<Results<Accepted<ExecutionResponse>, ValidationProblem, ProblemHttpResult>> Submitted(SubmissionResult result, IClusterClient grains, HttpResponse response) =>

@@ -70,23 +70,38 @@ public static class Unavailable
 /// Bounds how long a call waits for the grains: past <see cref="FlyteOptions.RequestTimeout"/> the call answers 503 with
 /// <c>Retry-After</c> instead of hanging while the event store is down (Orleans' own response timeout is 30 s). The grain
 /// call itself runs on and its answer is dropped; what it records is recorded, so creating calls take an idempotency key.
+/// Work that has not begun by then can stop instead: <see cref="Deadline"/> is cancelled when the 503 is answered (or the
+/// client goes away), and a submission still waiting for its turn leaves the queue on it.
 /// </summary>
 public sealed class RequestDeadlineFilter(IOptions<FlyteOptions> options) : IEndpointFilter
 {
+    private static readonly object s_deadlineKey = new();
+
+    /// <summary>Cancelled when the call's deadline has passed or its client went away (the request's own abort token
+    /// outside this filter).</summary>
+    public static CancellationToken Deadline(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return context.Items.TryGetValue(s_deadlineKey, out var token) && token is CancellationToken deadline ? deadline : context.RequestAborted;
+    }
+
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(next);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.HttpContext.RequestAborted);
+        context.HttpContext.Items[s_deadlineKey] = deadline.Token;
         var work = next(context).AsTask();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.HttpContext.RequestAborted);
-        var deadline = Task.Delay(options.Value.RequestTimeout, stop.Token);
-        if (await Task.WhenAny(work, deadline) == work)
+        var expired = Task.Delay(options.Value.RequestTimeout, deadline.Token);
+        if (await Task.WhenAny(work, expired) == work)
         {
-            await stop.CancelAsync();
+            await deadline.CancelAsync(); // the work is done: this only stops the timer
             return await work;
         }
 
-        // Observed, so a late failure is not an unobserved task exception.
+        // What has not begun stops now (a submission waiting for its turn); what has, runs on. Observed, so a late failure
+        // is not an unobserved task exception.
+        await deadline.CancelAsync();
         _ = work.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         Unavailable.SetRetryAfter(context.HttpContext, options.Value);
         return TypedResults.Problem(

@@ -90,7 +90,7 @@ public sealed partial class ExecutionSubmissions(
     /// from its grain one at a time and do not queue there: a schedule is never held behind a user's sweep, and the grain's
     /// turn is never spent waiting for one.
     /// </remarks>
-    public async Task<SubmissionResult> SubmitAsync(SubmitExecution submission)
+    public async Task<SubmissionResult> SubmitAsync(SubmitExecution submission, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(submission);
         if (admission is null || submission.Source is SubmissionSource.FromLaunchPlan)
@@ -98,7 +98,7 @@ public sealed partial class ExecutionSubmissions(
             return await Submit(submission);
         }
 
-        var admitted = await admission.EnterAsync(CallContext.Principal);
+        var admitted = await admission.EnterAsync(CallContext.Principal, cancellationToken);
         if (admitted.Refusal is { } refusal)
         {
             metrics?.SubmissionRefused();

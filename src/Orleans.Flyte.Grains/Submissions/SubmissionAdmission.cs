@@ -30,7 +30,7 @@ public sealed class SubmissionAdmission(IOptions<SubmissionAdmissionOptions> opt
 {
     private readonly SubmissionAdmissionOptions _options = Validated(options.Value);
     private readonly Lock _lock = new();
-    private readonly Dictionary<string, Queue<TaskCompletionSource<Turn>>> _waiting = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, CallerQueue> _waiting = new(StringComparer.Ordinal);
     private readonly Queue<string> _rotation = new();
     private int _running;
     private int _waitingCount;
@@ -67,12 +67,14 @@ public sealed class SubmissionAdmission(IOptions<SubmissionAdmissionOptions> opt
     /// <summary>
     /// A turn for <paramref name="caller"/>: at once when there is room and no one waits, else when the rotation reaches
     /// it. Dispose the turn when the submission is done (accepted or not). Refused, with a retry hint, when the caller's
-    /// queue or the silo's is full.
+    /// queue or the silo's is full. A wait that <paramref name="cancellationToken"/> ends (the request's deadline, its
+    /// client gone) leaves the queue and throws <see cref="OperationCanceledException"/>: that submission never gets a turn.
     /// </summary>
-    public ValueTask<Admitted> EnterAsync(string caller)
+    public ValueTask<Admitted> EnterAsync(string caller, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(caller);
-        TaskCompletionSource<Turn> waiter;
+        cancellationToken.ThrowIfCancellationRequested();
+        Waiter waiter;
         lock (_lock)
         {
             if (_running < _options.MaxConcurrent && _waitingCount == 0)
@@ -83,7 +85,7 @@ public sealed class SubmissionAdmission(IOptions<SubmissionAdmissionOptions> opt
             }
 
             _waiting.TryGetValue(caller, out var queue);
-            var mine = queue?.Count ?? 0;
+            var mine = queue?.Live ?? 0;
             if (mine >= _options.MaxWaitingPerCaller || _waitingCount >= _options.MaxWaiting)
             {
                 return ValueTask.FromResult(new Admitted(null, TimeSpan.Zero, new Refusal(
@@ -95,56 +97,97 @@ public sealed class SubmissionAdmission(IOptions<SubmissionAdmissionOptions> opt
 
             if (queue is null)
             {
-                queue = new Queue<TaskCompletionSource<Turn>>();
+                queue = new CallerQueue();
                 _waiting[caller] = queue;
                 _rotation.Enqueue(caller);
             }
 
-            waiter = new TaskCompletionSource<Turn>(TaskCreationOptions.RunContinuationsAsynchronously);
-            queue.Enqueue(waiter);
+            waiter = new Waiter(queue);
+            queue.Items.Enqueue(waiter);
+            queue.Live++;
             _waitingCount++;
         }
 
-        return Waited(waiter.Task);
+        return Waited(waiter, cancellationToken);
     }
 
-    private async ValueTask<Admitted> Waited(Task<Turn> turn)
+    private async ValueTask<Admitted> Waited(Waiter waiter, CancellationToken cancellationToken)
     {
         var since = clock.GetTimestamp();
-        var admitted = await turn.ConfigureAwait(false);
-        return new Admitted(admitted, clock.GetElapsedTime(since), null);
+        using (cancellationToken.Register(static state =>
+        {
+            var (admission, waiting) = ((SubmissionAdmission, Waiter))state!;
+            admission.Abandon(waiting);
+        }, (this, waiter)))
+        {
+            var admitted = await waiter.Turn.Task.ConfigureAwait(false);
+            return new Admitted(admitted, clock.GetElapsedTime(since), null);
+        }
+    }
+
+    /// <summary>A wait given up: it stops counting as waiting at once; the rotation drops it when it comes to it.</summary>
+    private void Abandon(Waiter waiter)
+    {
+        lock (_lock)
+        {
+            if (waiter.Handed || waiter.Gone)
+            {
+                return;
+            }
+
+            waiter.Gone = true;
+            waiter.Queue.Live--;
+            _waitingCount--;
+        }
+
+        waiter.Turn.TrySetCanceled();
     }
 
     /// <summary>A turn ends: the next caller in the rotation gets it (its queue goes to the back if more of it wait), or
-    /// the slot frees.</summary>
+    /// the slot frees. Waits given up on the way are dropped.</summary>
     private void Leave()
     {
-        TaskCompletionSource<Turn>? next = null;
+        Waiter? next = null;
         lock (_lock)
         {
-            if (_rotation.TryDequeue(out var caller))
+            while (next is null && _rotation.TryDequeue(out var caller))
             {
                 var queue = _waiting[caller];
-                next = queue.Dequeue();
-                _waitingCount--;
-                if (queue.Count > 0)
+                while (queue.Items.TryDequeue(out var candidate))
+                {
+                    if (!candidate.Gone)
+                    {
+                        next = candidate;
+                        break;
+                    }
+                }
+
+                if (next is not null)
+                {
+                    next.Handed = true;
+                    queue.Live--;
+                    _waitingCount--;
+                    Counted();
+                }
+
+                if (queue.Live > 0)
                 {
                     _rotation.Enqueue(caller);
                 }
                 else
                 {
+                    queue.Items.Clear(); // only waits given up are left
                     _waiting.Remove(caller);
                 }
-
-                Counted();
             }
-            else
+
+            if (next is null)
             {
                 _running--;
             }
         }
 
-        next?.SetResult(new Turn(this));
+        next?.Turn.SetResult(new Turn(this));
     }
 
     /// <summary>How long <paramref name="ahead"/> waiting submissions take at the rate turns were handed out lately: at
@@ -196,6 +239,26 @@ public sealed class SubmissionAdmission(IOptions<SubmissionAdmissionOptions> opt
                 admission.Leave();
             }
         }
+    }
+
+    /// <summary>One caller's waits in order; <see cref="Live"/> counts those not given up.</summary>
+    private sealed class CallerQueue
+    {
+        public Queue<Waiter> Items { get; } = new();
+
+        public int Live { get; set; }
+    }
+
+    /// <summary>One waiting submission: handed a turn, or gone (its wait given up), never both.</summary>
+    private sealed class Waiter(CallerQueue queue)
+    {
+        public CallerQueue Queue { get; } = queue;
+
+        public TaskCompletionSource<Turn> Turn { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool Handed { get; set; }
+
+        public bool Gone { get; set; }
     }
 
     /// <summary>Why a caller was not queued, and when its queue should have room again.</summary>

@@ -151,6 +151,49 @@ public sealed class SubmissionAdmissionTests
         admission.Running.Should().Be(0);
     }
 
+    [Fact]
+    public async Task A_wait_given_up_leaves_the_queue_and_never_gets_a_turn()
+    {
+        var admission = Admission(concurrent: 1);
+        var holder = await admission.EnterAsync("a");
+        using var deadline = new CancellationTokenSource();
+        var givenUp = admission.EnterAsync("a", deadline.Token).AsTask();
+        var next = admission.EnterAsync("b").AsTask();
+        admission.Waiting.Should().Be(2);
+
+        await deadline.CancelAsync();
+
+        await givenUp.Invoking(t => t).Should().ThrowAsync<OperationCanceledException>();
+        admission.Waiting.Should().Be(1, "the wait given up no longer counts");
+        holder.Turn!.Dispose();
+        var turn = (await next).Turn!;
+        admission.Running.Should().Be(1, "the turn went to the live wait, not the one given up");
+        admission.Waiting.Should().Be(0);
+        turn.Dispose();
+        admission.Running.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task A_caller_whose_waits_were_all_given_up_drops_out_of_the_rotation()
+    {
+        var admission = Admission(concurrent: 1, perCaller: 2);
+        var holder = await admission.EnterAsync("a");
+        using var deadline = new CancellationTokenSource();
+        var givenUp = new[] { admission.EnterAsync("a", deadline.Token).AsTask(), admission.EnterAsync("a", deadline.Token).AsTask() };
+        await deadline.CancelAsync();
+        foreach (var wait in givenUp)
+        {
+            await wait.Invoking(t => t).Should().ThrowAsync<OperationCanceledException>();
+        }
+
+        var again = admission.EnterAsync("a");
+        again.IsCompleted.Should().BeFalse("its queue has room again, so the caller waits instead of being refused");
+        holder.Turn!.Dispose();
+        (await again).Turn!.Dispose();
+        admission.Running.Should().Be(0);
+        admission.Waiting.Should().Be(0);
+    }
+
     [Theory]
     [InlineData(0, 10, 100)]
     [InlineData(4, -1, 100)]
