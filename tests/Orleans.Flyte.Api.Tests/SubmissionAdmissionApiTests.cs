@@ -24,14 +24,7 @@ public sealed class SubmissionAdmissionApiTests : ExecutionTestBase
     [Fact]
     public async Task A_caller_with_too_many_submissions_waiting_gets_a_429_with_retry_after_and_nothing_is_stored()
     {
-        await RegisterTask("noop", "true");
-        await RegisterWorkflow("""
-            name: one
-            version: v1
-            nodes:
-              - { id: only, task: noop@v1 }
-            """);
-        var admission = Factory.Services.GetRequiredService<SubmissionAdmission>();
+        var admission = await RegisterOneNode("one");
 
         // Someone else holds the server's only turn: the admin's first submission waits, the second finds its queue full.
         var elsewhere = await admission.EnterAsync("someone-else");
@@ -69,14 +62,7 @@ public sealed class SubmissionAdmissionApiTests : ExecutionTestBase
     [Fact]
     public async Task A_submission_still_waiting_when_the_call_answers_503_leaves_the_queue_and_is_never_created()
     {
-        await RegisterTask("noop", "true");
-        await RegisterWorkflow("""
-            name: late
-            version: v1
-            nodes:
-              - { id: only, task: noop@v1 }
-            """);
-        var admission = Factory.Services.GetRequiredService<SubmissionAdmission>();
+        var admission = await RegisterOneNode("late");
         var eventsBefore = await StoredEventCount();
         var elsewhere = await admission.EnterAsync("someone-else");
 
@@ -88,5 +74,18 @@ public sealed class SubmissionAdmissionApiTests : ExecutionTestBase
         admission.Running.Should().Be(0, "nobody was waiting any more, so the ended turn went to no one");
         (await Json(await Get($"{Scope}/executions?workflow=late")))["items"]!.AsArray().Should().BeEmpty();
         (await StoredEventCount()).Should().Be(eventsBefore, "the submission was never created");
+    }
+
+    /// <summary>Registers a workflow of one node running <c>true</c>, and returns the platform's admission.</summary>
+    private async Task<SubmissionAdmission> RegisterOneNode(string workflow)
+    {
+        await RegisterTask("noop", "true");
+        await RegisterWorkflow($$"""
+            name: {{workflow}}
+            version: v1
+            nodes:
+              - { id: only, task: noop@v1 }
+            """);
+        return Factory.Services.GetRequiredService<SubmissionAdmission>();
     }
 }
