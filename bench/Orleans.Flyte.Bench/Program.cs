@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -23,6 +24,8 @@ using Orleans.Flyte.Grains.Runners.Local;
 //   ... -- [stored] 1 catalog             list/get/sweep latency with that many executions stored in the read model
 // 'process' runs every task as a real local process (sh -c 'echo {} > $FLYTE_OUTPUTS');
 // 'instant' completes attempts in-process, so the figure is the engine and the event store alone.
+// 'latency' keeps [executions] in flight for a while, each task taking [4th argument, default 200] ms: ready→launched at a
+// steady load rather than a saturated burst (LatencyBench): scripts/bench 100 5 latency 200 20.
 // 'metrics' runs the instant workload in alternating rounds with the Prometheus export off and on (MetricsBench).
 // 'map' runs one map node of [executions] elements with concurrency [nodes], each sleeping [4th argument, default 1] s
 // (issue 17): scripts/bench 1000 50 map 1.
@@ -93,6 +96,13 @@ IHost Build(ITaskRunner? runner)
     if (mode is "instant" or "metrics" or "submit" or "catalog")
     {
         builder.Services.AddSingleton<ITaskRunner, InstantRunner>();
+    }
+
+    if (mode == "latency")
+    {
+        var taskTime = TimeSpan.FromMilliseconds(args.Length > 3 ? double.Parse(args[3], CultureInfo.InvariantCulture) : 200);
+        builder.Services.AddSingleton(sp => new DelayRunner(sp.GetRequiredService<IAttemptStatusSink>(), taskTime));
+        builder.Services.AddSingleton<ITaskRunner>(sp => sp.GetRequiredService<DelayRunner>());
     }
 
     if (runner is not null)
@@ -245,21 +255,42 @@ if (mode == "recover")
 }
 
 // Warm-up: Marten generates and compiles its storage code on first use, and the JIT tiers up; neither is steady state.
-var warmup = Enumerable.Range(0, 20).Select(_ => ExecutionIds.New()).ToList();
-await Task.WhenAll(warmup.Select(id => grains.GetGrain<IWorkflowExecutionGrain>(ExecutionKeys.Workflow("warmup", "development", id)).Create(
-    new CreateExecution("warmup", "development", plan, "{}", null, false, null, null, new Dictionary<string, string>(), null, null))));
-foreach (var id in warmup)
+// The engine benches then repeat rounds of their own workload until the JIT has little left to compile (SteadyState).
+var warmup = new List<string>();
+async Task WarmUp(int count)
 {
-    while (!(await grains.GetGrain<IWorkflowExecutionGrain>(ExecutionKeys.Workflow("warmup", "development", id)).Get())!.Phase.IsTerminal())
+    var round = Enumerable.Range(0, count).Select(_ => ExecutionIds.New()).ToList();
+    warmup.AddRange(round);
+    await Task.WhenAll(round.Select(id => grains.GetGrain<IWorkflowExecutionGrain>(ExecutionKeys.Workflow("warmup", "development", id)).Create(
+        new CreateExecution("warmup", "development", plan, "{}", null, false, null, null, new Dictionary<string, string>(), null, null))));
+    foreach (var id in round)
     {
-        await Task.Delay(50);
+        while (!(await grains.GetGrain<IWorkflowExecutionGrain>(ExecutionKeys.Workflow("warmup", "development", id)).Get())!.Phase.IsTerminal())
+        {
+            await Task.Delay(50);
+        }
     }
+}
+
+await WarmUp(20);
+if (mode is "instant" or "process")
+{
+    await SteadyState.WarmUp(() => WarmUp(Math.Min(executions, 200)));
 }
 
 if (mode == "metrics")
 {
     Console.WriteLine($"Orleans.Flyte metrics overhead: {executions} executions x {nodes} nodes per round, instant runner, {Environment.ProcessorCount} cores, PostgreSQL fsync on");
     await MetricsBench.Run(host, grains, plan, benchConnection, executions, args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 3);
+    await host.StopAsync();
+    return;
+}
+
+if (mode == "latency")
+{
+    // scripts/bench [in flight=100] [nodes=5] latency [task ms=200] [seconds=20]
+    await LatencyBench.RunAsync(grains, host.Services.GetRequiredService<DelayRunner>(), plan, benchConnection, executions, nodes,
+        TimeSpan.FromSeconds(args.Length > 4 ? double.Parse(args[4], CultureInfo.InvariantCulture) : 20));
     await host.StopAsync();
     return;
 }
@@ -313,6 +344,10 @@ Console.WriteLine($"Orleans.Flyte engine benchmark: {executions} executions x {n
 var ids = Enumerable.Range(0, executions).Select(_ => ExecutionIds.New()).ToList();
 // CPU the silo's process spends per task: unlike tasks/s, hardly moved by whatever else shares the machine.
 var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+var (allocatedBefore, pauseBefore, gen0Before, gen2Before) = (GC.GetTotalAllocatedBytes(), GC.GetTotalPauseDuration(), GC.CollectionCount(0), GC.CollectionCount(2));
+var jitBefore = SteadyState.Jit();
+var machineBefore = MachineCpu.Read();
+using var jitLog = Environment.GetEnvironmentVariable("BENCH_JITLOG") is not null ? new JitLog() : null;
 var clock = Stopwatch.StartNew();
 // As the API submits: a fresh id, so the grain is told its stream is new (NewStreams).
 await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (id, _) =>
@@ -346,6 +381,10 @@ await using (var watch = new NpgsqlConnection(benchConnection))
 
 var elapsed = clock.Elapsed;
 var cpuPerTask = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds / (executions * nodes);
+var (allocated, pause, gen0, gen2) = (GC.GetTotalAllocatedBytes() - allocatedBefore, GC.GetTotalPauseDuration() - pauseBefore, GC.CollectionCount(0) - gen0Before, GC.CollectionCount(2) - gen2Before);
+var jitted = SteadyState.JitSince(jitBefore, executions * nodes, "task");
+var machine = MachineCpu.Read() - machineBefore;
+jitLog?.Write(Environment.GetEnvironmentVariable("BENCH_JITLOG")!);
 roundTrips.Stop();
 
 // Attempt directories go once their result is recorded (issue 18): what the work root holds at the end against the retention.
@@ -408,5 +447,8 @@ Console.WriteLine($"tasks/s              : {tasks / elapsed.TotalSeconds:F1}");
 Console.WriteLine($"events/s             : {events / elapsed.TotalSeconds:F1} ({events} events; {events / (double)tasks:F2} per task)");
 Console.WriteLine($"round trips/task     : {roundTrips.Report(tasks)}");
 Console.WriteLine($"silo CPU/task        : {cpuPerTask:F2} ms (the bench process: engine, runner and Npgsql; {Environment.ProcessorCount} cores)");
+Console.WriteLine($"machine CPU/task     : {machine.Busy * 1000 / (executions * nodes):F2} ms of {Environment.ProcessorCount} cores busy {machine.Busy / machine.Total:P0} of the time: this process {machine.Self * 1000 / (executions * nodes):F2}, its task processes {machine.Children * 1000 / (executions * nodes):F2}, everything else (PostgreSQL, kernel) {(machine.Busy - machine.Self - machine.Children) * 1000 / (executions * nodes):F2}; stolen by the host {machine.Steal / machine.Total:P1}");
+Console.WriteLine($"GC meanwhile         : {allocated / 1024.0 / (executions * nodes):F1} KiB allocated per task, {gen0} gen0 / {gen2} gen2 collections, paused {pause.TotalMilliseconds:F0} ms ({100 * pause.TotalSeconds / elapsed.TotalSeconds:F1}% of the time; {GCSettings.IsServerGC switch { true => "server", false => "workstation" }} GC, DATAS {Environment.GetEnvironmentVariable("DOTNET_GCDynamicAdaptationMode") ?? AppContext.GetData("System.GC.DynamicAdaptationMode")?.ToString() ?? "default (on)"})");
+Console.WriteLine($"JIT meanwhile        : {jitted}; after a warm-up of {warmup.Count} executions{(SteadyState.Skipped ? " (BENCH_WARMUP=0: a cold start)" : ", until the JIT had little left to compile")}");
 Console.WriteLine($"store ceiling        : {ceiling:F0} appends/s (64 writers, one event each; {ceilingBefore:F0} before the workload, {ceilingAfter:F0} after): events/s = {events / elapsed.TotalSeconds / ceiling:F2} of it");
 Console.WriteLine($"ready->launched ms   : p50 {Percentile(0.50):F1}, p99 {Percentile(0.99):F1} (n={latencies.Count})");

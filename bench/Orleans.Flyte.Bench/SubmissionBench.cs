@@ -27,6 +27,16 @@ internal static class SubmissionBench
         var grains = services.GetRequiredService<IGrainFactory>();
         var submissions = services.GetRequiredService<IExecutionSubmissions>();
         await Register(grains, plan);
+        var warmSource = new SubmissionSource.FromWorkflow($"{plan.WorkflowName}@{plan.WorkflowVersion}", null);
+        var warmed = 0;
+        var rounds = await SteadyState.WarmUp(() => Parallel.ForEachAsync(Enumerable.Range(0, Math.Min(total, 1000)), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (_, _) =>
+        {
+            CallContext.Set("bench-warmup", null);
+            await submissions.SubmitAsync(new SubmitExecution("bench", "development", warmSource), CancellationToken.None);
+            Interlocked.Increment(ref warmed);
+        }));
+        Console.WriteLine($"warm-up              : {warmed} submissions in {rounds} rounds, until the JIT had little left to compile");
+        var jitBefore = SteadyState.Jit();
         var latencies = new double[total];
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var (allocatedBefore, pauseBefore, gen0Before, gen2Before) = (GC.GetTotalAllocatedBytes(), GC.GetTotalPauseDuration(), GC.CollectionCount(0), GC.CollectionCount(2));
@@ -70,6 +80,7 @@ internal static class SubmissionBench
         Console.WriteLine($"another caller       : {others.Length} submissions during the burst, one every 200 ms: latency ms p50 {Percentile(others, 0.50):F1}, p99 {Percentile(others, 0.99):F1}, max {(others.Length > 0 ? others[^1] : double.NaN):F1}");
         Console.WriteLine($"silo CPU/submission  : {cpu / total:F2} ms until the last answer (the bench process, {Environment.ProcessorCount} cores: acceptance and whatever the accepted executions did meanwhile)");
         Console.WriteLine($"GC meanwhile         : {allocated / 1024.0 / total:F1} KiB allocated per submission, {gen0} gen0 / {gen2} gen2 collections, paused {pause.TotalMilliseconds:F0} ms ({100 * pause.TotalSeconds / elapsed.TotalSeconds:F1}% of the time)");
+        Console.WriteLine($"JIT meanwhile        : {SteadyState.JitSince(jitBefore, total, "submission")}");
         Console.WriteLine($"store ceiling        : {ceiling:F0} appends/s (64 writers, one event each, same run, before the submissions): accepted/s = {total / elapsed.TotalSeconds / ceiling:F2} of it");
     }
 
