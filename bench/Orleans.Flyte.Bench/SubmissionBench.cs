@@ -39,6 +39,7 @@ internal static class SubmissionBench
         var jitBefore = SteadyState.Jit();
         var latencies = new double[total];
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var machineBefore = MachineCpu.Read();
         var (allocatedBefore, pauseBefore, gen0Before, gen2Before) = (GC.GetTotalAllocatedBytes(), GC.GetTotalPauseDuration(), GC.CollectionCount(0), GC.CollectionCount(2));
         var clock = Stopwatch.StartNew();
         var calls = new List<Task>(total);
@@ -72,6 +73,7 @@ internal static class SubmissionBench
         await burstOver.CancelAsync();
         var others = await other;
         var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds;
+        var machine = MachineCpu.Read() - machineBefore;
         var (allocated, pause, gen0, gen2) = (GC.GetTotalAllocatedBytes() - allocatedBefore, GC.GetTotalPauseDuration() - pauseBefore, GC.CollectionCount(0) - gen0Before, GC.CollectionCount(2) - gen2Before);
         Array.Sort(latencies);
         Console.WriteLine($"submissions offered  : {total} at {rate}/s, through IExecutionSubmissions (resolve, compile, check, create)");
@@ -79,6 +81,7 @@ internal static class SubmissionBench
         Console.WriteLine($"accept latency ms    : p50 {Percentile(latencies, 0.50):F1}, p99 {Percentile(latencies, 0.99):F1}, max {latencies[^1]:F1}");
         Console.WriteLine($"another caller       : {others.Length} submissions during the burst, one every 200 ms: latency ms p50 {Percentile(others, 0.50):F1}, p99 {Percentile(others, 0.99):F1}, max {(others.Length > 0 ? others[^1] : double.NaN):F1}");
         Console.WriteLine($"silo CPU/submission  : {cpu / total:F2} ms until the last answer (the bench process, {Environment.ProcessorCount} cores: acceptance and whatever the accepted executions did meanwhile)");
+        Console.WriteLine($"machine CPU/submission: {machine.Busy * 1000 / total:F2} ms of {Environment.ProcessorCount} cores busy {machine.Busy / machine.Total:P0} of the time: this process {machine.Self * 1000 / total:F2}, everything else (PostgreSQL, kernel) {(machine.Busy - machine.Self) * 1000 / total:F2}; stolen by the host {machine.Steal / machine.Total:P1}");
         Console.WriteLine($"GC meanwhile         : {allocated / 1024.0 / total:F1} KiB allocated per submission, {gen0} gen0 / {gen2} gen2 collections, paused {pause.TotalMilliseconds:F0} ms ({100 * pause.TotalSeconds / elapsed.TotalSeconds:F1}% of the time)");
         Console.WriteLine($"JIT meanwhile        : {SteadyState.JitSince(jitBefore, total, "submission")}");
         Console.WriteLine($"store ceiling        : {ceiling:F0} appends/s (64 writers, one event each, same run, before the submissions): accepted/s = {total / elapsed.TotalSeconds / ceiling:F2} of it");
