@@ -13,6 +13,12 @@ internal sealed class BenchScratch(string adminConnectionString, string database
     public async ValueTask DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();
+        if (Environment.GetEnvironmentVariable("BENCH_KEEP_DATABASE") is not null)
+        {
+            Console.WriteLine($"database kept        : {database} (BENCH_KEEP_DATABASE)");
+            return;
+        }
+
         await using (var admin = new NpgsqlConnection(adminConnectionString))
         {
             await admin.OpenAsync();

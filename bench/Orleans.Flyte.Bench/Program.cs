@@ -313,7 +313,7 @@ using var roundTrips = new RoundTrips();
 
 if (mode == "catalog")
 {
-    await CatalogBench.Run(host.Services, grains, plan, executions);
+    await CatalogBench.Run(host.Services, grains, plan, executions, benchConnection);
     await host.StopAsync();
     return;
 }

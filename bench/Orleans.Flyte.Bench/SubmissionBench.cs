@@ -162,7 +162,7 @@ internal sealed class HoldingRunner : ITaskRunner
 /// <summary>Read costs with a large stored history: listing, get, and a supervisor sweep.</summary>
 internal static class CatalogBench
 {
-    public static async Task Run(IServiceProvider services, IGrainFactory grains, ExecutionPlan plan, int stored)
+    public static async Task Run(IServiceProvider services, IGrainFactory grains, ExecutionPlan plan, int stored, string connectionString)
     {
         // The history: finished executions written straight into the read model (what listing and the sweep read).
         var store = services.GetRequiredService<Marten.IDocumentStore>();
@@ -190,10 +190,11 @@ internal static class CatalogBench
 
         // A table filled in seconds has no statistics until autovacuum's next round (up to a minute): until then the planner
         // guesses, and the first listings took 250-300 ms. A history that grew over weeks has them; so does this one now.
-        await using (var session = store.LightweightSession())
+        // (On a connection of its own: inside a Marten session's transaction, which is rolled back, it would be undone.)
+        await using (var connection = new Npgsql.NpgsqlConnection(connectionString))
         {
-            await using var analyze = session.Connection!.CreateCommand();
-            analyze.CommandText = "analyze flyte.mt_doc_executionsummarydocument";
+            await connection.OpenAsync();
+            await using var analyze = new Npgsql.NpgsqlCommand("analyze flyte.mt_doc_executionsummarydocument", connection);
             await analyze.ExecuteNonQueryAsync();
         }
 
