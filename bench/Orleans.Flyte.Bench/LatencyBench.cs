@@ -87,7 +87,7 @@ internal static class LatencyBench
 
         static double[] Gaps(Dictionary<string, DateTimeOffset> from, Dictionary<string, DateTimeOffset> to) =>
             [.. from.Where(r => to.ContainsKey(r.Key)).Select(r => (to[r.Key] - r.Value).TotalMilliseconds).Order()];
-        static double P(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+        static double P(double[] sorted, double p) => SubmissionBench.Percentile(sorted, p);
         var toLaunched = Gaps(ready, launched);
         var toRunner = Gaps(ready, running);
         var toTransaction = Gaps(ready, readyWritten);

@@ -23,14 +23,14 @@ internal static class RunnerBench
             Options.Create(new LocalProcessRunnerOptions { WorkRoot = workRoot }), sink, TimeProvider.System, NullLogger<LocalProcessRunner>.Instance);
 
         await Batch(runner, sink, "warmup", 200, concurrency);
-        var (self0, children0) = Cpu();
+        var before = MachineCpu.Read();
         var clock = Stopwatch.StartNew();
         await Batch(runner, sink, "run", attempts, concurrency);
         var elapsed = clock.Elapsed.TotalSeconds;
-        var (self1, children1) = Cpu();
+        var cpu = MachineCpu.Read() - before;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"local runner alone: {attempts} attempts, {concurrency} at once, work root {workRoot}: {attempts / elapsed:F0} attempts/s, " +
-            $"silo CPU {(self1 - self0) * 1000 / attempts:F2} ms/attempt, task processes {(children1 - children0) * 1000 / attempts:F2} ms/attempt"));
+            $"silo CPU {cpu.Self * 1000 / attempts:F2} ms/attempt, task processes {cpu.Children * 1000 / attempts:F2} ms/attempt"));
     }
 
     private static async Task Batch(LocalProcessRunner runner, Sink sink, string prefix, int count, int concurrency)
@@ -65,15 +65,6 @@ internal static class RunnerBench
         }
 
         await Task.WhenAll(running);
-    }
-
-    /// <summary>CPU seconds of this process and of its reaped children (<c>/proc/self/stat</c> utime+stime, cutime+cstime).</summary>
-    private static (double Self, double Children) Cpu()
-    {
-        var stat = File.ReadAllText("/proc/self/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        double Ticks(int field) => double.Parse(fields[field - 3], CultureInfo.InvariantCulture) / 100.0;
-        return (Ticks(14) + Ticks(15), Ticks(16) + Ticks(17));
     }
 
     private sealed class Sink : IAttemptStatusSink
