@@ -58,39 +58,11 @@ internal static class LatencyBench
         listener.Dispose();
         var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds;
 
-        // From the stored events: when each node was made ready (workflow stream), when its first attempt was recorded as
-        // launched, and when the runner was asked to start it (the start time the runner reported, recorded as running).
-        var ready = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
-        var launched = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
-        var running = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
-        var readyWritten = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
-        await using (var db = new NpgsqlConnection(connection))
-        {
-            await db.OpenAsync();
-            await using var query = new NpgsqlCommand("""
-                select stream_id, type, coalesce(data->>'StartedAt', data->'Meta'->>'At'), coalesce(data->>'NodeId', ''), timestamp from flyte.mt_events
-                where type in ('node_ready', 'attempt_launched', 'attempt_running') and tenant_id = 'bench/development'
-                """, db);
-            await using var reader = await query.ExecuteReaderAsync();
-            while (await reader.ReadAsync())
-            {
-                var at = DateTimeOffset.Parse(reader.GetString(2), CultureInfo.InvariantCulture);
-                _ = reader.GetString(1) switch
-                {
-                    "node_ready" => ready.TryAdd($"{reader.GetString(0)}/{reader.GetString(3)}", at)
-                        && readyWritten.TryAdd($"{reader.GetString(0)}/{reader.GetString(3)}", reader.GetFieldValue<DateTimeOffset>(4)),
-                    "attempt_launched" => launched.TryAdd(reader.GetString(0), at),
-                    _ => running.TryAdd(reader.GetString(0), at),
-                };
-            }
-        }
-
-        static double[] Gaps(Dictionary<string, DateTimeOffset> from, Dictionary<string, DateTimeOffset> to) =>
-            [.. from.Where(r => to.ContainsKey(r.Key)).Select(r => (to[r.Key] - r.Value).TotalMilliseconds).Order()];
+        var stored = await StoredLaunches.ReadAsync(connection);
         static double P(double[] sorted, double p) => SubmissionBench.Percentile(sorted, p);
-        var toLaunched = Gaps(ready, launched);
-        var toRunner = Gaps(ready, running);
-        var toTransaction = Gaps(ready, readyWritten);
+        var toLaunched = StoredLaunches.Gaps(stored.Ready, stored.Launched);
+        var toRunner = StoredLaunches.Gaps(stored.Ready, stored.Running);
+        var toTransaction = StoredLaunches.Gaps(stored.Ready, stored.ReadyWritten);
         var tasks = executions * nodes;
         Console.WriteLine($"Orleans.Flyte latency at a steady load: {inFlight} executions in flight, {nodes}-node chains, each task {runner.TaskTime.TotalMilliseconds:F0} ms, {duration.TotalSeconds:F0} s, {Environment.ProcessorCount} cores, PostgreSQL fsync on");
         Console.WriteLine($"executions ended     : {executions} ({tasks} tasks, {tasks / elapsed.TotalSeconds:F0} tasks/s; silo CPU {cpu / tasks:F2} ms/task, {cpu / elapsed.TotalMilliseconds / Environment.ProcessorCount:P0} of the cores)");
@@ -101,6 +73,47 @@ internal static class LatencyBench
         Console.WriteLine($"group commits        : {commitMs.Length / elapsed.TotalSeconds:F0}/s, transaction ms p50 {P(commitMs, 0.50):F1}, p99 {P(commitMs, 0.99):F1}; appends per commit p50 {P(batchSizes, 0.50):F0}, p99 {P(batchSizes, 0.99):F0}");
         Console.WriteLine($"ready->runner ms     : p50 {P(toRunner, 0.50):F1}, p99 {P(toRunner, 0.99):F1}, max {(toRunner.Length > 0 ? toRunner[^1] : double.NaN):F1} (n={toRunner.Length}; node ready → the runner asked to start it)");
     }
+}
+
+/// <summary>
+/// From the bench's stored events: when each node was made ready (its workflow's event, and when the transaction that
+/// stored it began), when its first attempt was recorded as launched, and when the runner was asked to start it (the start
+/// the runner reported, recorded as running). Nodes are keyed by their task stream.
+/// </summary>
+internal sealed record StoredLaunches(
+    Dictionary<string, DateTimeOffset> Ready,
+    Dictionary<string, DateTimeOffset> ReadyWritten,
+    Dictionary<string, DateTimeOffset> Launched,
+    Dictionary<string, DateTimeOffset> Running)
+{
+    public static async Task<StoredLaunches> ReadAsync(string connection)
+    {
+        var stored = new StoredLaunches(new(StringComparer.Ordinal), new(StringComparer.Ordinal), new(StringComparer.Ordinal), new(StringComparer.Ordinal));
+        await using var db = new NpgsqlConnection(connection);
+        await db.OpenAsync();
+        await using var query = new NpgsqlCommand("""
+            select stream_id, type, coalesce(data->>'StartedAt', data->'Meta'->>'At'), coalesce(data->>'NodeId', ''), timestamp from flyte.mt_events
+            where type in ('node_ready', 'attempt_launched', 'attempt_running') and tenant_id = 'bench/development'
+            """, db);
+        await using var reader = await query.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            var at = DateTimeOffset.Parse(reader.GetString(2), CultureInfo.InvariantCulture);
+            _ = reader.GetString(1) switch
+            {
+                "node_ready" => stored.Ready.TryAdd($"{reader.GetString(0)}/{reader.GetString(3)}", at)
+                    && stored.ReadyWritten.TryAdd($"{reader.GetString(0)}/{reader.GetString(3)}", reader.GetFieldValue<DateTimeOffset>(4)),
+                "attempt_launched" => stored.Launched.TryAdd(reader.GetString(0), at),
+                _ => stored.Running.TryAdd(reader.GetString(0), at),
+            };
+        }
+
+        return stored;
+    }
+
+    /// <summary>Milliseconds from each node's time in <paramref name="from"/> to its time in <paramref name="to"/>, sorted.</summary>
+    public static double[] Gaps(Dictionary<string, DateTimeOffset> from, Dictionary<string, DateTimeOffset> to) =>
+        [.. from.Where(r => to.ContainsKey(r.Key)).Select(r => (to[r.Key] - r.Value).TotalMilliseconds).Order()];
 }
 
 /// <summary>

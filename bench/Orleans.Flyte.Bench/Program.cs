@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -347,7 +346,7 @@ Console.WriteLine($"Orleans.Flyte engine benchmark: {executions} executions x {n
 var ids = Enumerable.Range(0, executions).Select(_ => ExecutionIds.New()).ToList();
 // CPU the silo's process spends per task: unlike tasks/s, hardly moved by whatever else shares the machine.
 var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-var (allocatedBefore, pauseBefore, gen0Before, gen2Before) = (GC.GetTotalAllocatedBytes(), GC.GetTotalPauseDuration(), GC.CollectionCount(0), GC.CollectionCount(2));
+var gcBefore = GcCounters.Read();
 var jitBefore = SteadyState.Jit();
 var machineBefore = MachineCpu.Read();
 using var jitLog = Environment.GetEnvironmentVariable("BENCH_JITLOG") is not null ? new JitLog() : null;
@@ -384,7 +383,7 @@ await using (var watch = new NpgsqlConnection(benchConnection))
 
 var elapsed = clock.Elapsed;
 var cpuPerTask = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds / (executions * nodes);
-var (allocated, pause, gen0, gen2) = (GC.GetTotalAllocatedBytes() - allocatedBefore, GC.GetTotalPauseDuration() - pauseBefore, GC.CollectionCount(0) - gen0Before, GC.CollectionCount(2) - gen2Before);
+var gc = GcCounters.Read() - gcBefore;
 var jitted = SteadyState.JitSince(jitBefore, executions * nodes, "task");
 var machine = MachineCpu.Read() - machineBefore;
 jitLog?.Write(Environment.GetEnvironmentVariable("BENCH_JITLOG")!);
@@ -418,31 +417,9 @@ await using (var count = new NpgsqlCommand("select count(*) from flyte.mt_events
     events = (long)(await count.ExecuteScalarAsync())! - warmupEvents;
 }
 
-var ready = new Dictionary<string, DateTimeOffset>();
-var launched = new Dictionary<string, DateTimeOffset>();
-await using (var query = new NpgsqlCommand("""
-    select stream_id, type, data->'Meta'->>'At', coalesce(data->>'NodeId', '') from flyte.mt_events
-    where type in ('node_ready', 'attempt_launched') and tenant_id = 'bench/development'
-
-    """, connection))
-await using (var reader = await query.ExecuteReaderAsync())
-{
-    while (await reader.ReadAsync())
-    {
-        var at = DateTimeOffset.Parse(reader.GetString(2), CultureInfo.InvariantCulture);
-        if (reader.GetString(1) == "node_ready")
-        {
-            ready[$"{reader.GetString(0)}/{reader.GetString(3)}"] = at;
-        }
-        else if (!launched.ContainsKey(reader.GetString(0)))
-        {
-            launched[reader.GetString(0)] = at;
-        }
-    }
-}
-
-var latencies = ready.Where(r => launched.ContainsKey(r.Key)).Select(r => (launched[r.Key] - r.Value).TotalMilliseconds).Order().ToList();
-double Percentile(double p) => latencies.Count == 0 ? double.NaN : latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(p * latencies.Count) - 1)];
+var stored = await StoredLaunches.ReadAsync(benchConnection);
+var latencies = StoredLaunches.Gaps(stored.Ready, stored.Launched);
+double Percentile(double p) => SubmissionBench.Percentile(latencies, p);
 var tasks = executions * nodes;
 Console.WriteLine($"submissions accepted: {executions} in {accepted.TotalSeconds:F2} s ({executions / accepted.TotalSeconds:F0}/s)");
 Console.WriteLine($"all succeeded in     : {elapsed.TotalSeconds:F2} s");
@@ -451,7 +428,7 @@ Console.WriteLine($"events/s             : {events / elapsed.TotalSeconds:F1} ({
 Console.WriteLine($"round trips/task     : {roundTrips.Report(tasks)}");
 Console.WriteLine($"silo CPU/task        : {cpuPerTask:F2} ms (the bench process: engine, runner and Npgsql; {Environment.ProcessorCount} cores)");
 Console.WriteLine($"machine CPU/task     : {machine.Busy * 1000 / (executions * nodes):F2} ms of {Environment.ProcessorCount} cores busy {machine.Busy / machine.Total:P0} of the time: this process {machine.Self * 1000 / (executions * nodes):F2}, its task processes {machine.Children * 1000 / (executions * nodes):F2}, everything else (PostgreSQL, kernel) {(machine.Busy - machine.Self - machine.Children) * 1000 / (executions * nodes):F2}; stolen by the host {machine.Steal / machine.Total:P1}");
-Console.WriteLine($"GC meanwhile         : {allocated / 1024.0 / (executions * nodes):F1} KiB allocated per task, {gen0} gen0 / {gen2} gen2 collections, paused {pause.TotalMilliseconds:F0} ms ({100 * pause.TotalSeconds / elapsed.TotalSeconds:F1}% of the time; {GCSettings.IsServerGC switch { true => "server", false => "workstation" }} GC, DATAS {Environment.GetEnvironmentVariable("DOTNET_GCDynamicAdaptationMode") ?? AppContext.GetData("System.GC.DynamicAdaptationMode")?.ToString() ?? "default (on)"}; peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:F0} MiB)");
+Console.WriteLine($"GC meanwhile         : {gc.Describe(executions * nodes, "task", elapsed)}");
 Console.WriteLine($"JIT meanwhile        : {jitted}; after a warm-up of {warmup.Count} executions{(SteadyState.Skipped ? " (BENCH_WARMUP=0: a cold start)" : ", until the JIT had little left to compile")}");
 Console.WriteLine($"store ceiling        : {ceiling:F0} appends/s (64 writers, one event each; {ceilingBefore:F0} before the workload, {ceilingAfter:F0} after): events/s = {events / elapsed.TotalSeconds / ceiling:F2} of it");
-Console.WriteLine($"ready->launched ms   : p50 {Percentile(0.50):F1}, p99 {Percentile(0.99):F1} (n={latencies.Count})");
+Console.WriteLine($"ready->launched ms   : p50 {Percentile(0.50):F1}, p99 {Percentile(0.99):F1} (n={latencies.Length})");

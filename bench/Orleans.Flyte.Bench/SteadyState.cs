@@ -58,9 +58,12 @@ internal static class SteadyState
     }
 
     /// <summary>What the JIT did since <paramref name="before"/>, as one line of a bench's output.</summary>
-    public static string JitSince((TimeSpan Time, long Methods) before, int units, string unit) =>
-        $"{(JitInfo.GetCompilationTime() - before.Time).TotalMilliseconds:F0} ms compiling {JitInfo.GetCompiledMethodCount() - before.Methods} methods " +
-        $"({(JitInfo.GetCompilationTime() - before.Time).TotalMilliseconds / units:F2} ms per {unit})";
+    public static string JitSince((TimeSpan Time, long Methods) before, int units, string unit)
+    {
+        var (time, methods) = Jit();
+        var compiling = (time - before.Time).TotalMilliseconds;
+        return $"{compiling:F0} ms compiling {methods - before.Methods} methods ({compiling / units:F2} ms per {unit})";
+    }
 
     public static (TimeSpan Time, long Methods) Jit() => (JitInfo.GetCompilationTime(), JitInfo.GetCompiledMethodCount());
 }

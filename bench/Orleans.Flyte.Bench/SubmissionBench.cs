@@ -27,12 +27,12 @@ internal static class SubmissionBench
         var grains = services.GetRequiredService<IGrainFactory>();
         var submissions = services.GetRequiredService<IExecutionSubmissions>();
         await Register(grains, plan);
-        var warmSource = new SubmissionSource.FromWorkflow($"{plan.WorkflowName}@{plan.WorkflowVersion}", null);
+        var source = new SubmissionSource.FromWorkflow($"{plan.WorkflowName}@{plan.WorkflowVersion}", null);
         var warmed = 0;
         var rounds = await SteadyState.WarmUp(() => Parallel.ForEachAsync(Enumerable.Range(0, Math.Min(total, 1000)), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (_, _) =>
         {
             CallContext.Set("bench-warmup", null);
-            await submissions.SubmitAsync(new SubmitExecution("bench", "development", warmSource), CancellationToken.None);
+            await submissions.SubmitAsync(new SubmitExecution("bench", "development", source), CancellationToken.None);
             Interlocked.Increment(ref warmed);
         }));
         Console.WriteLine($"warm-up              : {warmed} submissions in {rounds} rounds, until the JIT had little left to compile");
@@ -40,10 +40,9 @@ internal static class SubmissionBench
         var latencies = new double[total];
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var machineBefore = MachineCpu.Read();
-        var (allocatedBefore, pauseBefore, gen0Before, gen2Before) = (GC.GetTotalAllocatedBytes(), GC.GetTotalPauseDuration(), GC.CollectionCount(0), GC.CollectionCount(2));
+        var gcBefore = GcCounters.Read();
         var clock = Stopwatch.StartNew();
         var calls = new List<Task>(total);
-        var source = new SubmissionSource.FromWorkflow($"{plan.WorkflowName}@{plan.WorkflowVersion}", null);
         using var burstOver = new CancellationTokenSource();
         var other = OtherCaller(submissions, source, clock, burstOver.Token);
         for (var i = 0; i < total; i++)
@@ -74,7 +73,7 @@ internal static class SubmissionBench
         var others = await other;
         var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds;
         var machine = MachineCpu.Read() - machineBefore;
-        var (allocated, pause, gen0, gen2) = (GC.GetTotalAllocatedBytes() - allocatedBefore, GC.GetTotalPauseDuration() - pauseBefore, GC.CollectionCount(0) - gen0Before, GC.CollectionCount(2) - gen2Before);
+        var gc = GcCounters.Read() - gcBefore;
         Array.Sort(latencies);
         Console.WriteLine($"submissions offered  : {total} at {rate}/s, through IExecutionSubmissions (resolve, compile, check, create)");
         Console.WriteLine($"submissions accepted : {total} in {elapsed.TotalSeconds:F2} s ({total / elapsed.TotalSeconds:F0}/s)");
@@ -82,7 +81,7 @@ internal static class SubmissionBench
         Console.WriteLine($"another caller       : {others.Length} submissions during the burst, one every 200 ms: latency ms p50 {Percentile(others, 0.50):F1}, p99 {Percentile(others, 0.99):F1}, max {(others.Length > 0 ? others[^1] : double.NaN):F1}");
         Console.WriteLine($"silo CPU/submission  : {cpu / total:F2} ms until the last answer (the bench process, {Environment.ProcessorCount} cores: acceptance and whatever the accepted executions did meanwhile)");
         Console.WriteLine($"machine CPU/submission: {machine.Busy * 1000 / total:F2} ms of {Environment.ProcessorCount} cores busy {machine.Busy / machine.Total:P0} of the time: this process {machine.Self * 1000 / total:F2}, everything else (PostgreSQL, kernel) {(machine.Busy - machine.Self) * 1000 / total:F2}; stolen by the host {machine.Steal / machine.Total:P1}");
-        Console.WriteLine($"GC meanwhile         : {allocated / 1024.0 / total:F1} KiB allocated per submission, {gen0} gen0 / {gen2} gen2 collections, paused {pause.TotalMilliseconds:F0} ms ({100 * pause.TotalSeconds / elapsed.TotalSeconds:F1}% of the time)");
+        Console.WriteLine($"GC meanwhile         : {gc.Describe(total, "submission", elapsed)}");
         Console.WriteLine($"JIT meanwhile        : {SteadyState.JitSince(jitBefore, total, "submission")}");
         Console.WriteLine($"store ceiling        : {ceiling:F0} appends/s (64 writers, one event each, same run, before the submissions): accepted/s = {total / elapsed.TotalSeconds / ceiling:F2} of it");
     }
